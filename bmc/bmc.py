@@ -1,0 +1,390 @@
+"""The BMC's own state: identity, global enables, message flags, queues, channels, chassis mirror.
+
+Command handlers (``bmc.commands``) read and change it; the watchdog and,
+later, sensors raise events into it; the system interfaces attached to it
+learn about attention (SMS_ATN) through ``set_atn``.
+
+Interface contract (``attach_interface``).  An interface object must have
+
+- ``set_atn(on: bool, irq: bool, t: int)``: called after every change to the
+  message flags, the receive message queue, the event message buffer or the
+  global enables, possibly with the same values as last time (a second
+  queued message repeats ``set_atn(True, ...)``).  ``on`` is the SMS_ATN
+  level: some message flag is set.  ``irq`` says the global enables allow an
+  interrupt for a pending condition, judged per bit as the spec says (bit 0
+  for the receive queue and the watchdog pre-timeout flag, bit 1 for the
+  event buffer).  Whether a repeated call re-raises the host interrupt is
+  the interface's business (QEMU's KCS does, its BT does not).
+
+and may have
+
+- ``set_irq_enable(on: bool, t: int)``: the interface's own communication
+  interrupt (KCS OBF, BT B2H) is enabled by global enables bit 0, as Linux
+  and Microsoft's drivers use it; called on attach and on every change;
+- ``cold_reset(t)`` / ``warm_reset(t)``: Cold/Warm Reset of the BMC;
+- ``channel_protocol`` (``ChannelProtocol``, default KCS) and ``irq_info``
+  (Get Channel Info's interrupt byte: 0x00-0x0F ISA IRQ, 0x10-0x13 PCI
+  INTA-D, 0xFF none; default 0xFF) for channel 0xF.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass
+
+from buses.time import S
+
+from .host_control import NullHostControl
+from .ipmi.msg import (
+    IPMI_FORUM_IANA,
+    Channel,
+    ChannelMedium,
+    ChannelProtocol,
+    GlobalEnables,
+    MessageFlags,
+    RestartCause,
+)
+from .watchdog import Watchdog
+
+# Global enables after power-up and after Cold Reset: only system event logging (IPMI 2.0 section 22.1).
+POWER_UP_GLOBAL_ENABLES = GlobalEnables.SYSTEM_EVENT_LOGGING
+
+# Bits of Set BMC Global Enables this BMC implements; the OEM bits and bit 4 answer 0xCC.
+SUPPORTED_GLOBAL_ENABLES = 0x0F
+
+# Get Self Test Results: 0x55 = no error, second byte 0 (section 20.4).
+SELF_TEST_PASSED = b"\x55\x00"
+
+# Event message revision for IPMI 1.5/2.0 event messages.
+EVM_REV = 0x04
+
+# System event record type in the SEL (section 32.1).
+SYSTEM_EVENT_RECORD = 0x02
+
+
+def _guid_bytes(name: str, value) -> bytes | None:
+    """A GUID as the 16 bytes Get Device/System GUID send.
+
+    Bytes are taken as the wire order.  A UUID or its text is sent least
+    significant byte first, the IPMI byte order (ipmitool's "ipmi" GUID
+    format), i.e. the reverse of the RFC 4122 text order.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) != 16:
+            raise ValueError(f"{name} must be 16 bytes, got {len(value)}")
+        return bytes(value)
+    try:
+        u = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is neither 16 bytes nor a UUID") from None
+    return u.bytes[::-1]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What Get Device ID and the GUID commands report.
+
+    The defaults are QEMU ``ipmi-bmc-sim``'s, so Get Device ID answers
+    ``1C 01 00 20 00 00 00 02 07 00 00 00 00 00``.
+    """
+
+    device_id: int = 0x20
+    device_revision: int = 0            # bits 3:0
+    provides_device_sdrs: bool = False  # device revision bit 7
+    firmware_major: int = 0             # bits 6:0
+    firmware_minor: int = 0             # BCD by convention, e.g. 0x12 = ".12"
+    update_in_progress: bool = False    # firmware revision 1 bit 7: device not available
+    ipmi_version: int = 0x02            # BCD, low nibble major: 0x02 = 2.0, 0x51 = 1.5
+    additional_support: int = 0x07      # sensor, SDR repository and SEL devices
+    manufacturer_id: int = 0            # 20-bit IANA enterprise number
+    product_id: int = 0
+    aux_firmware_revision: bytes | None = None  # 4 optional bytes
+    device_guid: bytes | str | None = None      # unset: Get Device GUID answers 0xC1 (as QEMU)
+    system_guid: bytes | str | None = None      # unset: Get System GUID answers 0xC1
+
+    def __post_init__(self):
+        for name, hi in (("device_id", 0xFF), ("device_revision", 0x0F), ("firmware_major", 0x7F),
+                         ("firmware_minor", 0xFF), ("ipmi_version", 0xFF), ("additional_support", 0xFF),
+                         ("manufacturer_id", 0x0FFFFF), ("product_id", 0xFFFF)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= hi:
+                raise ValueError(f"identity.{name} {value!r} out of range 0-0x{hi:X}")
+        aux = self.aux_firmware_revision
+        if aux is not None and len(aux) != 4:
+            raise ValueError(f"identity.aux_firmware_revision must be 4 bytes, got {len(aux)}")
+        object.__setattr__(self, "device_guid", _guid_bytes("identity.device_guid", self.device_guid))
+        object.__setattr__(self, "system_guid", _guid_bytes("identity.system_guid", self.system_guid))
+
+    def device_id_data(self) -> bytes:
+        """The Get Device ID response data (section 20.1)."""
+        m = self.manufacturer_id
+        out = bytes((
+            self.device_id,
+            self.provides_device_sdrs << 7 | self.device_revision,
+            self.update_in_progress << 7 | self.firmware_major,
+            self.firmware_minor,
+            self.ipmi_version,
+            self.additional_support,
+            m & 0xFF, m >> 8 & 0xFF, m >> 16 & 0xFF,
+            self.product_id & 0xFF, self.product_id >> 8,
+        ))
+        return out + (bytes(self.aux_firmware_revision) if self.aux_firmware_revision else b"")
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """One channel as Get Channel Info / Get Channel Access describe it (sections 22.22-22.24)."""
+
+    medium: int
+    protocol: int
+    session_support: int = 0x00   # bits 7:6 = 00b session-less; 5:0 active sessions
+    aux: bytes = b"\x00\x00"
+    access: int = 0x3A            # alerting, per-message and user-level auth disabled; always available
+    privilege_limit: int = 0x04   # Administrator
+
+
+class Bmc:
+    """The BMC: identity plus every piece of state the IPMI command set reads or changes."""
+
+    def __init__(self, sim, identity: Identity | None = None, host=None, *, name: str = "bmc",
+                 slave_address: int = 0x20, lan_channel: int | None = None,
+                 receive_queue_size: int | None = None):
+        if not 0 <= slave_address <= 0xFE or slave_address & 1:
+            raise ValueError(f"slave_address 0x{slave_address:02X} is not an even 8-bit IPMB address")
+        if lan_channel is not None and not 0x1 <= lan_channel <= 0xB:
+            raise ValueError(f"lan_channel {lan_channel!r} out of range 1-0xB")
+        self.sim = sim
+        self.name = name
+        self.identity = identity if identity is not None else Identity()
+        self.device_id_data = self.identity.device_id_data()
+        self.host = host if host is not None else NullHostControl()
+        self.slave_address = slave_address
+        self.interfaces: list = []
+        self.channels: dict[int, ChannelInfo] = {Channel.PRIMARY_IPMB: ChannelInfo(ChannelMedium.IPMB,
+                                                                                   ChannelProtocol.IPMB_10)}
+        if lan_channel is not None:
+            self.channels[lan_channel] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10)
+        self.receive_queue_size = receive_queue_size
+        # Where system events go when logging is enabled: the SEL store hooks in as callable(record, t).
+        self.event_log = None
+        self.sel_time_offset = 0  # seconds added to the simulated clock for SEL timestamps
+        self.self_test_result = SELF_TEST_PASSED
+        self.power_restore_policy = 0x3  # Get Chassis Status bits 6:5: 11b = unknown
+        self.watchdog = Watchdog(sim, self)
+        self._power_up_state()
+
+    def _power_up_state(self) -> None:
+        """Volatile state as after BMC power-up (and Cold Reset)."""
+        self.global_enables = int(POWER_UP_GLOBAL_ENABLES)
+        self.receive_queue: deque = deque()
+        self.event_buffer: bytes | None = None
+        self.watchdog_pre_timeout_flag = False
+        self.acpi_system_power_state = 0x00  # S0/G0 working (QEMU's default)
+        self.acpi_device_power_state = 0x00  # D0
+        self.restart_cause = RestartCause.UNKNOWN
+        self.restart_channel = 0
+        self.last_power_event = 0
+        self._atn = (False, False)
+        self._irq_enable = False
+
+    # -- time ---------------------------------------------------------------
+
+    def timestamp(self, t: int) -> int:
+        """SEL/SDR timestamp (seconds, 32-bit) at simulated time ``t``."""
+        return (t // S + self.sel_time_offset) & 0xFFFFFFFF
+
+    # -- interfaces and attention -------------------------------------------
+
+    def attach_interface(self, iface) -> None:
+        """Connect a system interface; it hears the current ATN and interrupt enable at once."""
+        self.interfaces.append(iface)
+        t = self.sim.now
+        set_irq_enable = getattr(iface, "set_irq_enable", None)
+        if set_irq_enable is not None:
+            set_irq_enable(self._irq_enable, t)
+        on, irq = self._atn
+        iface.set_atn(on, irq, t)
+
+    @property
+    def message_flags(self) -> int:
+        """Get Message Flags byte (section 22.4)."""
+        flags = 0
+        if self.receive_queue:
+            flags |= MessageFlags.RECEIVE_MESSAGE_AVAILABLE
+        if self.event_buffer is not None:
+            flags |= MessageFlags.EVENT_MESSAGE_BUFFER_FULL
+        if self.watchdog_pre_timeout_flag:
+            flags |= MessageFlags.WATCHDOG_PRE_TIMEOUT
+        return flags
+
+    @property
+    def atn(self) -> bool:
+        return self._atn[0]
+
+    def update_atn(self, t: int) -> None:
+        """Recompute SMS_ATN and whether it may interrupt, and tell every interface.
+
+        QEMU gates all interrupts on global enables bit 0 (its bug 3); here each
+        condition has its own enable bit, as the spec's Set BMC Global Enables says.
+        """
+        enables = self.global_enables
+        queue = bool(self.receive_queue)
+        event = self.event_buffer is not None
+        wdt = self.watchdog_pre_timeout_flag
+        on = queue or event or wdt
+        irq = bool((enables & 0x01 and (queue or wdt)) or (enables & 0x02 and event))
+        if (on, irq) != self._atn:
+            self._atn = (on, irq)
+            if self.sim.tracer.enabled:
+                self.sim.trace(t, "bmc", self.name, "atn", on=int(on), irq=int(irq), flags=f"0x{self.message_flags:02X}")
+        for iface in self.interfaces:
+            iface.set_atn(on, irq, t)
+
+    def set_global_enables(self, value: int, t: int) -> None:
+        old = self.global_enables
+        self.global_enables = value
+        if self.sim.tracer.enabled and value != old:
+            self.sim.trace(t, "bmc", self.name, "enables", value=f"0x{value:02X}")
+        irq_enable = bool(value & GlobalEnables.RECEIVE_MESSAGE_QUEUE_INTERRUPT)
+        if irq_enable != self._irq_enable:
+            self._irq_enable = irq_enable
+            for iface in self.interfaces:
+                set_irq_enable = getattr(iface, "set_irq_enable", None)
+                if set_irq_enable is not None:
+                    set_irq_enable(irq_enable, t)
+        if value != old:
+            self.update_atn(t)
+
+    # -- message flags, receive queue, event buffer -------------------------
+
+    def clear_message_flags(self, mask: int, t: int) -> None:
+        """Clear Message Flags: bit 0 flushes the receive queue, bit 1 empties the event buffer,
+        bit 3 clears the watchdog pre-timeout flag (section 22.3)."""
+        if mask & MessageFlags.RECEIVE_MESSAGE_AVAILABLE:
+            self.receive_queue.clear()
+        if mask & MessageFlags.EVENT_MESSAGE_BUFFER_FULL:
+            self.event_buffer = None
+        if mask & MessageFlags.WATCHDOG_PRE_TIMEOUT:
+            self.watchdog_pre_timeout_flag = False
+        self.update_atn(t)
+
+    def enqueue_message(self, data: bytes, t: int, channel: int = 0, privilege: int = 0) -> bool:
+        """Put a message for system software in the receive queue; False if the queue is full."""
+        if self.receive_queue_size is not None and len(self.receive_queue) >= self.receive_queue_size:
+            if self.sim.tracer.enabled:
+                self.sim.trace(t, "bmc", self.name, "rq-full", data=bytes(data))
+            return False
+        self.receive_queue.append(((privilege & 0x0F) << 4 | (channel & 0x0F), bytes(data)))
+        self.update_atn(t)
+        return True
+
+    def take_message(self, t: int) -> tuple[int, bytes] | None:
+        """Get Message: the oldest queued message as (channel byte, data), or None."""
+        if not self.receive_queue:
+            return None
+        item = self.receive_queue.popleft()
+        self.update_atn(t)
+        return item
+
+    def set_watchdog_pre_timeout_flag(self, t: int) -> None:
+        self.watchdog_pre_timeout_flag = True
+        self.update_atn(t)
+
+    def take_event(self, t: int) -> bytes | None:
+        """Read Event Message Buffer: the buffered event (16 bytes), or None."""
+        record = self.event_buffer
+        if record is None:
+            return None
+        self.event_buffer = None
+        self.update_atn(t)
+        return record
+
+    def event_record(self, sensor_type: int, sensor_number: int, event_dir_type: int,
+                     ed1: int, ed2: int = 0xFF, ed3: int = 0xFF, t: int | None = None) -> bytes:
+        """A 16-byte system event record generated by this BMC (section 32.1); record id left 0."""
+        ts = self.timestamp(self.sim.now if t is None else t)
+        return bytes((
+            0x00, 0x00, SYSTEM_EVENT_RECORD,
+            ts & 0xFF, ts >> 8 & 0xFF, ts >> 16 & 0xFF, ts >> 24 & 0xFF,
+            self.slave_address, 0x00,  # generator: this BMC's IPMB address, channel 0, LUN 0
+            EVM_REV, sensor_type, sensor_number, event_dir_type, ed1, ed2, ed3,
+        ))
+
+    def raise_event(self, record: bytes, t: int) -> None:
+        """A system event happened: log it and offer it to the event message buffer.
+
+        Logging and the buffer have separate enables (global enables bits 3 and
+        2); QEMU logs nothing unless the buffer is enabled (its bug 4).  The
+        buffer holds one event: while it is full a new event is only logged.
+        """
+        enables = self.global_enables
+        if enables & GlobalEnables.SYSTEM_EVENT_LOGGING and self.event_log is not None:
+            self.event_log(record, t)
+        buffered = False
+        if enables & GlobalEnables.EVENT_MESSAGE_BUFFER and self.event_buffer is None:
+            self.event_buffer = bytes(record)
+            buffered = True
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "bmc", self.name, "event", record=bytes(record), buffered=int(buffered))
+        if buffered:
+            self.update_atn(t)
+
+    # -- channels -------------------------------------------------------------
+
+    def channel_info(self, channel: int) -> ChannelInfo | None:
+        """The channel's description, or None if this BMC has no such channel."""
+        if channel == Channel.SYSTEM_INTERFACE:
+            iface = self.interfaces[0] if self.interfaces else None
+            protocol = getattr(iface, "channel_protocol", ChannelProtocol.KCS)
+            irq = getattr(iface, "irq_info", 0xFF)
+            return ChannelInfo(ChannelMedium.SYSTEM_INTERFACE, protocol, aux=bytes((irq, irq)))
+        return self.channels.get(channel)
+
+    vendor_iana = IPMI_FORUM_IANA
+
+    # -- resets -----------------------------------------------------------------
+
+    def cold_reset(self, t: int) -> None:
+        """Cold Reset (section 20.2): back to power-up defaults.
+
+        Global enables return to 0x08, queued messages and the buffered event
+        are lost, and the watchdog forgets its settings (so a later Reset
+        Watchdog Timer answers 0x80, the case Linux's watchdog driver recovers
+        from).  QEMU restores only the enables.
+        """
+        self.watchdog.power_up(t)
+        self._power_up_state()
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "bmc", self.name, "cold-reset")
+        for iface in self.interfaces:
+            reset = getattr(iface, "cold_reset", None)
+            if reset is not None:
+                reset(t)
+            set_irq_enable = getattr(iface, "set_irq_enable", None)
+            if set_irq_enable is not None:
+                set_irq_enable(False, t)
+        self.update_atn(t)
+
+    def warm_reset(self, t: int) -> None:
+        """Warm Reset (section 20.3): interfaces reset, configuration and state kept."""
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "bmc", self.name, "warm-reset")
+        for iface in self.interfaces:
+            reset = getattr(iface, "warm_reset", None)
+            if reset is not None:
+                reset(t)
+
+    # -- chassis ------------------------------------------------------------------
+
+    @property
+    def power_on(self) -> bool:
+        """System power as the host's wires report it."""
+        return bool(self.host.power_on_state)
+
+    def note_restart(self, cause: int, channel: int = 0) -> None:
+        """Remember why the system last restarted (Get System Restart Cause)."""
+        self.restart_cause = RestartCause(cause)
+        self.restart_channel = channel

@@ -1,0 +1,262 @@
+"""The IPMI command dispatcher: one request in, one response out.
+
+``Ipmid.handle`` owns every generic check, in this order (the "CC ladder"):
+
+1. request shorter than 2 bytes            -> 0xC7 (header built from what is there)
+2. LUN != 0                                -> 0xC2 (as QEMU: only LUN 0 has commands)
+3. unknown or response netfn, unknown cmd  -> 0xC1
+4. privilege below the command's minimum,
+   or a system-interface-only command from
+   another channel                         -> 0xD4
+5. data length outside the command's bounds -> 0xC7
+6. BMC busy (``busy`` flag or ``busy_hook``) -> 0xC0
+7. the handler: ``IpmiError(cc)`` -> cc; ``NotImplementedError`` -> 0xC1;
+   any other exception -> 0xFF, or re-raised when ``raise_unexpected``.
+
+Handlers are plain functions ``fn(call) -> bytes`` declared with
+``@command(...)``; they return the response data after the completion code.
+The dispatcher does not spend simulated time itself: the firmware asks
+``cost_ns(netfn, cmd)`` and waits that long around ``handle``.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from buses.time import US
+
+from .ipmi.cc import CompletionCode, IpmiError
+from .ipmi.cmd import command_name
+from .ipmi.msg import Channel
+from .privilege import Privilege
+
+DEFAULT_COST_NS = 50 * US  # firmware time per command unless the command declares its own
+
+_C7 = CompletionCode.REQUEST_DATA_LENGTH_INVALID
+_C2 = CompletionCode.INVALID_COMMAND_FOR_LUN
+_C1 = CompletionCode.INVALID_COMMAND
+_D4 = CompletionCode.INSUFFICIENT_PRIVILEGE
+_C0 = CompletionCode.NODE_BUSY
+_FF = CompletionCode.UNSPECIFIED_ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command as the dispatcher knows it."""
+
+    netfn: int
+    cmd: int
+    name: str
+    handler: Callable
+    privilege: Privilege
+    min_len: int                     # request data bytes after NetFn/LUN and Cmd
+    max_len: int | None              # None: no upper bound
+    system_interface_only: bool      # "local only" in the spec's privilege table
+    cost_ns: int | None              # None: the dispatcher's default
+
+    @property
+    def key(self) -> int:
+        return self.netfn << 8 | self.cmd
+
+
+def command(netfn: int, cmd: int, *, privilege: Privilege, req_len: int | None = None, min_len: int = 0,
+            max_len: int | None = None, system_interface_only: bool = False, cost_ns: int | None = None,
+            name: str | None = None):
+    """Declare a handler: its spec name, minimum privilege and request data length bounds.
+
+    ``req_len`` fixes the length exactly; otherwise ``min_len``/``max_len``
+    bound it.  The decorator only attaches a ``CommandSpec`` to the function
+    (as ``fn.ipmi_command``); ``Ipmid.install`` puts it in a dispatcher.
+    """
+    if req_len is not None:
+        min_len = max_len = req_len
+
+    def mark(fn):
+        fn.ipmi_command = CommandSpec(
+            netfn, cmd, name or command_name(netfn, cmd), fn, Privilege(privilege), min_len, max_len,
+            system_interface_only, cost_ns,
+        )
+        return fn
+
+    return mark
+
+
+class Call:
+    """What a handler gets: the request data and where it came from."""
+
+    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege")
+
+    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege):
+        self.ipmid = ipmid
+        self.bmc = bmc
+        self.netfn = netfn
+        self.cmd = cmd
+        self.data = data
+        self.channel = channel
+        self.privilege = privilege
+
+    @property
+    def t(self) -> int:
+        """The simulated time of the request."""
+        return self.bmc.sim.now
+
+
+def _env_raise_unexpected() -> bool:
+    return os.environ.get("IPMILAB_RAISE_UNEXPECTED", "") == "1"
+
+
+class Ipmid:
+    """The command set of one BMC: a table of ``CommandSpec`` and the dispatch ladder.
+
+    ``command_sets`` are modules (or iterables of decorated handlers) to
+    install; the default is ``bmc.commands.default_command_sets()``.
+    ``strict_length=False`` ignores bytes beyond a command's maximum instead
+    of answering 0xC7, as QEMU does (its KCS qtest sends a trailing 0x00).
+    """
+
+    def __init__(self, sim, bmc, command_sets: Iterable | None = None, *, default_cost_ns: int = DEFAULT_COST_NS,
+                 cost_scale: float = 1, strict_length: bool = True, raise_unexpected: bool | None = None):
+        self.sim = sim
+        self.bmc = bmc
+        self.strict_length = strict_length
+        self.raise_unexpected = _env_raise_unexpected() if raise_unexpected is None else raise_unexpected
+        self.busy = False
+        self.busy_hook: Callable[[int, int], bool] | None = None
+        self._table: dict[int, CommandSpec] = {}
+        self._default_cost_ns = default_cost_ns
+        self._cost_scale = cost_scale
+        self._cost: dict[int, int] = {}
+        self._default_cost = 0
+        if command_sets is None:
+            from .commands import default_command_sets
+
+            command_sets = default_command_sets()
+        for source in command_sets:
+            self.install(source)
+        self._rescale()
+
+    # -- the table --------------------------------------------------------------
+
+    def install(self, source, replace: bool = False) -> None:
+        """Add every decorated handler of a module (in definition order) or of an iterable."""
+        items = vars(source).values() if isinstance(source, types.ModuleType) else source
+        for fn in list(items):
+            spec = getattr(fn, "ipmi_command", None)
+            if isinstance(spec, CommandSpec):
+                self.register(spec, replace=replace)
+
+    def register(self, spec: CommandSpec, replace: bool = False) -> None:
+        """Add one command; an existing (netfn, cmd) is replaced only with ``replace=True`` (OEM overrides)."""
+        if not 0 <= spec.netfn <= 0x3E or spec.netfn & 1:
+            raise ValueError(f"netfn 0x{spec.netfn:02X} of {spec.name!r} is not an even request netfn below 0x40")
+        if not 0 <= spec.cmd <= 0xFF:
+            raise ValueError(f"cmd 0x{spec.cmd:X} of {spec.name!r} out of range 0x00-0xFF")
+        if spec.min_len < 0 or (spec.max_len is not None and spec.max_len < spec.min_len):
+            raise ValueError(f"length bounds {spec.min_len}..{spec.max_len} of {spec.name!r} are inverted")
+        old = self._table.get(spec.key)
+        if old is not None and not replace:
+            raise ValueError(f"{spec.name!r} (netfn 0x{spec.netfn:02X} cmd 0x{spec.cmd:02X}) "
+                             f"is already registered as {old.name!r}")
+        self._table[spec.key] = spec
+        self._rescale()
+
+    def lookup(self, netfn: int, cmd: int) -> CommandSpec | None:
+        return self._table.get(netfn << 8 | cmd)
+
+    def specs(self) -> list[CommandSpec]:
+        return [self._table[k] for k in sorted(self._table)]
+
+    def commands(self) -> list[tuple[int, int, str, Privilege]]:
+        """(netfn, cmd, name, privilege) of every command, sorted: the ``ipmilab commands`` table."""
+        return [(s.netfn, s.cmd, s.name, s.privilege) for s in self.specs()]
+
+    # -- simulated cost -----------------------------------------------------------
+
+    @property
+    def cost_scale(self) -> float:
+        return self._cost_scale
+
+    @cost_scale.setter
+    def cost_scale(self, scale: float) -> None:
+        """A firmware timing preset's factor on every command's cost."""
+        if scale < 0:
+            raise ValueError(f"cost_scale {scale!r} must not be negative")
+        self._cost_scale = scale
+        self._rescale()
+
+    def _rescale(self) -> None:
+        scale = self._cost_scale
+        self._default_cost = round(self._default_cost_ns * scale)
+        self._cost = {
+            key: round((self._default_cost_ns if s.cost_ns is None else s.cost_ns) * scale)
+            for key, s in self._table.items()
+        }
+
+    def cost_ns(self, netfn: int, cmd: int) -> int:
+        """Simulated firmware time (int ns) to process (netfn, cmd); unknown commands cost the default."""
+        return self._cost.get(netfn << 8 | cmd, self._default_cost)
+
+    # -- dispatch -------------------------------------------------------------------
+
+    def handle(self, request: bytes, privilege: int = Privilege.ADMINISTRATOR,
+               channel: int = Channel.SYSTEM_INTERFACE) -> bytes:
+        """Answer one request (``NetFn/LUN, Cmd, Data...``) with ``NetFn|1/LUN, Cmd, CC, Data...``."""
+        if len(request) < 2:
+            head = bytes((request[0] | 0x04 if request else 0x04, 0))
+            return self._done(request, head, _C7, b"", None)
+        nl = request[0]
+        cmd = request[1]
+        head = bytes((nl | 0x04, cmd))
+        if nl & 0x03:
+            return self._done(request, head, _C2, b"", None)
+        spec = self._table.get(nl << 6 | cmd)  # (netfn << 8 | cmd) with LUN 0
+        if spec is None:
+            return self._done(request, head, _C1, b"", None)
+        if privilege < spec.privilege or (spec.system_interface_only and channel != Channel.SYSTEM_INTERFACE):
+            return self._done(request, head, _D4, b"", spec)
+        data = request[2:]
+        n = len(data)
+        if n < spec.min_len:
+            return self._done(request, head, _C7, b"", spec)
+        if spec.max_len is not None and n > spec.max_len:
+            if self.strict_length:
+                return self._done(request, head, _C7, b"", spec)
+            data = data[:spec.max_len]
+        if self.busy or (self.busy_hook is not None and self.busy_hook(nl >> 2, cmd)):
+            return self._done(request, head, _C0, b"", spec)
+        try:
+            out = spec.handler(Call(self, self.bmc, nl >> 2, cmd, bytes(data), channel, privilege))
+        except IpmiError as exc:
+            return self._done(request, head, exc.cc, exc.data, spec)
+        except NotImplementedError:
+            return self._done(request, head, _C1, b"", spec)
+        except Exception as exc:
+            if self.raise_unexpected:
+                raise
+            if self.sim.tracer.enabled:
+                self.sim.trace(self.sim.now, "ipmid", self.bmc.name, "handler-error", cmd=spec.name,
+                               error=f"{type(exc).__name__}: {exc}")
+            return self._done(request, head, _FF, b"", spec)
+        rsp = head + b"\x00" + out if out else head + b"\x00"
+        if self.sim.tracer.enabled:
+            self._trace(request, rsp, spec)
+        return rsp
+
+    def _done(self, request, head: bytes, cc: int, data: bytes, spec: CommandSpec | None) -> bytes:
+        rsp = head + bytes((cc,)) + data
+        if self.sim.tracer.enabled:
+            self._trace(request, rsp, spec)
+        return rsp
+
+    def _trace(self, request, rsp: bytes, spec: CommandSpec | None) -> None:
+        if spec is not None:
+            name = spec.name
+        elif len(request) >= 2:
+            name = command_name(request[0] >> 2, request[1])
+        else:
+            name = "?"
+        self.sim.trace(self.sim.now, "ipmid", self.bmc.name, "dispatch", cmd=name, cc=f"0x{rsp[2]:02X}",
+                       req=bytes(request), rsp=rsp)

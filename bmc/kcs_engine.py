@@ -1,0 +1,206 @@
+"""The BMC-side KCS protocol engine, modelled on Linux ``kcs_bmc_cdev_ipmi``.
+
+It runs in interrupt context on every IBF interrupt and moves the KCS
+state machine of IPMI 2.0 section 9 from the BMC's side: dummy ODR writes
+that keep an interrupt-driven host moving, the phases of a request, the
+abort sequence, and the userspace face (``read_request``/``write_response``,
+SMS_ATN control, force abort) that the IPMI daemon uses.
+
+Register access goes through *device ops* (``inb``/``outb``/``updateb`` on
+"IDR", "ODR", "STR", and ``irq_mask_update``), all generators, so the same
+engine runs over an ideal attachment (no time, QEMU-like) and over a real
+SoC channel driver with interrupt latency and MMIO cost.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from buses import Notifier
+
+from .ipmi.kcs import STATUS_C_D, STATUS_IBF, STATUS_SMS_ATN, STATUS_STATE_MASK, KcsControl, KcsError, KcsState
+
+KCS_MSG_BUFSIZ = 1000
+KCS_ZERO_DATA = 0x00
+
+EVENT_OBE = 0x01
+EVENT_IBF = 0x02
+
+
+class Phase(IntEnum):
+    IDLE = 0
+    WRITE_START = 1
+    WRITE_DATA = 2
+    WRITE_END_CMD = 3
+    WRITE_DONE = 4
+    WAIT_READ = 5
+    READ = 6
+    ABORT_ERROR1 = 7
+    ABORT_ERROR2 = 8
+    ERROR = 9
+
+
+class KcsEngineError(Exception):
+    """A userspace call the driver refuses (EINVAL/EAGAIN/EOVERFLOW in Linux)."""
+
+
+class KcsIpmiEngine:
+    def __init__(self, sim, ops, name: str = "kcs-bmc"):
+        self.sim = sim
+        self.ops = ops
+        self.name = name
+        self.phase = Phase.IDLE
+        self.error = KcsError.NO_ERROR
+        self.data_in = bytearray()
+        self.data_out = b""
+        self.data_out_idx = 0
+        self.data_in_avail = False
+        self.request_ready = Notifier(sim)  # wakes the daemon's read()
+        self.on_request = None              # synchronous client (ideal attachment)
+        self.aborts = 0
+
+    def _trace(self, event: str, **fields) -> None:
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.ops.time(), "fw", self.name, event, phase=self.phase.name, **fields)
+
+    def _set_state(self, state: KcsState):
+        yield from self.ops.updateb("STR", STATUS_STATE_MASK, state << 6)
+
+    # -- interrupt context -----------------------------------------------------
+    def event(self):
+        """Generator: handle one IBF event; returns False if IBF was not set (not ours)."""
+        status = yield from self.ops.inb("STR")
+        if not status & STATUS_IBF:
+            return False
+        if status & STATUS_C_D:
+            yield from self._handle_cmd()
+        else:
+            yield from self._handle_data()
+        return True
+
+    def _handle_cmd(self):
+        yield from self._set_state(KcsState.WRITE)
+        yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+        cmd = yield from self.ops.inb("IDR")
+        if cmd == KcsControl.WRITE_START:
+            self.phase = Phase.WRITE_START
+            self.error = KcsError.NO_ERROR
+            self.data_in_avail = False
+            self.data_in.clear()
+        elif cmd == KcsControl.WRITE_END:
+            if self.phase != Phase.WRITE_DATA:
+                yield from self._force_abort("WRITE_END outside WRITE_DATA")
+                return
+            self.phase = Phase.WRITE_END_CMD
+        elif cmd == KcsControl.GET_STATUS_ABORT:
+            if self.error == KcsError.NO_ERROR:
+                self.error = KcsError.ABORTED_BY_COMMAND
+            self.phase = Phase.ABORT_ERROR1
+            self.data_in_avail = False
+            self.data_in.clear()
+            self.aborts += 1
+        else:
+            yield from self._force_abort(f"illegal control code 0x{cmd:02X}")
+            self.error = KcsError.ILLEGAL_CONTROL_CODE
+        self._trace("cmd", code=f"0x{cmd:02X}")
+
+    def _handle_data(self):
+        phase = self.phase
+        if phase == Phase.WRITE_START or phase == Phase.WRITE_DATA:
+            self.phase = Phase.WRITE_DATA
+            if len(self.data_in) < KCS_MSG_BUFSIZ:
+                yield from self._set_state(KcsState.WRITE)
+                yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+                self.data_in.append((yield from self.ops.inb("IDR")))
+            else:
+                yield from self._force_abort("request longer than the buffer")
+                self.error = KcsError.LENGTH_ERROR
+        elif phase == Phase.WRITE_END_CMD:
+            yield from self._set_state(KcsState.READ)
+            if len(self.data_in) < KCS_MSG_BUFSIZ:
+                self.data_in.append((yield from self.ops.inb("IDR")))
+            else:
+                yield from self._force_abort("request longer than the buffer")
+                self.error = KcsError.LENGTH_ERROR
+                return
+            self.phase = Phase.WRITE_DONE
+            self.data_in_avail = True
+            self._trace("request", data=bytes(self.data_in))
+            if self.on_request is not None:
+                yield from self.on_request()
+            else:
+                self.request_ready.notify(self.ops.time())
+        elif phase == Phase.READ:
+            done = self.data_out_idx == len(self.data_out)
+            if done:
+                yield from self._set_state(KcsState.IDLE)
+            data = yield from self.ops.inb("IDR")
+            if data != KcsControl.READ:
+                yield from self._set_state(KcsState.ERROR)
+                yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+                self._trace("bad-read-code", code=f"0x{data:02X}")
+                return
+            if done:
+                yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+                self.phase = Phase.IDLE
+                self._trace("response-done")
+                return
+            yield from self.ops.outb("ODR", self.data_out[self.data_out_idx])
+            self.data_out_idx += 1
+        elif phase == Phase.ABORT_ERROR1:
+            yield from self._set_state(KcsState.READ)
+            yield from self.ops.inb("IDR")
+            yield from self.ops.outb("ODR", self.error)
+            self.phase = Phase.ABORT_ERROR2
+            self._trace("abort-status", error=f"0x{self.error:02X}")
+        elif phase == Phase.ABORT_ERROR2:
+            yield from self._set_state(KcsState.IDLE)
+            yield from self.ops.inb("IDR")
+            yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+            self.phase = Phase.IDLE
+        else:
+            yield from self._force_abort(f"data byte in phase {phase.name}")
+
+    def _force_abort(self, why: str):
+        yield from self._set_state(KcsState.ERROR)
+        yield from self.ops.inb("IDR")
+        yield from self.ops.outb("ODR", KCS_ZERO_DATA)
+        self.phase = Phase.ERROR
+        self.data_in_avail = False
+        self.data_in.clear()
+        self.aborts += 1
+        self._trace("force-abort", why=why)
+
+    # -- userspace face (/dev/ipmi-kcsN) --------------------------------------------
+    def read_request(self) -> bytes:
+        """``read()``: take the pending request (phase WRITE_DONE -> WAIT_READ)."""
+        if not self.data_in_avail:
+            raise KcsEngineError("EAGAIN: no request available")
+        self.data_in_avail = False
+        if self.phase != Phase.WRITE_DONE:
+            raise KcsEngineError(f"EAGAIN: host moved the interface to {self.phase.name}")
+        self.phase = Phase.WAIT_READ
+        return bytes(self.data_in)
+
+    def write_response(self, response: bytes):
+        """Generator ``write()``: load the response and put its first byte in ODR."""
+        if not 3 <= len(response) <= KCS_MSG_BUFSIZ:
+            raise KcsEngineError(f"EINVAL: response length {len(response)} outside 3..{KCS_MSG_BUFSIZ}")
+        if self.phase != Phase.WAIT_READ:
+            # The host restarted or aborted while the daemon was busy: the late
+            # response is dropped, exactly as the Linux driver does.
+            self._trace("response-dropped", data=bytes(response))
+            raise KcsEngineError(f"EINVAL: interface in phase {self.phase.name}, not WAIT_READ")
+        self.phase = Phase.READ
+        self.data_out = bytes(response)
+        self.data_out_idx = 1
+        self._trace("response", data=self.data_out)
+        yield from self.ops.outb("ODR", self.data_out[0])
+
+    def set_sms_atn(self, on: bool):
+        """Generator: the SET/CLEAR_SMS_ATN ioctls."""
+        yield from self.ops.updateb("STR", STATUS_SMS_ATN, STATUS_SMS_ATN if on else 0)
+
+    def force_abort(self):
+        """Generator: the FORCE_ABORT ioctl."""
+        yield from self._force_abort("ioctl")

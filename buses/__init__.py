@@ -1,0 +1,15 @@
+"""The wires and the clock: simulation kernel, tracer, signals, registers, buses."""
+
+from .initiator import Initiator
+from .isa import IoSpace
+from .regs import Access, Field, Register, RegisterFile
+from .signal import IrqLine, Notifier
+from .sim import Simulation
+from .time import MS, NS, S, US, fmt_duration, fmt_time, ms, ns, s, us
+from .trace import TraceRecord, Tracer
+
+__all__ = [
+    "Access", "Field", "Initiator", "IoSpace", "IrqLine", "MS", "NS", "Notifier", "Register",
+    "RegisterFile", "S", "Simulation", "TraceRecord", "Tracer", "US", "fmt_duration", "fmt_time",
+    "ms", "ns", "s", "us",
+]

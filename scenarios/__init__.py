@@ -1,0 +1,1 @@
+"""Worlds built from presets, scenario scripts, and the ``ipmilab`` command line."""

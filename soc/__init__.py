@@ -1,0 +1,1 @@
+"""BMC-chip and interface hardware: register blocks, vendor wrappers, interrupt controller, CPU time."""

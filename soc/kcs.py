@@ -1,0 +1,167 @@
+"""The KCS interface register block (IPMI 2.0 section 9.2), as silicon.
+
+One block has two faces.  The *host face* is two I/O locations: offset 0
+reads Data_Out (ODR) and writes Data_In (IDR); offset 1 reads Status (STR)
+and writes Command (which lands in IDR with C/D# set).  The *BMC face* is the
+same three registers as the BMC's firmware sees them.  The hardware rules:
+
+- a host write latches IDR, sets IBF, sets C/D# for a command write and
+  clears it for a data write, and signals the BMC (``on_host_write``);
+- a host write while IBF is set is dropped (traced), as on real parts;
+- a BMC read of IDR clears IBF; a BMC write of ODR sets OBF;
+- a host read of ODR clears OBF (``on_host_read`` lets a wrapper poll for
+  "output buffer empty");
+- STATE, SMS_ATN and OEM bits belong to BMC firmware.
+
+Every change the host can see notifies ``host_watch`` at the time it
+happens, which is how a polling driver sleeps until something changes.
+"""
+
+from __future__ import annotations
+
+from buses import Access, Field, IrqLine, Notifier, Register
+
+STR = Register(
+    "STR",
+    1,
+    [
+        Field("STATE", 7, 6, Access.RO, 0, "S1:S0 interface state", {0: "IDLE", 1: "READ", 2: "WRITE", 3: "ERROR"}),
+        Field("OEM2", 5, 5, Access.RO, 0, "OEM"),
+        Field("OEM1", 4, 4, Access.RO, 0, "OEM"),
+        Field("C_D", 3, 3, Access.RO, 0, "last host write was to the command register"),
+        Field("SMS_ATN", 2, 2, Access.RO, 0, "BMC has a message or event for system software"),
+        Field("IBF", 1, 1, Access.RO, 0, "input buffer full: host byte not yet read by the BMC"),
+        Field("OBF", 0, 0, Access.RO, 0, "output buffer full: BMC byte waiting for the host"),
+    ],
+    doc="KCS status register (IPMI 2.0 Table 9-1)",
+)
+IDR = Register("IDR", 0, [Field("DATA", 7, 0, Access.WO, 0, "Data_In: host to BMC")], doc="input data")
+ODR = Register("ODR", 0, [Field("DATA", 7, 0, Access.RO, 0, "Data_Out: BMC to host")], doc="output data")
+
+OBF = STR.OBF.mask
+IBF = STR.IBF.mask
+C_D = STR.C_D.mask
+SMS_ATN = STR.SMS_ATN.mask
+STATE = STR.STATE.mask
+STATE_SHIFT = STR.STATE.lsb
+
+DATA_OFFSET = 0
+STATUS_OFFSET = 1
+
+
+class KcsBlock:
+    """One KCS channel's registers.  ``io_read``/``io_write`` are the host face."""
+
+    __slots__ = (
+        "sim", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "on_host_write",
+        "on_host_read", "host_irq", "obf_irq_enable", "bmc_irq", "ibf_irq_enable", "dropped_writes",
+    )
+
+    def __init__(self, sim, name: str):
+        self.sim = sim
+        self.name = name
+        self.status = STR.reset
+        self.idr = 0
+        self.odr = 0
+        self.host_watch = Notifier(sim)   # host-visible status changed
+        self.bmc_watch = Notifier(sim)    # BMC-visible status changed (OBF cleared by the host)
+        self.on_host_write = None         # callable(t): synchronous IBF hook (ideal attachment)
+        self.on_host_read = None          # callable(t): ODR was read (OBF cleared)
+        self.host_irq = IrqLine(sim, f"{name}.irq")
+        self.obf_irq_enable = False       # host interrupt on OBF (SerIRQ / ISA IRQ), set by the wrapper
+        self.bmc_irq = IrqLine(sim, f"{name}.ibf-irq")  # level IBF & ibf_irq_enable, towards the BMC
+        self.ibf_irq_enable = False
+        self.dropped_writes = 0
+
+    def reset(self, t: int) -> None:
+        self.status = STR.reset
+        self.idr = self.odr = 0
+        self.host_irq.set(0, t)
+        self.bmc_irq.set(0, t)
+        self.host_watch.notify(t)
+
+    # -- host face ---------------------------------------------------------
+    def io_read(self, offset: int, t: int) -> int:
+        if offset == DATA_OFFSET:
+            value = self.odr
+            if self.status & OBF:
+                self.status &= ~OBF
+                if self.host_irq.level:
+                    self.host_irq.set(0, t)
+                self.bmc_watch.notify(t)
+                if self.on_host_read is not None:
+                    self.on_host_read(t)
+            if self.sim.tracer.enabled:
+                self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
+            return value
+        value = self.status
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "host-rd-STR", value=f"0x{value:02X}", STR=STR.render(value))
+        return value
+
+    def io_write(self, offset: int, value: int, t: int) -> None:
+        kind = "CMD" if offset == STATUS_OFFSET else "IDR"
+        if self.status & IBF:
+            # The BMC has not consumed the previous byte: hardware drops this one.
+            self.dropped_writes += 1
+            self.sim.trace(t, "reg", self.name, f"host-wr-{kind}-dropped", value=f"0x{value:02X}",
+                           STR=STR.render(self.status))
+            return
+        self.idr = value
+        if offset == STATUS_OFFSET:
+            self.status |= IBF | C_D
+        else:
+            self.status = (self.status | IBF) & ~C_D
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, f"host-wr-{kind}", value=f"0x{value:02X}", STR=STR.render(self.status))
+        self.host_watch.notify(t)
+        if self.ibf_irq_enable:
+            self.bmc_irq.set(1, t)
+        if self.on_host_write is not None:
+            self.on_host_write(t)
+
+    def io_watch(self, offset: int):
+        return self.host_watch
+
+    # -- BMC face ----------------------------------------------------------
+    def read_idr(self, t: int) -> int:
+        value = self.idr
+        if self.status & IBF:
+            self.status &= ~IBF
+            if self.bmc_irq.level:
+                self.bmc_irq.set(0, t)
+            self.host_watch.notify(t)
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "bmc-rd-IDR", value=f"0x{value:02X}", STR=STR.render(self.status))
+        return value
+
+    def write_odr(self, value: int, t: int) -> None:
+        self.odr = value & 0xFF
+        self.status |= OBF
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "bmc-wr-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
+        if self.obf_irq_enable and not self.host_irq.level:
+            self.host_irq.set(1, t)
+        self.host_watch.notify(t)
+
+    def read_str(self, t: int) -> int:
+        return self.status
+
+    def write_str(self, value: int, t: int) -> None:
+        """BMC write of STR: only firmware-owned bits (STATE, OEM, SMS_ATN) change."""
+        owned = STATE | STR.OEM2.mask | STR.OEM1.mask | SMS_ATN
+        new = (self.status & ~owned) | (value & owned)
+        if new == self.status:
+            return
+        self.status = new
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "bmc-wr-STR", STR=STR.render(new))
+        self.host_watch.notify(t)
+
+    def set_ibf_irq_enable(self, enable: bool, t: int) -> None:
+        self.ibf_irq_enable = enable
+        self.bmc_irq.set(1 if (enable and self.status & IBF) else 0, t)
+
+    def set_obf_irq_enable(self, enable: bool, t: int) -> None:
+        self.obf_irq_enable = enable
+        self.host_irq.set(1 if (enable and self.status & OBF) else 0, t)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: the default (fast) tests, then the slow ones.
+# pytest's exit code 5 ("no tests collected") counts as a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+run() {
+    python3 -m pytest "$@"
+    local rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "pytest collected no tests for: $*" >&2
+        exit 1
+    fi
+    [ "$rc" -eq 0 ] || exit "$rc"
+}
+
+run -q
+run -q -m slow

@@ -1,0 +1,1 @@
+"""The host: CPU port I/O, Linux-faithful IPMI drivers, the message handler."""

@@ -1,0 +1,36 @@
+"""The host CPU as the IPMI drivers see it: port I/O with a cost, interrupts with a latency."""
+
+from __future__ import annotations
+
+from buses import Initiator
+from buses.isa import CPU_PORT_IO_NS
+from buses.time import us
+
+# From device interrupt to the driver's handler on a Linux x86 host.
+HOST_IRQ_LATENCY_NS = us(2)
+
+
+class HostCpu(Initiator):
+    __slots__ = ("io_space", "io_ns", "irq_latency")
+
+    def __init__(self, sim, io_space, name: str = "host.cpu", io_ns: int | None = None,
+                 irq_latency: int = HOST_IRQ_LATENCY_NS):
+        super().__init__(sim, name)
+        self.io_space = io_space
+        self.io_ns = CPU_PORT_IO_NS if io_ns is None else io_ns
+        self.irq_latency = irq_latency
+
+    def inb(self, port: int):
+        """Generator: ``inb``; the read lands when the I/O cycle completes."""
+        t = yield from self.advance(self.io_ns)
+        return self.io_space.inb(port, t)
+
+    def outb(self, port: int, value: int):
+        """Generator: ``outb``."""
+        t = yield from self.advance(self.io_ns)
+        self.io_space.outb(port, value, t)
+
+    def attach_irq(self, line, handler) -> None:
+        """Deliver ``line``'s rising edges to ``handler(t)`` after the interrupt latency."""
+        lat = self.irq_latency
+        line.on_assert = lambda t: handler(t + lat)

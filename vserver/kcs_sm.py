@@ -1,0 +1,319 @@
+"""Host KCS state machine, faithful to Linux ``drivers/char/ipmi/ipmi_kcs_sm.c``.
+
+``event(time)`` is called by the policy layer; ``time`` is the simulated
+time (ns) that passed since the previous call *as that caller accounts it*
+(the 10 ms/jiffy timer passes real elapsed time, interrupts and kipmid pass
+0), which is what drives the IBF/OBF timeouts: the same rule that made the
+Linux bugs H-2 and H-7 possible.  Each call reads the status register once,
+waits for IBF to clear, and makes at most one move of the state machine in
+the IPMI spec's flow chart.  Register access is real port I/O through the
+host CPU, so every byte costs bus time.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from bmc.ipmi.cc import CompletionCode as CC
+from bmc.ipmi.kcs import (
+    KCS_DATA_OFFSET,
+    KCS_STATUS_OFFSET,
+    STATUS_IBF,
+    STATUS_OBF,
+    STATUS_SMS_ATN,
+    KcsControl,
+    KcsState,
+    render_status,
+)
+from buses.time import s
+
+from .sm import IPMI_MAX_MSG_LENGTH, SmResult
+
+IBF_RETRY_TIMEOUT = s(5)
+OBF_RETRY_TIMEOUT = s(5)
+MAX_ERROR_RETRIES = 10
+ERROR0_OBF_WAIT = s(2)
+MAX_KCS_READ_SIZE = IPMI_MAX_MSG_LENGTH
+MAX_KCS_WRITE_SIZE = IPMI_MAX_MSG_LENGTH
+
+
+class KcsSmState(IntEnum):
+    IDLE = 0
+    START_OP = 1
+    WAIT_WRITE_START = 2
+    WAIT_WRITE = 3
+    WAIT_WRITE_END = 4
+    WAIT_READ = 5
+    ERROR0 = 6
+    ERROR1 = 7
+    ERROR2 = 8
+    ERROR3 = 9
+    HOSED = 10
+
+
+class KcsIo:
+    """The two KCS registers at ``base`` (+ ``regspacing``) through the host CPU."""
+
+    def __init__(self, cpu, base: int, regspacing: int = 1):
+        self.cpu = cpu
+        self.ports = (base + KCS_DATA_OFFSET * regspacing, base + KCS_STATUS_OFFSET * regspacing)
+
+    def inputb(self, offset: int):
+        return self.cpu.inb(self.ports[offset])
+
+    def outputb(self, offset: int, value: int):
+        return self.cpu.outb(self.ports[offset], value)
+
+
+class KcsSm:
+    """One KCS state machine (``struct si_sm_data``)."""
+
+    name = "kcs"
+
+    def __init__(self, sim, io: KcsIo, component: str = "kcs_sm"):
+        self.sim = sim
+        self.io = io
+        self.component = component
+        self._init_state(KcsSmState.IDLE)
+
+    def _init_state(self, state: KcsSmState) -> None:
+        self.state = state
+        self.write_data = b""
+        self.write_pos = 0
+        self.write_count = 0
+        self.orig_write_count = 0
+        self.read_data = bytearray()
+        self.truncated = False
+        self.error_retries = 0
+        self.ibf_timeout = IBF_RETRY_TIMEOUT
+        self.obf_timeout = OBF_RETRY_TIMEOUT
+        self.error0_deadline = 0
+        self.last_error = ""
+
+    def _trace(self, event: str, **fields) -> None:
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.io.cpu.t, "drv", self.component, event, state=self.state.name, **fields)
+
+    # -- the si_sm_handlers -------------------------------------------------------------
+    def detect(self):
+        """Generator: True if something answers at the status port (not 0xFF)."""
+        status = yield from self.io.inputb(KCS_STATUS_OFFSET)
+        return status != 0xFF
+
+    def start_transaction(self, data: bytes) -> int:
+        """Returns 0, or the completion code Linux synthesises for a refused message."""
+        if len(data) < 2:
+            return CC.REQUEST_DATA_LENGTH_INVALID
+        if len(data) > MAX_KCS_WRITE_SIZE:
+            return CC.REQUEST_DATA_FIELD_LENGTH_EXCEEDED
+        if self.state != KcsSmState.IDLE:
+            return CC.NOT_SUPPORTED_IN_PRESENT_STATE
+        self.error_retries = 0
+        self.write_data = bytes(data)
+        self.write_count = len(data)
+        self.orig_write_count = len(data)
+        self.write_pos = 0
+        self.read_data = bytearray()
+        self.state = KcsSmState.START_OP
+        self.ibf_timeout = IBF_RETRY_TIMEOUT
+        self.obf_timeout = OBF_RETRY_TIMEOUT
+        self._trace("start", data=self.write_data)
+        return 0
+
+    def get_result(self) -> bytes:
+        """The response; at least 3 bytes (CC 0xFF if short), CC 0xC6 if truncated."""
+        data = bytearray(self.read_data)
+        if len(data) < 3:
+            data = bytearray(data[:2]) + bytes(2 - min(len(data), 2))
+            data.append(CC.UNSPECIFIED_ERROR)
+        if self.truncated:
+            data[2] = CC.REQUEST_DATA_TRUNCATED
+            self.truncated = False
+        return bytes(data)
+
+    # -- helpers, as in the C file --------------------------------------------------------
+    def _read_status(self):
+        return (yield from self.io.inputb(KCS_STATUS_OFFSET))
+
+    def _read_data(self):
+        return (yield from self.io.inputb(KCS_DATA_OFFSET))
+
+    def _write_cmd(self, value: int):
+        yield from self.io.outputb(KCS_STATUS_OFFSET, value)
+
+    def _write_data(self, value: int):
+        yield from self.io.outputb(KCS_DATA_OFFSET, value)
+
+    def _write_next_byte(self):
+        yield from self._write_data(self.write_data[self.write_pos])
+        self.write_pos += 1
+        self.write_count -= 1
+
+    def _read_next_byte(self):
+        if len(self.read_data) >= MAX_KCS_READ_SIZE:
+            yield from self._read_data()
+            self.truncated = True
+        else:
+            self.read_data.append((yield from self._read_data()))
+        yield from self._write_data(KcsControl.READ)
+
+    def _clear_obf(self, status: int):
+        if status & STATUS_OBF:
+            yield from self._read_data()
+
+    def _start_error_recovery(self, reason: str) -> None:
+        self.error_retries += 1
+        self.last_error = reason
+        if self.error_retries > MAX_ERROR_RETRIES:
+            self.state = KcsSmState.HOSED
+            self._trace("hosed", reason=reason)
+        else:
+            self.error0_deadline = self.io.cpu.t + ERROR0_OBF_WAIT
+            self.state = KcsSmState.ERROR0
+            self._trace("error-recovery", reason=reason, retry=self.error_retries)
+
+    def _check_ibf(self, status: int, time: int) -> bool:
+        if status & STATUS_IBF:
+            self.ibf_timeout -= time
+            if self.ibf_timeout < 0:
+                self._start_error_recovery("IBF not ready in time")
+                self.ibf_timeout = IBF_RETRY_TIMEOUT
+                return True
+            return False
+        self.ibf_timeout = IBF_RETRY_TIMEOUT
+        return True
+
+    def _check_obf(self, status: int, time: int) -> bool:
+        if not status & STATUS_OBF:
+            self.obf_timeout -= time
+            if self.obf_timeout < 0:
+                self.obf_timeout = OBF_RETRY_TIMEOUT
+                self._start_error_recovery("OBF not ready in time")
+                return True
+            return False
+        self.obf_timeout = OBF_RETRY_TIMEOUT
+        return True
+
+    def _restart_transaction(self):
+        self.write_count = self.orig_write_count
+        self.write_pos = 0
+        self.read_data = bytearray()
+        self.state = KcsSmState.WAIT_WRITE_START
+        self.ibf_timeout = IBF_RETRY_TIMEOUT
+        self.obf_timeout = OBF_RETRY_TIMEOUT
+        yield from self._write_cmd(KcsControl.WRITE_START)
+
+    # -- the state machine ---------------------------------------------------------------
+    def event(self, time: int):
+        """Generator: one step of the state machine; returns an ``SmResult``."""
+        status = yield from self._read_status()
+        if not self._check_ibf(status, time):
+            return SmResult.CALL_WITH_DELAY
+        state = status >> 6
+        st = self.state
+        S = KcsSmState
+
+        if st == S.IDLE:
+            yield from self._clear_obf(status)
+            return SmResult.ATTN if status & STATUS_SMS_ATN else SmResult.IDLE
+
+        if st == S.START_OP:
+            if state != KcsState.IDLE:
+                self._start_error_recovery("State machine not idle at start")
+            else:
+                yield from self._clear_obf(status)
+                yield from self._write_cmd(KcsControl.WRITE_START)
+                self.state = S.WAIT_WRITE_START
+
+        elif st == S.WAIT_WRITE_START:
+            if state != KcsState.WRITE:
+                self._start_error_recovery("Not in write state at write start")
+            else:
+                yield from self._read_data()
+                if self.write_count == 1:
+                    yield from self._write_cmd(KcsControl.WRITE_END)
+                    self.state = S.WAIT_WRITE_END
+                else:
+                    yield from self._write_next_byte()
+                    self.state = S.WAIT_WRITE
+
+        elif st == S.WAIT_WRITE:
+            if state != KcsState.WRITE:
+                self._start_error_recovery("Not in write state for write")
+            else:
+                yield from self._clear_obf(status)
+                if self.write_count == 1:
+                    yield from self._write_cmd(KcsControl.WRITE_END)
+                    self.state = S.WAIT_WRITE_END
+                else:
+                    yield from self._write_next_byte()
+
+        elif st == S.WAIT_WRITE_END:
+            if state != KcsState.WRITE:
+                self._start_error_recovery("Not in write state for write end")
+            else:
+                yield from self._clear_obf(status)
+                yield from self._write_next_byte()
+                self.state = S.WAIT_READ
+
+        elif st == S.WAIT_READ:
+            if state != KcsState.READ and state != KcsState.IDLE:
+                self._start_error_recovery("Not in read or idle in read state")
+            elif state == KcsState.READ:
+                if not self._check_obf(status, time):
+                    return SmResult.CALL_WITH_DELAY
+                yield from self._read_next_byte()
+            else:
+                # Some BMCs never write the final dummy byte: go idle now and
+                # let the IDLE state drain OBF if it turns up.
+                yield from self._clear_obf(status)
+                self.orig_write_count = 0
+                self.state = S.IDLE
+                self._trace("complete", data=bytes(self.read_data))
+                return SmResult.TRANSACTION_COMPLETE
+
+        elif st == S.ERROR0:
+            yield from self._clear_obf(status)
+            status = yield from self._read_status()
+            if status & STATUS_OBF and self.io.cpu.t < self.error0_deadline:
+                return SmResult.CALL_WITH_TICK_DELAY  # the controller isn't responding
+            yield from self._write_cmd(KcsControl.GET_STATUS_ABORT)
+            self.state = S.ERROR1
+
+        elif st == S.ERROR1:
+            yield from self._clear_obf(status)
+            yield from self._write_data(0)
+            self.state = S.ERROR2
+
+        elif st == S.ERROR2:
+            if state != KcsState.READ:
+                self._start_error_recovery("Not in read state for error2")
+            else:
+                if not self._check_obf(status, time):
+                    return SmResult.CALL_WITH_DELAY
+                yield from self._clear_obf(status)
+                yield from self._write_data(KcsControl.READ)
+                self.state = S.ERROR3
+
+        elif st == S.ERROR3:
+            if state != KcsState.IDLE:
+                self._start_error_recovery("Not in idle state for error3")
+            else:
+                if not self._check_obf(status, time):
+                    return SmResult.CALL_WITH_DELAY
+                yield from self._clear_obf(status)
+                if self.orig_write_count:
+                    yield from self._restart_transaction()
+                else:
+                    self.state = S.IDLE
+                    return SmResult.TRANSACTION_COMPLETE
+
+        if self.state == S.HOSED:
+            # Re-initialise into ERROR0, so the next message starts with an abort
+            # ("ipmi: fix msg stack when IPMI is disconnected").
+            self._init_state(S.ERROR0)
+            return SmResult.HOSED
+        return SmResult.CALL_WITHOUT_DELAY
+
+    def describe_status(self, status: int) -> str:
+        return render_status(status)

@@ -239,7 +239,8 @@ class Bmc:
         if (on, irq) != self._atn:
             self._atn = (on, irq)
             if self.sim.tracer.enabled:
-                self.sim.trace(t, "bmc", self.name, "atn", on=int(on), irq=int(irq), flags=f"0x{self.message_flags:02X}")
+                flags = f"0x{self.message_flags:02X}"
+                self.sim.trace(t, "bmc", self.name, "atn", on=int(on), irq=int(irq), flags=flags)
         for iface in self.interfaces:
             iface.set_atn(on, irq, t)
 

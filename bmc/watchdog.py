@@ -229,7 +229,8 @@ class Watchdog:
             return  # "don't log" suppresses the event only; flags and actions still happen
         bmc = self.bmc
         ed2 = self.pre_interrupt << 4 | self.use
-        bmc.raise_event(bmc.event_record(WATCHDOG_2, self.sensor_number, SENSOR_SPECIFIC, 0xC0 | offset, ed2, 0xFF, t), t)
+        record = bmc.event_record(WATCHDOG_2, self.sensor_number, SENSOR_SPECIFIC, 0xC0 | offset, ed2, 0xFF, t)
+        bmc.raise_event(record, t)
 
     def _trace(self, t: int, event: str, **fields) -> None:
         if self.sim.tracer.enabled:

@@ -272,6 +272,7 @@ class SmiInterface:
                 cpu.t = env.now
 
     _skippable = False
+    _progressed = False
 
     def _kipmid_grid_after(self, p: int, t: int, inclusive: bool) -> int:
         """First kipmid poll instant at or after ``t`` on the grid starting at ``p``.
@@ -305,7 +306,10 @@ class SmiInterface:
                 self.kipmid_next = now
             else:
                 self.kipmid_next = now + self._kipmid_draw()
-                self._skippable = self.cfg.pollskip
+                # Most waits end by the next poll (a byte exchange): one plain
+                # timeout is cheapest.  Once a poll found nothing changed, sleep
+                # on the status notifier instead.
+                self._skippable = self.cfg.pollskip and not self._progressed
         elif result == SmResult.IDLE:
             self.kipmid_next = self._next_jiffy(now, KIPMID_WATCH_JIFFIES) if self.need_watch else None
         else:
@@ -340,6 +344,7 @@ class SmiInterface:
         """Generator: run the state machine until it stops asking for immediate calls."""
         sm = self.sm
         result = yield from sm.event(time)
+        self._progressed = result != SmResult.CALL_WITH_DELAY
         while True:
             while result == SmResult.CALL_WITHOUT_DELAY:
                 result = yield from sm.event(0)

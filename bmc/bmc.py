@@ -22,7 +22,7 @@ and may have
   interrupt (KCS OBF, BT B2H) is enabled by global enables bit 0, as Linux
   and Microsoft's drivers use it; called on attach and on every change;
 - ``cold_reset(t)`` / ``warm_reset(t)``: Cold/Warm Reset of the BMC;
-- ``channel_protocol`` (``ChannelProtocol``, default KCS) and ``irq_info``
+- ``channel_protocol`` or ``protocol`` (``ChannelProtocol``, default KCS) and ``irq_info``
   (Get Channel Info's interrupt byte: 0x00-0x0F ISA IRQ, 0x10-0x13 PCI
   INTA-D, 0xFF none; default 0xFF) for channel 0xF.
 """
@@ -339,7 +339,7 @@ class Bmc:
         """The channel's description, or None if this BMC has no such channel."""
         if channel == Channel.SYSTEM_INTERFACE:
             iface = self.interfaces[0] if self.interfaces else None
-            protocol = getattr(iface, "channel_protocol", ChannelProtocol.KCS)
+            protocol = getattr(iface, "channel_protocol", None) or getattr(iface, "protocol", ChannelProtocol.KCS)
             irq = getattr(iface, "irq_info", 0xFF)
             return ChannelInfo(ChannelMedium.SYSTEM_INTERFACE, protocol, aux=bytes((irq, irq)))
         return self.channels.get(channel)

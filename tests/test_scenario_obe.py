@@ -1,0 +1,20 @@
+from buses.time import ms, us
+from scenarios import obe_stall
+
+
+def test_host_reading_within_the_busy_poll_keeps_bytes_flowing():
+    r = obe_stall.run(read_delay=us(50), nbytes=4)
+    assert r.slow_path == 0
+    assert all(i < us(100) for i in r.intervals)
+
+
+def test_host_reading_after_100us_costs_500ms_per_byte():
+    r = obe_stall.run(read_delay=us(150), nbytes=4)
+    assert r.slow_path == 4
+    assert all(ms(500) <= i <= ms(501) for i in r.intervals)
+
+
+def test_the_stall_scenario_is_deterministic():
+    a = obe_stall.run(read_delay=us(120), nbytes=3, trace=True)
+    b = obe_stall.run(read_delay=us(120), nbytes=3, trace=True)
+    assert a == b

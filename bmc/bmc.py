@@ -149,6 +149,8 @@ class ChannelInfo:
 class Bmc:
     """The BMC: identity plus every piece of state the IPMI command set reads or changes."""
 
+    vendor_iana = IPMI_FORUM_IANA  # Get Channel Info's vendor: the IPMI Forum (no OEM channels)
+
     def __init__(self, sim, identity: Identity | None = None, host=None, *, name: str = "bmc",
                  slave_address: int = 0x20, lan_channel: int | None = None,
                  receive_queue_size: int | None = None):
@@ -343,8 +345,6 @@ class Bmc:
             irq = getattr(iface, "irq_info", 0xFF)
             return ChannelInfo(ChannelMedium.SYSTEM_INTERFACE, protocol, aux=bytes((irq, irq)))
         return self.channels.get(channel)
-
-    vendor_iana = IPMI_FORUM_IANA
 
     # -- resets -----------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from .isa import IoSpace
 from .regs import Access, Field, Register, RegisterFile
 from .signal import IrqLine, Notifier
 from .sim import Simulation
-from .time import MS, NS, S, US, fmt_duration, fmt_time, ms, ns, s, us
-from .trace import TraceRecord, Tracer
+from .time import MS, NS, US, S, fmt_duration, fmt_time, ms, ns, s, us
+from .trace import Tracer, TraceRecord
 
 __all__ = [
     "Access", "Field", "Initiator", "IoSpace", "IrqLine", "MS", "NS", "Notifier", "Register",

@@ -9,9 +9,9 @@ the ``rich`` tables render values field by field.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Mapping
 
 
 class Access(Enum):

@@ -8,7 +8,8 @@ attribute test on the hot path.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .time import fmt_time
 

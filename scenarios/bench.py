@@ -1,0 +1,178 @@
+"""How fast the simulator runs: raw SimPy events/s, then Get Device ID back to back per preset.
+
+Method (``reference/performance.md`` A1 pattern 1 and A5): one process yields
+``env.timeout(1)`` in a loop to price a bare SimPy event on this machine;
+then, per preset, one process sends Get Device ID after Get Device ID
+through the host's message handler for a fixed wall-clock budget.  Wall time
+is read with ``time.perf_counter``: this measures the simulator, it is never
+part of the model or of a test's expectations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable, Iterable
+from time import perf_counter
+
+import simpy
+
+from bmc.ipmi.cmd import App
+from bmc.ipmi.netfn import NetFn
+from buses.time import S
+
+from .presets import get_preset
+from .world import World
+
+DEFAULT_PRESETS = ("isa-ipmi-kcs", "ast2600")
+RAW_STAGE = "raw SimPy"
+WARMUP_TXNS = 20          # not timed: first calls fill caches and settle the driver
+RAW_CHUNK = 4096          # timeouts between two wall-clock checks of the raw loop
+REPORT_EVERY = 0.05       # seconds of wall time between progress callbacks
+
+# The targets of the performance issue (bench/README.md): (metric, "min" or "max", bound).
+TARGETS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "isa-ipmi-kcs": (("txn_per_s", "min", 3000), ("events_per_txn", "max", 60), ("simpy_ratio", "min", 0.6)),
+    "ast2600": (("events_per_txn", "max", 150), ("simpy_ratio", "min", 0.6)),
+}
+
+Progress = Callable[[str, float], None]   # (stage, fraction of its wall budget done)
+
+
+def _check_seconds(seconds: float) -> None:
+    if not seconds > 0:
+        raise ValueError(f"seconds: {seconds!r} must be > 0")
+
+
+def raw_simpy_events_per_s(seconds: float = 2.0, progress: Progress | None = None) -> float:
+    """Events/s of one process doing ``yield env.timeout(1)`` for ``seconds`` of wall time."""
+    _check_seconds(seconds)
+    env = simpy.Environment()
+    done = [0]
+
+    def loop():
+        timeout = env.timeout
+        start = perf_counter()
+        deadline = start + seconds
+        next_report = start
+        n = 0
+        while True:
+            for _ in range(RAW_CHUNK):
+                yield timeout(1)
+            n += RAW_CHUNK
+            now = perf_counter()
+            if now >= deadline:
+                break
+            if progress is not None and now >= next_report:
+                progress(RAW_STAGE, (now - start) / seconds)
+                next_report = now + REPORT_EVERY
+        done[0] = n
+
+    t0 = perf_counter()
+    env.run(until=env.process(loop()))
+    wall = perf_counter() - t0
+    if progress is not None:
+        progress(RAW_STAGE, 1.0)
+    return done[0] / wall
+
+
+def bench_preset(name: str, seconds: float = 2.0, progress: Progress | None = None) -> dict:
+    """Back-to-back Get Device ID on a polled host for ``seconds`` of wall time.
+
+    Returns counts and rates; ``simpy_ratio`` is added by ``run_bench`` once
+    the raw SimPy rate is known.
+    """
+    _check_seconds(seconds)
+    preset = get_preset(name)
+    world = World(preset)
+    if not world.boot():
+        raise RuntimeError(f"preset {name!r}: the host driver did not find the BMC")
+    sim = world.sim
+    ipmi = world.host.ipmi
+
+    def loop():
+        for _ in range(WARMUP_TXNS):
+            yield from ipmi.request(NetFn.APP, App.GET_DEVICE_ID)
+        events0, sim0 = sim.events_scheduled, sim.now
+        start = perf_counter()
+        deadline = start + seconds
+        next_report = start
+        txns = latency = failed = 0
+        while True:
+            r = yield from ipmi.request(NetFn.APP, App.GET_DEVICE_ID)
+            txns += 1
+            latency += r.elapsed
+            failed += not r.ok
+            now = perf_counter()
+            if now >= deadline:
+                break
+            if progress is not None and now >= next_report:
+                progress(name, (now - start) / seconds)
+                next_report = now + REPORT_EVERY
+        wall = perf_counter() - start
+        return txns, wall, sim.events_scheduled - events0, sim.now - sim0, latency, failed
+
+    txns, wall, events, sim_time, latency, failed = sim.run_process(loop())
+    if progress is not None:
+        progress(name, 1.0)
+    return {
+        "fidelity": preset.fidelity,
+        "txns": txns,
+        "failed": failed,
+        "wall_s": round(wall, 4),
+        "txn_per_s": round(txns / wall, 1),
+        "events_per_txn": round(events / txns, 2),
+        "events_per_s": round(events / wall, 1),
+        "sim_per_wall": round(sim_time / S / wall, 4),
+        "mean_latency_ns": round(latency / txns),
+    }
+
+
+def machine() -> str:
+    """CPU model, architecture and core count, for comparing runs across machines."""
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model or 'unknown CPU'} ({platform.machine()}), {os.cpu_count()} CPUs, {platform.system()}"
+
+
+def python() -> str:
+    return f"{platform.python_implementation()} {platform.python_version()}, simpy {simpy.__version__}"
+
+
+def run_bench(seconds: float = 2.0, presets: Iterable[str] = DEFAULT_PRESETS,
+              progress: Progress | None = None) -> dict:
+    """The whole benchmark in one run: the JSON object ``ipmilab bench --json`` prints."""
+    _check_seconds(seconds)
+    names = list(presets)
+    for name in names:
+        get_preset(name)  # fail on a bad name before spending any wall time
+    raw = raw_simpy_events_per_s(seconds, progress)
+    results = {}
+    for name in names:
+        r = bench_preset(name, seconds, progress)
+        r["simpy_ratio"] = round(r["events_per_s"] / raw, 4)
+        results[name] = r
+    return {"raw_simpy_events_per_s": round(raw, 1), "presets": results, "python": python(), "machine": machine()}
+
+
+def check_targets(result: dict) -> list[tuple[str, str, float, float, bool]]:
+    """(preset, metric, bound, measured, met) for every target that applies to the measured presets."""
+    out = []
+    for name, r in result["presets"].items():
+        for metric, kind, bound in TARGETS.get(name, ()):
+            value = r[metric]
+            out.append((name, f"{metric} {'>=' if kind == 'min' else '<='} {bound:g}", bound, value,
+                        value >= bound if kind == "min" else value <= bound))
+    return out
+
+
+def to_json(result: dict) -> str:
+    return json.dumps(result, indent=2)

@@ -61,7 +61,7 @@ class IdealKcs:
 
     def _answer(self):
         request = self.engine.read_request()
-        yield from self.engine.write_response(self.ipmid.handle(request))
+        yield from self.engine.write_response(self.ipmid.handle(request, t=self.ops.t))
 
     # -- what the BMC core calls ----------------------------------------------------------------
     def set_atn(self, on: bool, irq: bool, t: int) -> None:

@@ -87,9 +87,9 @@ def command(netfn: int, cmd: int, *, privilege: Privilege, req_len: int | None =
 class Call:
     """What a handler gets: the request data and where it came from."""
 
-    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege")
+    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege", "t")
 
-    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege):
+    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege, t):
         self.ipmid = ipmid
         self.bmc = bmc
         self.netfn = netfn
@@ -97,11 +97,7 @@ class Call:
         self.data = data
         self.channel = channel
         self.privilege = privilege
-
-    @property
-    def t(self) -> int:
-        """The simulated time of the request."""
-        return self.bmc.sim.now
+        self.t = t  # the simulated time of the request (an ideal interface runs ahead of the kernel)
 
 
 def _env_raise_unexpected() -> bool:
@@ -202,8 +198,13 @@ class Ipmid:
     # -- dispatch -------------------------------------------------------------------
 
     def handle(self, request: bytes, privilege: int = Privilege.ADMINISTRATOR,
-               channel: int = Channel.SYSTEM_INTERFACE) -> bytes:
-        """Answer one request (``NetFn/LUN, Cmd, Data...``) with ``NetFn|1/LUN, Cmd, CC, Data...``."""
+               channel: int = Channel.SYSTEM_INTERFACE, t: int | None = None) -> bytes:
+        """Answer one request (``NetFn/LUN, Cmd, Data...``) with ``NetFn|1/LUN, Cmd, CC, Data...``.
+
+        ``t`` is when the request is handled (default: now); interfaces that run
+        ahead of the kernel clock pass the time of the access that completed it.
+        """
+        self._t = self.sim.now if t is None else t
         if len(request) < 2:
             head = bytes((request[0] | 0x04 if request else 0x04, 0))
             return self._done(request, head, _C7, b"", None)
@@ -228,7 +229,7 @@ class Ipmid:
         if self.busy or (self.busy_hook is not None and self.busy_hook(nl >> 2, cmd)):
             return self._done(request, head, _C0, b"", spec)
         try:
-            out = spec.handler(Call(self, self.bmc, nl >> 2, cmd, bytes(data), channel, privilege))
+            out = spec.handler(Call(self, self.bmc, nl >> 2, cmd, bytes(data), channel, privilege, self._t))
         except IpmiError as exc:
             return self._done(request, head, exc.cc, exc.data, spec)
         except NotImplementedError:
@@ -237,7 +238,7 @@ class Ipmid:
             if self.raise_unexpected:
                 raise
             if self.sim.tracer.enabled:
-                self.sim.trace(self.sim.now, "ipmid", self.bmc.name, "handler-error", cmd=spec.name,
+                self.sim.trace(self._t, "ipmid", self.bmc.name, "handler-error", cmd=spec.name,
                                error=f"{type(exc).__name__}: {exc}")
             return self._done(request, head, _FF, b"", spec)
         rsp = head + b"\x00" + out if out else head + b"\x00"
@@ -258,5 +259,5 @@ class Ipmid:
             name = command_name(request[0] >> 2, request[1])
         else:
             name = "?"
-        self.sim.trace(self.sim.now, "ipmid", self.bmc.name, "dispatch", cmd=name, cc=f"0x{rsp[2]:02X}",
+        self.sim.trace(self._t, "ipmid", self.bmc.name, "dispatch", cmd=name, cc=f"0x{rsp[2]:02X}",
                        req=bytes(request), rsp=rsp)

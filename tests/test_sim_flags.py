@@ -31,3 +31,10 @@ def test_watchdog_pretimeout_flag_is_cleared_and_reported_first():
     w.sim.run(until=w.sim.now + ms(50))
     assert w.host.ipmi.pretimeouts and w.host.si.stats["watchdog_pretimeouts"] == 1
     assert not w.bmc.watchdog_pre_timeout_flag
+
+
+def test_interrupt_mode_turns_on_the_interrupt_enables_and_keeps_logging():
+    w = booted("isa-ipmi-kcs", use_irq=True)
+    w.sim.run(until=w.sim.now + ms(20))
+    assert w.bmc.global_enables == 0x0F      # RCV/EVT interrupts + event buffer, logging kept on
+    assert w.block.obf_irq_enable

@@ -48,6 +48,7 @@ OEM_DATA_AVAIL = 0xE0
 IPMI_BMC_RCV_MSG_INTR = 0x01
 IPMI_BMC_EVT_MSG_INTR = 0x02
 IPMI_BMC_EVT_MSG_BUFF = 0x04
+GLOBAL_ENABLES_MASK = IPMI_BMC_EVT_MSG_BUFF | IPMI_BMC_RCV_MSG_INTR | IPMI_BMC_EVT_MSG_INTR
 
 
 class SiState(Enum):
@@ -493,8 +494,10 @@ class SmiInterface:
                 self.si_state = SiState.NORMAL
                 return
             enables = self.current_global_enables()
-            if enables != rsp[3]:
-                self._start(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES, bytes((enables,)))
+            if enables != rsp[3] & GLOBAL_ENABLES_MASK:
+                # Fix only the bits the driver owns; keep the rest (e.g. event logging).
+                self._start(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES,
+                            bytes((enables | (rsp[3] & ~GLOBAL_ENABLES_MASK),)))
                 self.si_state = SiState.SETTING_ENABLES
             elif self.supports_event_msg_buff:
                 self._start_getting_events()

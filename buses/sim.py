@@ -40,7 +40,7 @@ class Simulation:
         self.env.schedule(event, NORMAL, t - self.env.now)
 
     def call_at(self, t: int, fn, *args) -> simpy.Event:
-        """Run ``fn(*args)`` at absolute time ``t``; returns the (cancellable-by-flag) event."""
+        """Run ``fn(*args)`` at absolute time ``t``; returns the scheduled event."""
         ev = self.env.event()
         ev.callbacks.append(lambda _ev: fn(*args))
         self.trigger_at(ev, t)

@@ -29,7 +29,7 @@ from enum import Enum
 from bmc.ipmi.cc import CompletionCode as CC
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
-from buses.time import MS, US, S, ms, us
+from buses.time import S, US, ms, us
 
 from .sm import SmResult
 
@@ -583,5 +583,3 @@ class SmiInterface:
         self._trace("ready", device_id=self.device_id)
         self.sim.trigger_at(self.ready, self.cpu.t, True)
 
-
-__all__ = ["SiConfig", "SiState", "SmiInterface", "SmiMsg", "MS"]

@@ -29,7 +29,7 @@ from enum import Enum
 from bmc.ipmi.cc import CompletionCode as CC
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
-from buses.time import S, US, ms, us
+from buses.time import US, S, ms, us
 
 from .sm import SmResult
 

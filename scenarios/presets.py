@@ -34,7 +34,7 @@ PRESETS: dict[str, Preset] = {
         description="QEMU's isa-ipmi-kcs with ipmi-bmc-sim: KCS at 0xCA2, IRQ 5, the BMC answers instantly",
     ),
     "ast2600": Preset(
-        "ast2600", "kcs", "full-stack", host_irq=5, soc="ast2600", kcs_channel=3,
+        "ast2600", "kcs", "full-stack", bus="lpc", host_irq=5, soc="ast2600", kcs_channel=3,
         firmware=FirmwareTiming(daemon_latency=ms(2)),
         description="ASPEED AST2600 LPC KCS channel 3 at 0xCA2 driven by kcs_bmc_aspeed + an OpenBMC-like daemon",
     ),

@@ -25,7 +25,7 @@ class World:
         p = self.preset
         self.sim = Simulation(seed=seed, trace=trace, layers=layers)
         sim = self.sim
-        self.io = IoSpace(sim, "lpc" if p.soc else "isa")
+        self.io = IoSpace(sim, p.bus)
         self.host = Host(sim, self.io)
         self.bmc = Bmc(sim, host=self.host)
         self.ipmid = Ipmid(sim, self.bmc)

@@ -1,0 +1,603 @@
+"""The ``ipmilab`` command line: ``demo``, ``trace``, ``bench`` and ``presets``.
+
+Every subcommand builds a ``World`` from a preset and drives it; nothing here
+models hardware.  Bad options exit with code 2 and a message naming the
+option and the value (argparse's convention); a run that fails exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections import Counter
+
+from rich import box
+from rich.console import Console
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from bmc.ipmi.cc import cc_name
+from bmc.ipmi.cmd import App, Chassis, command_name
+from bmc.ipmi.kcs import KcsControl
+from bmc.ipmi.msg import from_hex, hexdump
+from bmc.ipmi.netfn import NetFn, netfn_name
+from buses.time import fmt_duration, fmt_time, s
+from buses.trace import LAYERS, TraceRecord
+
+from . import bench
+from .presets import PRESETS
+from .world import World
+
+# What each trace layer is, in the words of the thing it models (DESIGN.md's layer map).
+LAYER_INFO = {
+    "user": "the program asking (here: ipmilab itself)",
+    "msg": "host message handler (Linux ipmi_msghandler)",
+    "si": "host system-interface policy (Linux ipmi_si_intf)",
+    "drv": "host KCS state machine (Linux ipmi_kcs_sm)",
+    "bus": "ISA/LPC I/O cycles",
+    "reg": "KCS register block (STR/IDR/ODR)",
+    "irq": "interrupt lines",
+    "fw": "BMC firmware KCS channel driver (Linux kcs_bmc)",
+    "ipmid": "BMC command dispatcher",
+    "bmc": "BMC state (enables, flags, watchdog)",
+    "host": "host power, reset and NMI wires",
+}
+LAYER_STYLE = {
+    "user": "bold white", "msg": "magenta", "si": "blue", "drv": "cyan", "bus": "yellow", "reg": "green",
+    "irq": "bold red", "fw": "bright_magenta", "ipmid": "bold yellow", "bmc": "bright_yellow", "host": "bright_blue",
+}
+
+# The exchange `ipmilab demo` runs: what `ipmitool mc info` and friends ask a BMC first.
+MC_INFO_EXCHANGE = (
+    (NetFn.APP, App.GET_DEVICE_ID),
+    (NetFn.APP, App.GET_DEVICE_GUID),
+    (NetFn.APP, App.GET_SELF_TEST_RESULTS),
+    (NetFn.APP, App.GET_BMC_GLOBAL_ENABLES),
+    (NetFn.CHASSIS, Chassis.GET_CHASSIS_STATUS),
+)
+
+# Get Device ID's Additional Device Support byte, bit 0 first, as ipmitool names the bits.
+ADDITIONAL_DEVICE_SUPPORT = (
+    "Sensor Device", "SDR Repository Device", "SEL Device", "FRU Inventory Device",
+    "IPMB Event Receiver", "IPMB Event Generator", "Bridge", "Chassis Device",
+)
+# Response data fields by byte, for the byte-by-byte trace (IPMI 2.0 sections 20.1, 20.4, 22.2, 28.2).
+RESPONSE_FIELDS = {
+    (NetFn.APP, App.GET_DEVICE_ID): (
+        "Device ID", "Device Revision", "Firmware Revision 1 (major)", "Firmware Revision 2 (minor, BCD)",
+        "IPMI Version", "Additional Device Support", "Manufacturer ID (LS byte)", "Manufacturer ID",
+        "Manufacturer ID (MS byte)", "Product ID (LS byte)", "Product ID (MS byte)", *(["Aux Firmware Revision"] * 4),
+    ),
+    (NetFn.APP, App.GET_SELF_TEST_RESULTS): ("self-test result (55h = no error)", "self-test detail"),
+    (NetFn.APP, App.GET_BMC_GLOBAL_ENABLES): ("global enables",),
+    (NetFn.CHASSIS, Chassis.GET_CHASSIS_STATUS): (
+        "Current Power State", "Last Power Event", "Misc. Chassis State", "Front Panel Button Capabilities",
+    ),
+}
+REQUEST_LIMIT = s(120)   # simulated time one command may take before the run is declared wedged
+WIDE = 130               # columns from which the trace is a table; below, each record takes two lines
+
+
+# -- argument types: each names the bad value; argparse adds the option's name ---------------------
+
+
+def _preset_arg(value: str) -> str:
+    if value not in PRESETS:
+        raise argparse.ArgumentTypeError(f"unknown preset {value!r}; choose one of: {', '.join(PRESETS)}")
+    return value
+
+
+def _layers_arg(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [n for n in names if n not in LAYERS]
+    if bad or not names:
+        shown = ", ".join(repr(b) for b in bad) if bad else repr(value)
+        raise argparse.ArgumentTypeError(f"unknown layer {shown}; choose from: {','.join(LAYERS)}")
+    return names
+
+
+def _int_arg(name: str, lo: int, hi: int):
+    def parse(value: str) -> int:
+        try:
+            n = int(value, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number (write 6, 0x06 or 0b110)") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{value!r} out of range 0x{lo:02X}-0x{hi:02X}")
+        return n
+    parse.__name__ = name
+    return parse
+
+
+def _netfn_arg(value: str) -> int:
+    n = _int_arg("netfn", 0, 0x3F)(value)
+    if n & 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is a response NetFn; a request NetFn is even")
+    return n
+
+
+def _data_arg(value: str) -> bytes:
+    """``"01 02"``, ``"0102"`` or ipmitool-style ``"0x01 0x02"``."""
+    tokens = value.replace(",", " ").split()
+    try:
+        if any(t.lower().startswith("0x") for t in tokens):
+            out = []
+            for t in tokens:
+                b = int(t, 16)
+                if not 0 <= b <= 0xFF:
+                    raise ValueError
+                out.append(b)
+            return bytes(out)
+        return from_hex(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not hex bytes (write \"01 02\" or \"0x01 0x02\")") from None
+
+
+def _seconds_arg(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not (x > 0 and math.isfinite(x)):
+        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
+    return x
+
+
+def _seed_arg(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be >= 0")
+    return n
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+
+def _console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if not stream.isatty():
+        # Off a terminal rich would wrap at 80 columns and split byte strings across lines.
+        width = int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(file=stream, width=width, highlight=False)
+
+
+def _world_header(world: World, seed: int) -> str:
+    p = world.preset
+    mode = f"interrupt-driven host (IRQ {p.host_irq})" if world.use_irq and p.host_irq else "polled host (kipmid)"
+    return (f"{p.name}: {p.fidelity} {p.interface.upper()} at I/O 0x{p.io_base:X}, {mode}, seed {seed}")
+
+
+def _boot(world: World, console: Console) -> bool:
+    if world.boot():
+        return True
+    console.print(f"[red]error:[/red] preset {world.preset.name}: the host driver did not find the BMC "
+                  f"(after {fmt_duration(world.sim.now)} of simulated time)")
+    return False
+
+
+def _cc_text(cc: int) -> Text:
+    return Text(f"0x{cc:02X} {cc_name(cc)}", style="green" if cc == 0 else "yellow")
+
+
+# -- demo ----------------------------------------------------------------------------------------------
+
+
+def mc_info_lines(data: bytes) -> list[str]:
+    """The Get Device ID response data (after the completion code) as ``ipmitool mc info`` prints it."""
+    if len(data) < 11:
+        raise ValueError(f"Get Device ID data length {len(data)} too short: need 11 bytes")
+    device_id, device_rev, fw1, fw2, ipmi_version, support = data[:6]
+    manufacturer = (data[8] & 0x0F) << 16 | data[7] << 8 | data[6]   # 20-bit IANA number, LS byte first
+    product = data[10] << 8 | data[9]
+    lines = [
+        f"Device ID                 : {device_id}",
+        f"Device Revision           : {device_rev & 0x0F}",
+        f"Firmware Revision         : {fw1 & 0x7F}.{fw2:02x}",   # minor is BCD: printed as hex
+        f"IPMI Version              : {ipmi_version & 0x0F:x}.{ipmi_version >> 4:x}",
+        f"Manufacturer ID           : {manufacturer}",
+        f"Product ID                : {product} (0x{data[10]:02x}{data[9]:02x})",
+        f"Device Available          : {'no' if fw1 & 0x80 else 'yes'}",
+        f"Provides Device SDRs      : {'yes' if device_rev & 0x80 else 'no'}",
+        "Additional Device Support :",
+    ]
+    lines += [f"    {name}" for bit, name in enumerate(ADDITIONAL_DEVICE_SUPPORT) if support >> bit & 1]
+    if len(data) >= 15:
+        lines.append("Aux Firmware Rev Info     :")
+        lines += [f"    0x{b:02x}" for b in data[11:15]]
+    return lines
+
+
+def cmd_demo(args, console: Console) -> int:
+    world = World(args.preset, seed=args.seed, use_irq=args.irq)
+    console.print(Text(f"ipmilab demo - {_world_header(world, args.seed)}", style="bold"))
+    if not _boot(world, console):
+        return 1
+    console.print(f"booted: the host driver probed the BMC and was ready after {fmt_duration(world.sim.now)} "
+                  "of simulated time")
+    results = [(netfn, cmd, world.request(netfn, cmd, limit=REQUEST_LIMIT)) for netfn, cmd in MC_INFO_EXCHANGE]
+
+    # Byte strings may wrap (between bytes) on a narrow terminal; no column is squeezed to "…".
+    table = Table(title="the exchange, as the host's message handler saw it", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    table.add_column("command", min_width=13)
+    table.add_column("request", min_width=8)
+    table.add_column("response", min_width=11)
+    table.add_column("completion code", min_width=12, overflow="fold")
+    table.add_column("start (s)", justify="right", no_wrap=True)
+    table.add_column("took", justify="right", no_wrap=True)
+    for netfn, cmd, r in results:
+        table.add_row(command_name(netfn, cmd), hexdump(r.request), hexdump(r.raw), _cc_text(r.cc),
+                      fmt_time(r.t_sent), _short_duration(r.elapsed))
+    console.print(table)
+
+    device_id = results[0][2]
+    if device_id.ok:
+        body = Text("\n".join(mc_info_lines(device_id.data)))
+    else:
+        body = Text(f"Get Device ID failed: {cc_name(device_id.cc)}", style="red")
+    console.print(Panel(body, title="ipmitool mc info (the Get Device ID response, decoded)", expand=False))
+    console.print(f"total simulated time: {fmt_duration(world.sim.now)} ({fmt_time(world.sim.now)} s); "
+                  f"kernel events: {world.sim.events_scheduled}")
+    return 0
+
+
+# -- trace ------------------------------------------------------------------------------------------------
+
+
+def describe_message(raw: bytes) -> str:
+    """One line about a whole IPMI message (NetFn/LUN, Cmd[, CC], data)."""
+    if len(raw) < 2:
+        return "too short for an IPMI message"
+    netfn, lun = raw[0] >> 2, raw[0] & 3
+    name = command_name(netfn, raw[1])
+    if netfn & 1:
+        if len(raw) < 3:
+            return f"{name} response without a completion code"
+        n = len(raw) - 3
+        return f"{name} response: {cc_name(raw[2])}, {n} data byte{'' if n == 1 else 's'}"
+    n = len(raw) - 2
+    return f"{name} request (NetFn {netfn_name(netfn)}, LUN {lun}), {n} data byte{'' if n == 1 else 's'}"
+
+
+def _status_fields(rendered: str) -> dict[str, str]:
+    return dict(tok.split("=", 1) for tok in rendered.split() if "=" in tok)
+
+
+def _compact_status(rendered: str) -> str:
+    """``STATE=WRITE OEM2=0 ... IBF=1 OBF=0`` -> ``WRITE C_D IBF``: the state and the bits that are set."""
+    f = _status_fields(rendered)
+    bits = [k for k, v in f.items() if k != "STATE" and v == "1"]
+    return " ".join([f.get("STATE", "?"), *bits]) if bits else f.get("STATE", "?")
+
+
+class KcsByteDecoder:
+    """Names each byte that crosses a KCS register block, following both sides' view of the transfer.
+
+    The host and the BMC each go WRITE_START -> request bytes -> WRITE_END ->
+    last request byte -> READ ... ; the data byte after a READ code is a
+    response byte, and a data register access outside a transfer is a dummy.
+    """
+
+    def __init__(self):
+        self.side: dict[tuple[str, str], dict] = {}
+
+    def _state(self, component: str, side: str) -> dict:
+        key = (component, side)
+        if key not in self.side:
+            self.side[key] = {"phase": "idle", "req": bytearray(), "rsp": bytearray()}
+        return self.side[key]
+
+    @staticmethod
+    def _byte(msg: bytearray, b: int, response: bool) -> str:
+        i = len(msg)
+        msg.append(b)
+        if i == 0:
+            return f"NetFn/LUN: {netfn_name(b >> 2)}, LUN {b & 3}"
+        if i == 1:
+            return f"Cmd: {command_name(msg[0] >> 2, b)}"
+        if response and i == 2:
+            return f"completion code: {cc_name(b)}"
+        k = i - (3 if response else 2)
+        names = RESPONSE_FIELDS.get((msg[0] >> 2 & ~1, msg[1]), ()) if response else ()
+        return f"data[{k}] {names[k]}" if k < len(names) else f"data[{k}]"
+
+    def explain(self, rec: TraceRecord) -> str:
+        if rec.layer == "irq":
+            return _explain_irq(rec)
+        fields = dict(rec.fields)
+        if rec.layer != "reg" or "value" not in fields or not isinstance(fields.get("STR"), str):
+            return ""
+        try:
+            value = int(str(fields["value"]), 16)
+        except ValueError:
+            return ""
+        status = _status_fields(fields["STR"])
+        state = status.get("STATE", "")
+        event = rec.event
+        if event == "host-wr-CMD" or (event == "bmc-rd-IDR" and status.get("C_D") == "1"):
+            side = self._state(rec.component, "host" if event.startswith("host") else "bmc")
+            try:
+                code = KcsControl(value)
+            except ValueError:
+                return "illegal control code"
+            if code == KcsControl.WRITE_START:
+                side.update(phase="write", req=bytearray(), rsp=bytearray())
+            elif code == KcsControl.WRITE_END:
+                side["phase"] = "last"
+            elif code == KcsControl.GET_STATUS_ABORT:
+                side["phase"] = "abort"
+            return f"control code {code.name}"
+        if event in ("host-wr-IDR", "bmc-rd-IDR"):
+            side = self._state(rec.component, "host" if event.startswith("host") else "bmc")
+            if side["phase"] in ("write", "last"):
+                if side["phase"] == "last":
+                    side["phase"] = "read"
+                    return "last request byte: " + self._byte(side["req"], value, False)
+                return "request byte " + self._byte(side["req"], value, False)
+            if value == KcsControl.READ and side["phase"] == "read":
+                return "READ: next response byte, please"
+            return ""
+        if event in ("host-rd-ODR", "bmc-wr-ODR"):
+            side = self._state(rec.component, "host" if event.startswith("host") else "bmc")
+            if state == "READ" and side["phase"] == "read":
+                return "response byte " + self._byte(side["rsp"], value, True)
+            if state == "IDLE" and side["phase"] == "read":
+                if event == "host-rd-ODR":
+                    side["phase"] = "idle"
+                return "dummy byte: end of the response"
+            return "dummy byte: only OBF matters"
+        return ""
+
+
+def _explain_irq(rec: TraceRecord) -> str:
+    up = rec.event == "assert"
+    if rec.component.endswith(".ibf-irq"):
+        return "to the BMC: IBF set, the host wrote a byte" if up else "IBF clear: the BMC took the byte"
+    if rec.component.endswith(".irq"):
+        return "to the host: OBF set, a byte is waiting" if up else "OBF clear: the host took the byte"
+    return ""
+
+
+def _fields_text(rec: TraceRecord, meaning: str) -> Text:
+    text = Text()
+    if not rec.fields and meaning:
+        text.append(meaning, style="italic cyan")
+    for i, (key, value) in enumerate(rec.fields):
+        if i:
+            text.append("  ")
+        text.append(f"{key}=", style="dim")
+        if isinstance(value, (bytes, bytearray)):
+            text.append(f"[{hexdump(value)}]")
+            text.append(f" {describe_message(bytes(value))}", style="italic cyan")
+        elif key == "STR" and isinstance(value, str) and "STATE=" in value:
+            text.append(_compact_status(value))
+        else:
+            text.append(str(value))
+            if key == "value" and meaning:
+                text.append(f" {meaning}", style="italic cyan")
+            elif key == "cc" and isinstance(value, str) and value.startswith("0x"):
+                text.append(f" {cc_name(int(value, 16))}", style="italic cyan")
+            elif key == "code" and isinstance(value, str) and value.startswith("0x"):
+                try:
+                    text.append(f" {KcsControl(int(value, 16)).name}", style="italic cyan")
+                except ValueError:
+                    pass
+    return text
+
+
+def _delta(t: int, t0: int) -> str:
+    d = t - t0
+    return "+" + fmt_duration(d) if d >= 0 else "-" + fmt_duration(-d)
+
+
+def cmd_trace(args, console: Console) -> int:
+    netfn = NetFn.APP if args.netfn is None else args.netfn
+    cmd = App.GET_DEVICE_ID if args.cmd is None else args.cmd
+    data = args.data or b""
+    name = command_name(netfn, cmd)
+
+    world = World(args.preset, seed=args.seed, trace=True, use_irq=args.irq, layers=args.layers)
+    if not _boot(world, console):
+        return 1
+    sim = world.sim
+    sim.tracer.clear()
+    t0 = sim.now
+
+    def one_command():
+        request = bytes((netfn << 2, cmd)) + data
+        sim.trace(sim.now, "user", "ipmilab", "request", cmd=name, data=request)
+        r = yield from world.host.ipmi.request(netfn, cmd, data)
+        sim.trace(r.t_done, "user", "ipmilab", "response", took=fmt_duration(r.elapsed), rsp=r.raw)
+        return r
+
+    result = sim.run_process(one_command(), limit=REQUEST_LIMIT)
+    records = list(sim.tracer.records)
+    if args.raw:
+        sys.stdout.write(sim.tracer.text())
+        return 0
+
+    console.print(Text(f"ipmilab trace - {_world_header(world, args.seed)}", style="bold"))
+    console.print(f"{name}: request [{hexdump(result.request)}] -> response [{hexdump(result.raw)}] "
+                  f"{cc_name(result.cc)} in {fmt_duration(result.elapsed)} (sent at {fmt_time(result.t_sent)} s)",
+                  markup=False)
+    title = f"{len(records)} trace records, in the order they happened"
+    decoder = KcsByteDecoder()
+    rows = [(rec, _fields_text(rec, decoder.explain(rec))) for rec in records]
+    if console.width >= WIDE:
+        table = Table(box=box.SIMPLE_HEAD, title=title, pad_edge=False)
+        table.add_column("time (s)", justify="right", no_wrap=True)
+        table.add_column("since sent", justify="right", no_wrap=True)
+        table.add_column("layer", no_wrap=True)
+        table.add_column("component", no_wrap=True)
+        table.add_column("event", no_wrap=True)
+        table.add_column("fields")
+        for rec, fields in rows:
+            style = LAYER_STYLE.get(rec.layer, "")
+            table.add_row(fmt_time(rec.t), _delta(rec.t, t0), Text(rec.layer, style=style), rec.component,
+                          Text(rec.event, style=style), fields)
+        console.print(table)
+    else:
+        # Narrow terminal: one heading line per record, its fields indented below it.
+        console.print(Text(title, style="italic"))
+        for rec, fields in rows:
+            style = LAYER_STYLE.get(rec.layer, "")
+            console.print(Text.assemble(f"{fmt_time(rec.t)} {_delta(rec.t, t0):>11} ", (f"{rec.layer:<5}", style),
+                                        f" {rec.component:<13} ", (rec.event, style)))
+            if fields:
+                console.print(Padding(fields, (0, 0, 0, 4)))
+
+    counts = Counter(r.layer for r in records)
+    summary = Table(title="by layer", box=box.SIMPLE_HEAD)
+    summary.add_column("layer")
+    summary.add_column("what it is")
+    summary.add_column("records", justify="right")
+    for layer in LAYERS:
+        if counts[layer]:
+            summary.add_row(Text(layer, style=LAYER_STYLE[layer]), LAYER_INFO[layer], str(counts[layer]))
+    console.print(summary)
+    console.print(f"trace digest (sha256): {sim.tracer.digest()} (same preset, options and seed: same digest)")
+    return 0
+
+
+# -- bench ------------------------------------------------------------------------------------------------
+
+
+def _short_duration(t: int) -> str:
+    return f"{t / 1e6:.3f} ms" if t >= 1_000_000 else f"{t / 1e3:.1f} us"
+
+
+def cmd_bench(args, console: Console) -> int:
+    err = _console(stderr=True)
+    with Progress(TextColumn("{task.description:<14}"), BarColumn(), TimeRemainingColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=1.0)
+            progress.update(tasks[stage], completed=min(fraction, 1.0))
+
+        result = bench.run_bench(args.seconds, args.presets, progress=on_progress)
+    if args.json:
+        sys.stdout.write(bench.to_json(result) + "\n")
+        return 0
+
+    table = Table(title=f"ipmilab bench: back-to-back Get Device ID, polled host, {args.seconds:g} s each",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                  caption="ev = SimPy events; vs SimPy = our ev/s / raw SimPy ev/s")
+    for col in ("preset", "txn/s", "ev/txn", "ev/s", "vs SimPy", "sim/wall", "latency", "txns"):
+        table.add_column(col, justify="left" if col == "preset" else "right", no_wrap=True)
+    table.add_row("raw SimPy", "", "1", f"{result['raw_simpy_events_per_s']:,.0f}", "1", "", "", "")
+    for name, r in result["presets"].items():
+        table.add_row(name, f"{r['txn_per_s']:,.0f}", f"{r['events_per_txn']:.1f}", f"{r['events_per_s']:,.0f}",
+                      f"{r['simpy_ratio']:.3f}", f"{r['sim_per_wall']:.3f}", _short_duration(r["mean_latency_ns"]),
+                      f"{r['txns']:,}")
+    console.print(table)
+    for name, target, value, met in bench.check_targets(result):
+        mark = Text("met   ", style="green") if met else Text("missed", style="red")
+        console.print(Text.assemble(mark, f" {name}: {target} (measured {value:g})"))
+    console.print(f"{result['python']}; {result['machine']}", style="dim")
+    return 0
+
+
+# -- presets -------------------------------------------------------------------------------------------------
+
+
+def cmd_presets(args, console: Console) -> int:
+    table = Table(title="fidelity presets", box=box.SIMPLE_HEAD)
+    for col in ("name", "interface", "fidelity", "bus", "I/O base", "host IRQ", "description"):
+        table.add_column(col, no_wrap=col != "description")
+    for p in PRESETS.values():
+        table.add_row(p.name, p.interface.upper(), p.fidelity, p.bus, f"0x{p.io_base:X}",
+                      str(p.host_irq) if p.host_irq else "none", p.description)
+    console.print(table)
+    return 0
+
+
+# -- the parser ----------------------------------------------------------------------------------------------
+
+
+def _add_world_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", type=_preset_arg, default="isa-ipmi-kcs", metavar="{" + ",".join(PRESETS) + "}",
+                   help="which server/BMC pair to build (default: %(default)s; see `ipmilab presets`)")
+    p.add_argument("--irq", action="store_true",
+                   help="the host driver uses the interface interrupt instead of polling with kipmid")
+    p.add_argument("--seed", type=_seed_arg, default=0, metavar="N",
+                   help="seed of the simulation's only RNG (default: %(default)s); same seed, same trace")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="ipmilab", formatter_class=fmt,
+        description="A server and its BMC on one simulated clock: host IPMI drivers, KCS registers, BMC firmware.",
+        epilog="Try: ipmilab demo --preset ast2600, ipmilab trace --raw, ipmilab bench")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", formatter_class=fmt, help="boot a pair and run an `ipmitool mc info`-like exchange",
+                       description="Boot a server/BMC pair (the host driver probes the BMC), send Get Device ID, "
+                                   "Get Device GUID, Get Self Test Results, Get BMC Global Enables and Get Chassis "
+                                   "Status, and show every exchange with its simulated timing.")
+    _add_world_options(p)
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("trace", formatter_class=fmt, help="show one command crossing every layer",
+                       description="Boot a pair, clear the trace, run ONE command and print what every layer did, "
+                                   "field by field.",
+                       epilog="layers:\n" + "".join(f"  {k:<6} {v}\n" for k, v in LAYER_INFO.items()) +
+                              "\nexamples:\n  ipmilab trace --preset ast2600 --layers user,msg,fw,ipmid\n"
+                              "  ipmilab trace --netfn 0x06 --cmd 0x2E --data 0x0D   # Set BMC Global Enables\n"
+                              "  ipmilab trace --raw > a.txt   # plain lines, for diff")
+    _add_world_options(p)
+    p.add_argument("--layers", type=_layers_arg, metavar="L1,L2",
+                   help=f"only these layers (from {','.join(LAYERS)})")
+    p.add_argument("--netfn", type=_netfn_arg, metavar="X", help="request NetFn, e.g. 0x06 (default: App)")
+    p.add_argument("--cmd", type=_int_arg("cmd", 0, 0xFF), metavar="Y",
+                   help="command code, e.g. 0x01 (default: Get Device ID)")
+    p.add_argument("--data", type=_data_arg, metavar='"..."', help='request data bytes, e.g. "0x0D" or "01 02"')
+    p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
+    p.set_defaults(run=cmd_trace, parser=p)
+
+    p = sub.add_parser("bench", formatter_class=fmt, help="measure simulator speed (see bench/README.md)",
+                       description="Measure raw SimPy events/s, then back-to-back Get Device ID per preset on a "
+                                   "polled host: transactions/s, events/transaction, simulated/wall time.")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    p.add_argument("--seconds", type=_seconds_arg, default=2.0, metavar="S",
+                   help="wall seconds per measurement (default: %(default)s)")
+    p.add_argument("--presets", type=_preset_arg, nargs="+", default=list(bench.DEFAULT_PRESETS), metavar="P",
+                   help=f"presets to measure (default: {' '.join(bench.DEFAULT_PRESETS)})")
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",
+                       description="List the fidelity presets worlds are built from.")
+    p.set_defaults(run=cmd_presets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "trace" and (args.netfn is None) != (args.cmd is None):
+        given, missing = ("--netfn", "--cmd") if args.cmd is None else ("--cmd", "--netfn")
+        args.parser.error(f"argument {given}: needs {missing} as well")
+    try:
+        return args.run(args, _console())
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, RuntimeError, TimeoutError) as exc:
+        # A run that went wrong (not a bad option): say which command and why, exit 1.
+        _console(stderr=True).print(Text.assemble(("ipmilab " + args.command + ": error: ", "red"), str(exc)))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

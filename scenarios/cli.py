@@ -580,7 +580,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",
                        description="List the fidelity presets worlds are built from.")
     p.set_defaults(run=cmd_presets)
+
+    # Subcommands that live in their own modules: each has register(sub, fmt)
+    # and sets ``run`` (args, console) -> exit code.
+    import importlib
+
+    for name in EXTRA_COMMAND_MODULES:
+        importlib.import_module(name).register(sub, fmt)
     return parser
+
+
+# One line per plug-in module (``scenarios/cli_*.py``).
+EXTRA_COMMAND_MODULES: list[str] = [
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,5 +14,8 @@ run() {
     [ "$rc" -eq 0 ] || exit "$rc"
 }
 
+# Real peers (ipmi_sim, ipmitool, freeipmi, QEMU, a Debian kernel) for the slow interop tests.
+bash tests/peers/install.sh
+
 run -q
 run -q -m slow

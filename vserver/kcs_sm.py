@@ -132,17 +132,19 @@ class KcsSm:
         return bytes(data)
 
     # -- helpers, as in the C file --------------------------------------------------------
+    # The register helpers return the port-access generators themselves
+    # (no extra generator layer on the hot path).
     def _read_status(self):
-        return (yield from self.io.inputb(KCS_STATUS_OFFSET))
+        return self.io.inputb(KCS_STATUS_OFFSET)
 
     def _read_data(self):
-        return (yield from self.io.inputb(KCS_DATA_OFFSET))
+        return self.io.inputb(KCS_DATA_OFFSET)
 
     def _write_cmd(self, value: int):
-        yield from self.io.outputb(KCS_STATUS_OFFSET, value)
+        return self.io.outputb(KCS_STATUS_OFFSET, value)
 
     def _write_data(self, value: int):
-        yield from self.io.outputb(KCS_DATA_OFFSET, value)
+        return self.io.outputb(KCS_DATA_OFFSET, value)
 
     def _write_next_byte(self):
         yield from self._write_data(self.write_data[self.write_pos])

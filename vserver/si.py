@@ -173,7 +173,11 @@ class SmiInterface:
         return (t // self.jiffy + n) * self.jiffy
 
     def _mod_timer(self, expires: int) -> None:
+        """``smi_mod_timer``: arming also notes the current jiffy, from which the
+        next timer run measures the elapsed time it hands to the state machine."""
         self.timer_expires = expires
+        now = max(self.cpu.t, self.env.now)
+        self.last_timer_run = now - now % self.jiffy
 
     def _check_start_timer_thread(self) -> None:
         if self.si_state == SiState.NORMAL and self.curr_msg is None:
@@ -248,8 +252,7 @@ class SmiInterface:
                 continue
             if t_timer is not None and t_timer <= now:
                 self.timer_expires = None
-                elapsed = t_timer - self.last_timer_run if self.last_timer_run else 0
-                self.last_timer_run = t_timer
+                elapsed = t_timer - self.last_timer_run
                 result = yield from self._event_handler(elapsed)
                 self._after_timer(result)
                 continue
@@ -332,7 +335,6 @@ class SmiInterface:
             self._mod_timer(expires)
         else:
             self.timer_expires = None
-            self.last_timer_run = 0
         if self.has_kipmid and result != SmResult.IDLE and self.kipmid_next is None:
             self.kipmid_next = now
 

@@ -35,7 +35,11 @@ from dataclasses import dataclass
 
 from buses.time import S
 
+from .access import ChannelAccessTable, UserTable
+from .chassis_state import ChassisState
+from .fru import FruDevices
 from .host_control import NullHostControl
+from .ipmb import IpmbSatellite
 from .ipmi.msg import (
     IPMI_FORUM_IANA,
     Channel,
@@ -45,6 +49,12 @@ from .ipmi.msg import (
     MessageFlags,
     RestartCause,
 )
+from .sdr import DEFAULT_CAPACITY as SDR_CAPACITY
+from .sdr import Sdr
+from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
+from .sel import Sel
+from .store import Store
+from .system_info import SystemInfo
 from .watchdog import Watchdog
 
 # Global enables after power-up and after Cold Reset: only system event logging (IPMI 2.0 section 22.1).
@@ -153,7 +163,7 @@ class Bmc:
 
     def __init__(self, sim, identity: Identity | None = None, host=None, *, name: str = "bmc",
                  slave_address: int = 0x20, lan_channel: int | None = None,
-                 receive_queue_size: int | None = None):
+                 receive_queue_size: int | None = None, state_dir=None):
         if not 0 <= slave_address <= 0xFE or slave_address & 1:
             raise ValueError(f"slave_address 0x{slave_address:02X} is not an even 8-bit IPMB address")
         if lan_channel is not None and not 0x1 <= lan_channel <= 0xB:
@@ -176,7 +186,15 @@ class Bmc:
         self.self_test_result = SELF_TEST_PASSED
         self.power_restore_policy = 0x3  # Get Chassis Status bits 6:5: 11b = unknown
         self.watchdog = Watchdog(sim, self)
+        self.open_stores(state_dir)
+        # Users, channel access, system info, the IPMB behind Send Message, the chassis (bmc/commands/app, chassis).
+        self.users = UserTable()
+        self.channel_access = ChannelAccessTable(self)
+        self.system_info = SystemInfo()
+        self.ipmb = {0x40: IpmbSatellite(0x40)}
+        self.ipmb_latency = 0  # ns from Send Message to the satellite's answer in the receive queue
         self._power_up_state()
+        self.chassis = ChassisState(self)
 
     def _power_up_state(self) -> None:
         """Volatile state as after BMC power-up (and Cold Reset)."""
@@ -191,6 +209,36 @@ class Bmc:
         self.last_power_event = 0
         self._atn = (False, False)
         self._irq_enable = False
+
+    # -- stores -------------------------------------------------------------
+
+    def open_stores(self, state_dir=None, *, synchronous: str = "FULL", sel_capacity: int = SEL_CAPACITY,
+                    sdr_capacity: int = SDR_CAPACITY) -> None:
+        """SEL, SDR repository and FRU devices: in memory, or persisted in ``state_dir`` (bmc/store.py).
+
+        Replaces the current stores (call it before filling them); the same
+        state_dir again reopens it.  A new store has FRU 0 as QEMU's: 1024
+        zero bytes.
+        """
+        Sel.check_capacity(sel_capacity)  # bad settings leave the old stores in place
+        Sdr.check_capacity(sdr_capacity)
+        old = getattr(self, "store", None)
+        if old is not None and old.same_place(state_dir):
+            old.close()  # its lock would refuse the new connection
+        store = Store(state_dir, synchronous=synchronous)
+        try:  # all three or none
+            sel = Sel(self.sim, store, self.timestamp, capacity=sel_capacity)
+            sdr = Sdr(self.sim, store, self.timestamp, capacity=sdr_capacity)
+            fru = FruDevices(store)
+            if not fru:
+                fru.define(0, size=1024)
+        except BaseException:
+            store.close()
+            raise
+        self.store, self.sel, self.sdr, self.fru = store, sel, sdr, fru
+        self.event_log = sel.log_event
+        if old is not None:
+            old.close()
 
     # -- time ---------------------------------------------------------------
 
@@ -358,6 +406,8 @@ class Bmc:
         """
         self.watchdog.power_up(t)
         self._power_up_state()
+        for part in (self.channel_access, self.system_info, self.chassis):
+            part.cold_reset()
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "cold-reset")
         for iface in self.interfaces:
@@ -389,3 +439,4 @@ class Bmc:
         """Remember why the system last restarted (Get System Restart Cause)."""
         self.restart_cause = RestartCause(cause)
         self.restart_channel = channel
+        self.chassis.restarted(cause)

@@ -20,14 +20,14 @@ class World:
 
     def __init__(self, preset: str | Preset = "isa-ipmi-kcs", seed: int = 0, trace: bool = False,
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
-                 firmware=None):
+                 firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None):
         self.preset = get_preset(preset) if isinstance(preset, str) else preset
         p = self.preset
         self.sim = Simulation(seed=seed, trace=trace, layers=layers)
         sim = self.sim
         self.io = IoSpace(sim, p.bus)
-        self.host = Host(sim, self.io)
-        self.bmc = Bmc(sim, host=self.host)
+        self.host = Host(sim, self.io, **(host_kwargs or {}))
+        self.bmc = Bmc(sim, host=self.host, **(bmc_kwargs or {}))
         self.ipmid = Ipmid(sim, self.bmc)
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
@@ -46,6 +46,13 @@ class World:
             self.bmc.attach_interface(self.channel)
             # The host's driver loads once the BMC has brought its channel up.
             self.channel.ready.callbacks.append(lambda _e: self._start_host())
+
+    @classmethod
+    def from_config(cls, config=None, **overrides) -> World:
+        """A world from a TOML file, a dict or a ``WorldConfig`` (``scenarios.config``); None: the default server."""
+        from .config import build_world
+
+        return build_world(config, **overrides)
 
     def _start_host(self) -> None:
         irq_line = self.block.host_irq if self.use_irq else None

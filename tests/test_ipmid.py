@@ -118,10 +118,10 @@ def test_watchdog_power_cycle_differs_from_qemu_bug_11():
 
 def test_restart_cause_differs_from_qemu_bug_2():
     # QEMU bug 2: it answers Get System Restart Cause at 0x09 (Get System Boot Options' code)
-    # and 0x07 with 0xC1.  ipmilab answers at the spec's 0x07; 0x09 is not implemented yet.
+    # and 0x07 with 0xC1.  ipmilab answers at the spec's 0x07, and 0x09 is Get System Boot Options.
     _, _, ipmid = make()
     assert ask(ipmid, "00 07") == "04 07 00 00 00"
-    assert ask(ipmid, "00 09") == "04 09 C1"
+    assert ask(ipmid, "00 09 05 00 00") == "04 09 00 01 05 00 00 00 00 00"   # boot flags, not a restart cause
 
 
 def test_kcs_qtest_trailing_zero_needs_lenient_length():

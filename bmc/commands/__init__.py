@@ -8,6 +8,6 @@ default the ones below, and OEM sets can replace single commands.
 
 def default_command_sets() -> tuple:
     """The modules a plain BMC installs, in order."""
-    from . import app, chassis
+    from . import app, chassis, storage
 
-    return (app, chassis)
+    return (app, chassis, storage)

@@ -1,14 +1,16 @@
-"""Application (NetFn 0x06) commands: identity, resets, watchdog, messaging, channels.
+"""Application (NetFn 0x06) commands: identity, resets, watchdog, messaging, channels, users, system info.
 
-IPMI 2.0 chapters 20 (device "global" commands), 22 (messaging support) and
-27 (watchdog).  Each handler gets a validated-length ``call`` and returns
-the response data after the completion code; failures raise ``IpmiError``.
+IPMI 2.0 chapters 20 (device "global" commands), 22 (messaging support,
+channels, users, system info parameters) and 27 (watchdog).  Each handler
+gets a validated-length ``call`` and returns the response data after the
+completion code; failures raise ``IpmiError`` and change nothing.
 Privileges follow the spec's command table (Appendix G); "local only"
 commands accept the system interface only.
 """
 
 from __future__ import annotations
 
+from ..access import DISABLED, ENABLED, NAME_LEN, PRIVILEGE_LIMITS
 from ..bmc import SUPPORTED_GLOBAL_ENABLES
 from ..ipmi.cc import CC_EVENT_BUFFER_EMPTY, CC_MESSAGE_QUEUE_EMPTY, CompletionCode, IpmiError
 from ..ipmi.cmd import App
@@ -209,8 +211,12 @@ def get_channel_access(call):
     # Bits 7:6 choose non-volatile (01b) or present volatile (10b) settings; the rest is reserved.
     if which & 0x3F or which >> 6 not in (1, 2):
         raise invalid(f"access set selector 0x{which:02X}")
-    _, info = _channel(call, channel_byte)
-    return bytes((info.access, info.privilege_limit))
+    channel, info = _channel(call, channel_byte)
+    table = call.bmc.channel_access
+    if not table.has_sessions(channel):
+        return bytes((info.access, info.privilege_limit))   # QEMU's fixed answer for session-less channels
+    found = table.settings(channel, volatile=which >> 6 == 2)
+    return bytes((found.access, found.privilege_limit))
 
 
 @command(APP, App.GET_CHANNEL_INFO, privilege=Privilege.USER, req_len=1)
@@ -219,4 +225,216 @@ def get_channel_info(call):
     iana = call.bmc.vendor_iana
     return bytes((channel, info.medium, info.protocol, info.session_support,
                   iana & 0xFF, iana >> 8 & 0xFF, iana >> 16 & 0xFF)) + info.aux
+
+
+# Set Channel Access completion codes (section 22.22).
+CC_SET_NOT_SUPPORTED_ON_CHANNEL = 0x82
+CC_ACCESS_MODE_NOT_SUPPORTED = 0x83
+ACCESS_MODE_SHARED = 3
+
+
+@command(APP, App.SET_CHANNEL_ACCESS, privilege=Privilege.ADMINISTRATOR, req_len=3)
+def set_channel_access(call):
+    channel_byte, access, limit = call.data
+    channel, _ = _channel(call, channel_byte)
+    access_set, limit_set = access >> 6, limit >> 6
+    if access_set == 3 or limit_set == 3:
+        raise invalid(f"access/privilege set selector 11b (0x{access:02X} 0x{limit:02X})")
+    if limit & 0x30:
+        raise invalid(f"privilege limit byte reserved bits 5:4 (0x{limit:02X})")
+    mode = access & 0x07
+    if access_set and mode > ACCESS_MODE_SHARED:
+        raise invalid(f"access mode {mode}")
+    privilege = limit & 0x0F
+    if limit_set and not Privilege.CALLBACK <= privilege <= Privilege.OEM:
+        raise invalid(f"channel privilege limit {privilege}")
+    table = call.bmc.channel_access
+    if not table.has_sessions(channel):
+        raise IpmiError(CC_SET_NOT_SUPPORTED_ON_CHANNEL, f"channel 0x{channel:X} is session-less")
+    if access_set and mode == ACCESS_MODE_SHARED:
+        raise IpmiError(CC_ACCESS_MODE_NOT_SUPPORTED, "shared access mode")
+    # Validated: apply the access byte and the limit to the chosen copies.
+    if access_set:
+        table.settings(channel, volatile=access_set == 2).access = access & 0x3F
+    if limit_set:
+        table.settings(channel, volatile=limit_set == 2).privilege_limit = privilege
+    return b""
+
+
+# -- Get Channel Authentication Capabilities (section 22.13) ------------------------------------------
+
+LAN_AUTH_TYPES = 0x17  # none, MD2, MD5, straight password: ipmi_sim's default allowed_auths
+
+
+@command(APP, App.GET_CHANNEL_AUTHENTICATION_CAPABILITIES, privilege=Privilege.CALLBACK, req_len=2)
+def get_channel_authentication_capabilities(call):
+    channel_byte, requested = call.data
+    if channel_byte & 0x70:
+        raise invalid(f"channel byte reserved bits 6:4 (0x{channel_byte:02X})")
+    if requested & 0xF0 or not Privilege.CALLBACK <= requested <= Privilege.OEM:
+        raise invalid(f"requested maximum privilege 0x{requested:02X}")
+    channel, _ = _channel(call, channel_byte & 0x0F)
+    bmc = call.bmc
+    extended = bool(channel_byte & 0x80)
+    if bmc.channel_access.has_sessions(channel):
+        auth, versions = LAN_AUTH_TYPES, 0x03          # IPMI v1.5 and v2.0 sessions
+        access = bmc.channel_access.settings(channel, volatile=True).access
+    else:
+        auth, versions = 0x00, 0x00                    # session-less: nothing to authenticate
+        access = bmc.channel_info(channel).access
+    status = (access & 0x18) | bmc.users.anonymous_status()   # per-message / user-level auth disabled bits
+    iana = 0  # no OEM authentication
+    return bytes((channel, extended << 7 | auth, status, versions if extended else 0x00,
+                  iana & 0xFF, iana >> 8 & 0xFF, iana >> 16, 0x00))
+
+
+# -- users (sections 22.26-22.30) ---------------------------------------------------------------------
+
+
+def _user(call, byte: int, what: str = "user ID byte"):
+    """User number in bits 5:0 (7:6 reserved); 0 is reserved, beyond the table is out of range."""
+    if byte & 0xC0:
+        raise invalid(f"{what} reserved bits 7:6 (0x{byte:02X})")
+    uid = byte & 0x3F
+    if uid == 0:
+        raise invalid("user ID 0 is reserved")
+    user = call.bmc.users.get(uid)
+    if user is None:
+        raise IpmiError(CompletionCode.PARAMETER_OUT_OF_RANGE, f"user ID {uid} (1-{call.bmc.users.max_users})")
+    return uid, user
+
+
+@command(APP, App.SET_USER_ACCESS, privilege=Privilege.ADMINISTRATOR, min_len=3, max_len=4)
+def set_user_access(call):
+    data = call.data
+    channel, _ = _channel(call, data[0] & 0x0F)
+    uid, user = _user(call, data[1])
+    if data[2] & 0xF0:
+        raise invalid(f"user privilege byte reserved bits 7:4 (0x{data[2]:02X})")
+    privilege = data[2] & 0x0F
+    if privilege not in PRIVILEGE_LIMITS:
+        raise invalid(f"user privilege limit {privilege}")
+    if len(data) == 4 and data[3] & 0xF0:
+        raise invalid(f"session limit byte reserved bits 7:4 (0x{data[3]:02X})")
+    access = user.channel_access(channel)
+    if data[0] & 0x80:   # "enable changing" bits 6:4
+        access.callback_only = bool(data[0] & 0x40)
+        access.link_auth = bool(data[0] & 0x20)
+        access.ipmi_messaging = bool(data[0] & 0x10)
+    access.privilege = privilege
+    if len(data) == 4:
+        user.session_limit = data[3] & 0x0F
+    return b""
+
+
+@command(APP, App.GET_USER_ACCESS, privilege=Privilege.OPERATOR, req_len=2)
+def get_user_access(call):
+    channel_byte, user_byte = call.data
+    channel, _ = _channel(call, channel_byte)
+    uid, user = _user(call, user_byte)
+    users = call.bmc.users
+    return bytes((users.max_users, user.status << 6 | users.enabled_count(), 1,  # one fixed name: user 1
+                  user.channel_access(channel).byte()))
+
+
+@command(APP, App.SET_USER_NAME, privilege=Privilege.ADMINISTRATOR, req_len=1 + NAME_LEN)
+def set_user_name(call):
+    uid, user = _user(call, call.data[0])
+    if uid == 1:
+        raise invalid("user 1 has the fixed null name")
+    name = call.data[1:]
+    user.name = name.split(b"\x00", 1)[0].ljust(NAME_LEN, b"\x00")   # bytes after the terminator read back 0
+    return b""
+
+
+@command(APP, App.GET_USER_NAME, privilege=Privilege.OPERATOR, req_len=1)
+def get_user_name(call):
+    _, user = _user(call, call.data[0])
+    return user.name
+
+
+# Set User Password (section 22.30): operations and completion codes.
+PASSWORD_DISABLE, PASSWORD_ENABLE, PASSWORD_SET, PASSWORD_TEST = 0, 1, 2, 3
+CC_PASSWORD_TEST_FAILED = 0x80
+CC_WRONG_PASSWORD_SIZE = 0x81
+
+
+@command(APP, App.SET_USER_PASSWORD, privilege=Privilege.ADMINISTRATOR, min_len=2, max_len=22)
+def set_user_password(call):
+    data = call.data
+    size = 20 if data[0] & 0x80 else 16
+    if data[0] & 0x40:
+        raise invalid(f"user ID byte reserved bit 6 (0x{data[0]:02X})")
+    if data[1] & 0xFC:
+        raise invalid(f"operation byte reserved bits 7:2 (0x{data[1]:02X})")
+    op = data[1] & 0x03
+    password = data[2:]
+    if op in (PASSWORD_SET, PASSWORD_TEST) and len(password) != size:
+        raise IpmiError(CompletionCode.REQUEST_DATA_LENGTH_INVALID,
+                        f"{size}-byte password operation with {len(password)} password bytes")
+    if op in (PASSWORD_DISABLE, PASSWORD_ENABLE) and password and len(password) != size:
+        raise IpmiError(CompletionCode.REQUEST_DATA_LENGTH_INVALID, f"password data of {len(password)} bytes")
+    uid, user = _user(call, data[0] & 0x3F)
+    if op == PASSWORD_DISABLE:
+        user.status = DISABLED
+    elif op == PASSWORD_ENABLE:
+        user.status = ENABLED
+    elif op == PASSWORD_SET:
+        user.password = bytes(password)
+        user.password_size = size
+    else:
+        if size != user.password_size:
+            raise IpmiError(CC_WRONG_PASSWORD_SIZE, f"user {uid} has a {user.password_size}-byte password")
+        if not call.bmc.users.check_password(uid, bytes(password)):
+            raise IpmiError(CC_PASSWORD_TEST_FAILED, f"password test failed for user {uid}")
+    return b""
+
+
+# -- Send Message to the primary IPMB (section 22.7) ----------------------------------------------------
+
+CC_NAK_ON_WRITE = 0x83        # Send Message: the addressed device did not acknowledge
+IPMB_MAX_FRAME = 32
+
+
+@command(APP, App.SEND_MESSAGE, privilege=Privilege.USER, min_len=8, max_len=1 + IPMB_MAX_FRAME)
+def send_message(call):
+    control, frame = call.data[0], call.data[1:]
+    # Bits 7:6 tracking, 5 encryption, 4 authentication: the system interface sends untracked, in the clear.
+    if control & 0xF0:
+        raise invalid(f"send message control byte 0x{control:02X} (tracking/encryption/authentication)")
+    if control & 0x0F != 0:
+        raise invalid(f"channel {control & 0x0F} is not the primary IPMB")
+    bmc = call.bmc
+    target = bmc.ipmb.get(frame[0])
+    if target is None:
+        raise IpmiError(CC_NAK_ON_WRITE, f"no device at IPMB address 0x{frame[0]:02X}")
+    response = target.receive(frame)
+    if bmc.sim.tracer.enabled:
+        bmc.sim.trace(call.t, "bmc", bmc.name, "ipmb", to=f"0x{frame[0]:02X}", frame=bytes(frame),
+                      answered=int(response is not None))
+    # Only answers addressed to us at the SMS LUN go to the receive queue (as QEMU); Get Message drops rqSA.
+    if response is not None and response[0] == bmc.slave_address and response[1] & 0x03 == 0x02:
+        queued = response[1:]
+        if bmc.ipmb_latency:
+            bmc.sim.call_at(call.t + bmc.ipmb_latency, lambda: bmc.enqueue_message(queued, bmc.sim.now))
+        else:
+            bmc.enqueue_message(queued, call.t)
+    return b""
+
+
+# -- System Info Parameters (sections 22.14a, 22.14b) -------------------------------------------------------
+
+
+@command(APP, App.SET_SYSTEM_INFO_PARAMETERS, privilege=Privilege.ADMINISTRATOR, min_len=2, max_len=18)
+def set_system_info_parameters(call):
+    call.bmc.system_info.set(call.data[0], call.data[1:])
+    return b""
+
+
+@command(APP, App.GET_SYSTEM_INFO_PARAMETERS, privilege=Privilege.USER, req_len=4)
+def get_system_info_parameters(call):
+    flags, selector, set_selector, _block = call.data
+    if flags & 0x7F:
+        raise invalid(f"get system info byte 1 reserved bits 6:0 (0x{flags:02X})")
+    return call.bmc.system_info.get(bool(flags & 0x80), selector, set_selector)
 

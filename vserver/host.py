@@ -50,7 +50,7 @@ from buses.time import ms, s
 
 from .cpu import HostCpu
 from .kcs_sm import KcsIo, KcsSm
-from .msghandler import IpmiMsgHandler, IpmiResult
+from .msghandler import IpmiMsgHandler
 from .si import SiConfig, SmiInterface
 from .sm import SmResult
 
@@ -193,17 +193,11 @@ class Host:
         args = self._attach_args
         if args is not None and args[2] is not None and args[2].on_assert is not None:
             args[2].on_assert = None
+        failed = 0
         if ipmi is not None:
-            pending = ([ipmi.inflight] if ipmi.inflight is not None else []) + list(ipmi.xmit)
-            ipmi.inflight = None
-            ipmi.xmit.clear()
-            for p in pending:
-                p.timer_gen += 1
-                if not p.event.triggered:
-                    rsp = bytes((p.data[0] | 0x04, p.data[1], CompletionCode.UNSPECIFIED_ERROR))
-                    self.sim.trigger_at(p.event, t, IpmiResult(p.data, rsp, p.t_sent, t, p.tries))
+            failed = ipmi.shutdown(t, CompletionCode.UNSPECIFIED_ERROR)
             ipmi.smi = _NoInterface(self.sim)
-        self._trace(t, "driver-stop", why=why, failed=len(pending) if ipmi is not None else 0)
+        self._trace(t, "driver-stop", why=why, failed=failed)
         self.boot_log.append((t, "driver-stop"))
 
     # -- boot ------------------------------------------------------------------------------------------

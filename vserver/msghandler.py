@@ -160,6 +160,21 @@ class IpmiMsgHandler:
         p.event.succeed(IpmiResult(p.data, bytes((p.data[0] | 0x04, p.data[1], CC.TIMEOUT)), p.t_sent, now,
                                    p.tries))
 
+    def shutdown(self, t: int, cc: int = CC.UNSPECIFIED_ERROR) -> int:
+        """The interface went away (power loss, reset): fail everything pending with ``cc`` at ``t``.
+
+        Returns how many requests were failed.
+        """
+        pending = ([self.inflight] if self.inflight is not None else []) + list(self.xmit)
+        self.inflight = None
+        self.xmit.clear()
+        for p in pending:
+            p.timer_gen += 1   # late answers and timers for these are stale now
+            if not p.event.triggered:
+                rsp = bytes((p.data[0] | 0x04, p.data[1], cc))
+                self.sim.trigger_at(p.event, t, IpmiResult(p.data, rsp, p.t_sent, t, p.tries))
+        return len(pending)
+
     # -- upcalls from the interface ---------------------------------------------------------------
     def smi_event_received(self, rsp: bytes, t: int) -> None:
         self.events.append((t, rsp))

@@ -593,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
 # One line per plug-in module (``scenarios/cli_*.py``).
 EXTRA_COMMAND_MODULES: list[str] = [
     "scenarios.cli_commands",
+    "scenarios.cli_run",
 ]
 
 

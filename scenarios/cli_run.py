@@ -53,7 +53,7 @@ def _json_output(args, world, out, error: str | None) -> dict:
 
 def _render(console, out) -> None:
     if out.kind == "fields":
-        grid = Table(box=None, show_header=False, pad_edge=False)
+        grid = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True)
         grid.add_column()
@@ -81,28 +81,18 @@ def _footer(out) -> Text:
 def cmd_run(args, console) -> int:
     from .config import build_world
 
-    words = args.words
+    words = _check_words(args.run_parser, args.words)
     world = build_world(args.config, preset=args.preset, seed=args.seed, use_irq=True if args.irq else None,
                         state_dir=args.state_dir)
     try:
         if not world.boot():
             raise RuntimeError(f"the host driver did not find the BMC (after {fmt_duration(world.sim.now)})")
         tool = IpmiTool(world.host.ipmi)
-        holder: dict = {}
-
-        def go():
-            # Keep the partial output when a request fails, to show what was sent.
-            gen = tool.run(words)
-            try:
-                return (yield from gen)
-            finally:
-                holder["out"] = tool.last_output
-
         error = None
         try:
-            out = world.sim.run_process(go(), limit=REQUEST_LIMIT)
+            out = world.sim.run_process(tool.run(words), limit=REQUEST_LIMIT)
         except CommandFailed as exc:
-            out, error = holder["out"], str(exc)
+            out, error = tool.last_output, str(exc)   # what was sent before the failure is still shown
         if args.json:
             sys.stdout.write(json.dumps(_json_output(args, world, out, error)) + "\n")
         else:
@@ -116,17 +106,16 @@ def cmd_run(args, console) -> int:
         world.bmc.store.close()
 
 
-def _words(parser):
-    def check(args) -> list[str]:
-        words = list(args)
-        if words and words[0] == "--":
-            words = words[1:]
-        try:
-            parse_command(words)
-        except ToolError as exc:
-            parser.error(f"argument COMMAND: {exc}")
-        return words
-    return check
+def _check_words(parser, words: list[str]) -> list[str]:
+    """The command after ``--``; a bad one exits 2 naming the word, before any world is built."""
+    words = list(words)
+    if words and words[0] == "--":
+        words = words[1:]
+    try:
+        parse_command(words)
+    except ToolError as exc:
+        parser.error(f"argument COMMAND: {exc}")
+    return words
 
 
 def register(sub, fmt) -> None:
@@ -152,4 +141,4 @@ def register(sub, fmt) -> None:
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="-- COMMAND",
                    help="the ipmitool command, e.g. -- sdr list")
-    p.set_defaults(run=cmd_run, words_check=_words(p))
+    p.set_defaults(run=cmd_run, run_parser=p)

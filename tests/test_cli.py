@@ -112,7 +112,8 @@ def test_bench_json(capsys):
     rc, out, _ = run(capsys, "bench", "--json", "--seconds", "0.2")
     assert rc == 0
     result = json.loads(out)  # stdout is exactly one JSON object
-    assert set(result) == {"raw_simpy_events_per_s", "presets", "python", "machine"}
+    assert set(result) == {"raw_simpy_events_per_s", "presets", "dispatcher", "python", "machine"}
+    assert result["dispatcher"]["get_device_id_per_s"] > 0 and result["dispatcher"]["get_sdr_per_s"] > 0
     assert result["raw_simpy_events_per_s"] > 0
     assert set(result["presets"]) == {"isa-ipmi-kcs", "ast2600"}
     for name, r in result["presets"].items():

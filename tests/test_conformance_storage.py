@@ -386,3 +386,9 @@ CASES = FRU + SDR + SEL
 @pytest.mark.parametrize("case", CASES, ids=[c.id() for c in CASES])
 def test_storage(case):
     run_case(case)
+
+
+def test_each_fixed_qemu_bug_has_its_row():
+    notes = " ".join(c.note for c in CASES)
+    for bug in range(5, 11):
+        assert f"QEMU bug {bug} fixed" in notes, bug

@@ -69,7 +69,7 @@ def _set_time(call) -> bytes:
     value = int.from_bytes(call.data, "little")
     bmc.sel_time_offset = value - call.t // S
     if bmc.sim.tracer.enabled:
-        bmc.sim.trace(call.t, "bmc", bmc.name, "time", value=value)
+        bmc.sim.trace(call.t, "bmc", bmc.name, "time", value=f"0x{value:08X}")
     return b""
 
 

@@ -163,13 +163,14 @@ class IpmiTool:
         self.sdr_chunk = sdr_chunk
         self.fru_chunk = fru_chunk
         self._out: Output | None = None
+        self.last_output: Output | None = None   # kept when a command fails part way
 
     # -- running --------------------------------------------------------------------------
 
     def run(self, words):
         """Generator: parse and run one command line; returns its ``Output``."""
         name, args = parse_command(words)
-        out = self._out = Output(" ".join(words), t_start=self.sim.now)
+        out = self._out = self.last_output = Output(" ".join(words), t_start=self.sim.now)
         try:
             yield from getattr(self, name)(*args)
         finally:
@@ -387,6 +388,10 @@ class IpmiTool:
 
     def sdr_records(self):
         """Generator: every record of the repository, decoded, in repository order."""
+        # As ipmitool: the repository's info first (an empty repository has nothing to walk), then a reservation.
+        info = yield from self._ok(NetFn.STORAGE, Storage.GET_SDR_REPOSITORY_INFO, what="Get SDR Repository Info")
+        if len(info) >= 3 and info[1] | info[2] << 8 == 0:
+            return []
         reservation = yield from self._reserve_sdr()
         records = []
         seen = set()

@@ -15,235 +15,48 @@ board and product areas, and the default users.
 Durations are strings with a unit, parsed exactly into integer ns:
 ``"10ms"``, ``"2.5 s"``, ``"100 us"``, ``"250ns"``, ``"1 min"``.  Numbers
 in the IPMI sense (ids, addresses) may be written as TOML hex (``0x20``).
-See ``docs`` in ``SCHEMA_HELP`` below and the example in ``example_config()``.
+Files named in a config (piecewise traces, ``sdr.file``, ``fru.file``,
+``state_dir``) are relative to the config file.
+
+The schema (every key optional unless marked)::
+
+    preset = "isa-ipmi-kcs" | "ast2600"      seed = 0      use_irq = false
+    state_dir = "state"                      # SEL, SDR and FRU persisted here (sqlite)
+    [bmc]        device_id, device_revision, firmware_major, firmware_minor, ipmi_version = "2.0",
+                 manufacturer_id, product_id, additional_support, provides_device_sdrs,
+                 aux_firmware_revision = [4 bytes], device_guid, system_guid (UUIDs), slave_address
+    [[sensors]]  number*, name*, type* (name or code), units, sdr = "full" | "compact",
+                 reading_type = "threshold" | "sensor_specific" | code, entity, entity_instance,
+                 model = {kind = "constant"|"ramp"|"step"|"piecewise"|"python", ...},
+                 conversion = {m, b, b_exp, r_exp, format}, thresholds = {lower_non_recoverable ..
+                 upper_non_recoverable}, hysteresis = {positive, negative}, events = true
+    [sdr]        file = QEMU sdrfile, records = ["hex", ...]   (added after the sensors' SDRs)
+    [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
+    [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
+    [timing]     firmware_daemon_latency, host_hz, kipmid, kipmid_max_busy, host_irq_latency,
+                 host_port_io, command_cost_scale, ipmb_latency, power_cycle_interval,
+                 firmware_boot, os_boot, soft_shutdown
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 import tomllib
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from buses.time import S
 
+from .config_check import MISSING, Checker, ConfigError, code_of, fmt_ns, norm_name, parse_duration, resolve
+from .config_sensors import Conversion, ModelSpec, SensorSpec, read_sensors
 from .presets import PRESETS
 
-# -- errors ------------------------------------------------------------------------------------------
-
-
-class ConfigError(ValueError):
-    """A world configuration that cannot be used.  ``problems`` lists (path, value, what is wrong)."""
-
-    def __init__(self, problems: list[tuple[str, object, str]], source: str = "world config"):
-        self.problems = problems
-        self.source = source
-        lines = [f"{path}: {what} (got {value!r})" for path, value, what in problems]
-        head = f"{source}: " if len(lines) == 1 else f"{source}: {len(lines)} problems:\n  "
-        super().__init__(head + "\n  ".join(lines))
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "nothing"
-
-
-MISSING = _Missing()
-
-
-class Checker:
-    """Collects problems while reading a TOML document; every reader returns a usable value or None."""
-
-    def __init__(self):
-        self.problems: list[tuple[str, object, str]] = []
-
-    def bad(self, path: str, value, what: str):
-        self.problems.append((path, value, what))
-        return None
-
-    def table(self, path: str, value, keys: dict[str, bool]) -> dict | None:
-        """A TOML table with known keys (``{key: required}``); unknown and missing keys are problems."""
-        if not isinstance(value, dict):
-            return self.bad(path, value, "must be a table")
-        for key in value:
-            if key not in keys:
-                where = f"{path}.{key}" if path else key
-                self.bad(where, value[key], f"unknown key; known keys here: {', '.join(sorted(keys))}")
-        for key, required in keys.items():
-            if required and key not in value:
-                self.bad(f"{path}.{key}" if path else key, MISSING, "required")
-        return value
-
-    def integer(self, path: str, value, lo: int, hi: int, hexfmt: bool = False) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return self.bad(path, value, "must be an integer")
-        if not lo <= value <= hi:
-            rng = f"0x{lo:X}-0x{hi:X}" if hexfmt else f"{lo}-{hi}"
-            return self.bad(path, value, f"out of range {rng}")
-        return value
-
-    def number(self, path: str, value, lo: float | None = None, hi: float | None = None) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return self.bad(path, value, "must be a number")
-        if value != value or value in (float("inf"), float("-inf")):
-            return self.bad(path, value, "must be a finite number")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return self.bad(path, value, f"out of range {lo}..{hi}")
-        return value
-
-    def boolean(self, path: str, value) -> bool | None:
-        if not isinstance(value, bool):
-            return self.bad(path, value, "must be true or false")
-        return value
-
-    def string(self, path: str, value, max_bytes: int | None = None, ascii_only: bool = False) -> str | None:
-        if not isinstance(value, str):
-            return self.bad(path, value, "must be a string")
-        enc = "ascii" if ascii_only else "latin-1"
-        try:
-            raw = value.encode(enc)
-        except UnicodeEncodeError:
-            return self.bad(path, value, f"must be {'ASCII' if ascii_only else 'Latin-1'} text")
-        if max_bytes is not None and len(raw) > max_bytes:
-            return self.bad(path, value, f"is {len(raw)} bytes; at most {max_bytes}")
-        return value
-
-    def choice(self, path: str, value, choices) -> str | None:
-        if not isinstance(value, str) or value not in choices:
-            return self.bad(path, value, f"choose one of: {', '.join(choices)}")
-        return value
-
-    def duration(self, path: str, value, lo: int = 0, hi: int | None = None) -> int | None:
-        """A duration string with a unit -> int ns."""
-        if isinstance(value, bool) or not isinstance(value, str):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return self.bad(path, value, 'a duration needs a unit, e.g. "10ms", "2.5 s" or "100 us"')
-            return self.bad(path, value, 'must be a duration string such as "10ms", "2.5 s" or "100 us"')
-        try:
-            t = parse_duration(value)
-        except ValueError as exc:
-            return self.bad(path, value, str(exc))
-        if t < lo or (hi is not None and t > hi):
-            return self.bad(path, value, f"out of range {fmt_ns(lo)}..{fmt_ns(hi) if hi is not None else ''}")
-        return t
-
-
-_UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": S, "min": 60 * S, "h": 3600 * S}
-_DURATION = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zµ]+)\s*$")
-
-
-def parse_duration(text: str) -> int:
-    """``"2.5 s"`` -> 2500000000: a decimal number and a unit (ns, us, ms, s, min, h), exactly, in int ns."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError('not a duration: write a number and a unit, e.g. "10ms", "2.5 s" or "100 us"')
-    number, unit = m.groups()
-    if unit not in _UNITS_NS:
-        raise ValueError(f"unknown unit {unit!r}; use one of: {', '.join(_UNITS_NS)}")
-    try:
-        value = Decimal(number) * _UNITS_NS[unit]
-    except InvalidOperation:
-        raise ValueError(f"{number!r} is not a decimal number") from None
-    if value != value.to_integral_value():
-        raise ValueError("is not a whole number of nanoseconds")
-    if value < 0:
-        raise ValueError("must not be negative")
-    return int(value)
-
-
-def fmt_ns(t: int) -> str:
-    for unit in ("h", "min", "s", "ms", "us"):
-        if t and t % _UNITS_NS[unit] == 0:
-            return f"{t // _UNITS_NS[unit]} {unit}"
-    return f"{t} ns"
-
-
-# -- the validated configuration ----------------------------------------------------------------------
+__all__ = ["ConfigError", "Conversion", "ModelSpec", "SensorSpec", "WorldConfig", "build_world", "default_config",
+           "fmt_ns", "load_config", "parse_duration", "validate"]
 
 PRIVILEGES = {"callback": 1, "user": 2, "operator": 3, "administrator": 4, "oem": 5, "no_access": 0x0F}
 IPMI_VERSIONS = {"1.0": 0x01, "1.5": 0x51, "2.0": 0x02}
-SDR_KINDS = ("full", "compact")
-MODEL_KINDS = ("constant", "ramp", "step", "piecewise", "python")
-THRESHOLD_KEYS = ("lower_non_recoverable", "lower_critical", "lower_non_critical", "upper_non_critical",
-                  "upper_critical", "upper_non_recoverable")
-ANALOG_FORMATS = ("unsigned", "ones_complement", "twos_complement")
 MAX_USERS = 15
-
-
-@dataclass
-class ModelSpec:
-    """How a sensor's value follows the simulated clock (values in the sensor's units)."""
-
-    kind: str
-    value: float = 0.0                         # constant
-    start: float = 0.0                         # ramp: value at ``at``
-    slope: float = 0.0                         # ramp: units per second
-    stop: float | None = None                  # ramp: the value it stays at once reached
-    before: float = 0.0                        # step
-    after: float = 0.0
-    at: int = 0                                # ramp start / step instant, int ns
-    points: tuple[tuple[int, float], ...] = ()  # piecewise: (t ns, value), sorted
-    interpolate: str = "linear"                # piecewise: "linear" or "hold"
-    function: object = None                    # python: fn(t_ns) -> value
-    function_name: str = ""
-
-    def sample_values(self) -> list[float]:
-        """Values the model certainly takes (for range checks)."""
-        if self.kind == "constant":
-            return [self.value]
-        if self.kind == "ramp":
-            return [self.start] + ([self.stop] if self.stop is not None else [])
-        if self.kind == "step":
-            return [self.before, self.after]
-        if self.kind == "piecewise":
-            return [v for _, v in self.points]
-        return []
-
-
-@dataclass
-class Conversion:
-    """Full SDR reading factors: value = (m*raw + b*10^b_exp) * 10^r_exp (IPMI 2.0 section 36.3)."""
-
-    m: int = 1
-    b: int = 0
-    b_exp: int = 0
-    r_exp: int = 0
-    analog_format: str = "unsigned"
-
-    def raw_range(self) -> tuple[int, int]:
-        return (-128, 127) if self.analog_format == "twos_complement" else \
-            (-127, 127) if self.analog_format == "ones_complement" else (0, 255)
-
-    def to_raw(self, value: float) -> float:
-        return (value / 10.0 ** self.r_exp - self.b * 10.0 ** self.b_exp) / self.m
-
-    def to_value(self, raw: int) -> float:
-        return (self.m * raw + self.b * 10.0 ** self.b_exp) * 10.0 ** self.r_exp
-
-
-@dataclass
-class SensorSpec:
-    number: int
-    name: str
-    sensor_type: int
-    units: int                                 # unit type code (Table 43-15)
-    sdr: str = "full"
-    reading_type: int = 0x01                   # 01h threshold; 02h-0Ch generic; 6Fh sensor-specific
-    entity_id: int = 0x07
-    entity_instance: int = 1
-    model: ModelSpec = field(default_factory=lambda: ModelSpec("constant"))
-    conversion: Conversion = field(default_factory=Conversion)
-    thresholds: dict[str, float] = field(default_factory=dict)
-    hysteresis: tuple[float, float] = (0.0, 0.0)   # positive-going, negative-going
-    events: bool = True
-    path: str = ""
-
-    @property
-    def threshold_based(self) -> bool:
-        return self.reading_type == 0x01
 
 
 @dataclass
@@ -290,47 +103,7 @@ class WorldConfig:
     source: str = "world config"
 
 
-# -- names a config may use for codes -------------------------------------------------------------------
-
-
-def _norm(name: str) -> str:
-    return " ".join(re.sub(r"[_\-/]", " ", name.lower()).split())
-
-
-def _sensor_type_codes() -> dict[str, int]:
-    from vserver.userland.names import SENSOR_TYPES
-
-    codes = {_norm(n): c for c, n in SENSOR_TYPES.items()}
-    codes.update({"watchdog 2": 0x23, "watchdog 1": 0x11, "chassis intrusion": 0x05, "intrusion": 0x05,
-                  "psu": 0x08, "fan": 0x04, "temp": 0x01, "drive slot": 0x0D, "system firmware progress": 0x0F})
-    return codes
-
-
-def _unit_codes() -> dict[str, int]:
-    from vserver.userland.names import UNITS
-
-    codes = {_norm(n): c for c, n in enumerate(UNITS) if n != "reserved"}
-    codes.update({"c": 1, "celsius": 1, "degrees celsius": 1, "f": 2, "v": 4, "volt": 4, "a": 5, "amp": 5,
-                  "w": 6, "watt": 6, "": 0, "none": 0})
-    return codes
-
-
-ENTITIES = {"unspecified": 0x00, "processor": 0x03, "system board": 0x07, "power supply": 0x0A,
-            "power unit": 0x13, "system chassis": 0x17, "fan": 0x1D, "cooling unit": 0x1E, "memory device": 0x20,
-            "system management software": 0x23, "air inlet": 0x37}
-
-
-def _code(ck: Checker, path: str, value, names: dict[str, int], hi: int = 0xFF) -> int | None:
-    """A code given as a number or as one of ``names``."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return ck.integer(path, value, 0, hi, hexfmt=True)
-    if isinstance(value, str) and _norm(value) in names:
-        return names[_norm(value)]
-    shown = ", ".join(sorted(k for k in names if k)[:40])
-    return ck.bad(path, value, f"unknown name; write a number or one of: {shown}")
-
-
-# -- readers, one per section ---------------------------------------------------------------------------
+# -- readers, one per section ---
 
 
 def _read_identity(ck: Checker, raw) -> tuple[dict, int]:
@@ -381,247 +154,6 @@ def _read_identity(ck: Checker, raw) -> tuple[dict, int]:
     return out, address
 
 
-def _read_duration_or_value(ck: Checker, path: str, value) -> int | None:
-    return ck.duration(path, value)
-
-
-def _read_model(ck: Checker, path: str, raw, base: Path | None) -> ModelSpec | None:
-    if not isinstance(raw, dict):
-        return ck.bad(path, raw, "must be a table with a kind (" + ", ".join(MODEL_KINDS) + ")")
-    kind = ck.choice(f"{path}.kind", raw.get("kind", MISSING), MODEL_KINDS)
-    if kind is None:
-        return None
-    keys = {"kind": True, **{
-        "constant": {"value": True},
-        "ramp": {"start": True, "slope": True, "stop": False, "at": False},
-        "step": {"before": True, "after": True, "at": True},
-        "piecewise": {"points": False, "file": False, "interpolate": False},
-        "python": {"function": True},
-    }[kind]}
-    if ck.table(path, raw, keys) is None:
-        return None
-    m = ModelSpec(kind)
-    n0 = len(ck.problems)
-    if kind == "constant":
-        m.value = ck.number(f"{path}.value", raw["value"]) if "value" in raw else 0.0
-    elif kind == "ramp":
-        m.start = ck.number(f"{path}.start", raw.get("start", 0))
-        m.slope = ck.number(f"{path}.slope", raw.get("slope", 0))
-        if "stop" in raw:
-            m.stop = ck.number(f"{path}.stop", raw["stop"])
-        if "at" in raw:
-            m.at = ck.duration(f"{path}.at", raw["at"])
-    elif kind == "step":
-        m.before = ck.number(f"{path}.before", raw.get("before", 0))
-        m.after = ck.number(f"{path}.after", raw.get("after", 0))
-        if "at" in raw:
-            m.at = ck.duration(f"{path}.at", raw["at"])
-    elif kind == "piecewise":
-        m.points = _read_points(ck, path, raw, base) or ()
-        if "interpolate" in raw:
-            m.interpolate = ck.choice(f"{path}.interpolate", raw["interpolate"], ("linear", "hold")) or "linear"
-    else:
-        m.function_name = raw.get("function", "")
-        m.function = _resolve_function(ck, f"{path}.function", m.function_name)
-    return m if len(ck.problems) == n0 else None
-
-
-def _read_points(ck: Checker, path: str, raw, base: Path | None):
-    if ("points" in raw) == ("file" in raw):
-        return ck.bad(path, {k: raw[k] for k in raw if k in ("points", "file")} or MISSING,
-                      "a piecewise model needs exactly one of points or file")
-    if "points" in raw:
-        where, rows = f"{path}.points", raw["points"]
-        if not isinstance(rows, list):
-            return ck.bad(where, rows, 'must be a list of ["time", value] pairs')
-        items = [(f"{where}[{i}]", r) for i, r in enumerate(rows)]
-    else:
-        where = f"{path}.file"
-        name = ck.string(where, raw["file"])
-        if name is None:
-            return None
-        p = Path(name) if base is None or Path(name).is_absolute() else base / name
-        try:
-            text = p.read_text()
-        except OSError as exc:
-            return ck.bad(where, name, f"cannot read it ({exc.strerror or exc})")
-        items = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            cells = [c.strip() for c in line.split(",")]
-            value: object = cells[1] if len(cells) > 1 else None
-            try:
-                value = float(cells[1]) if len(cells) == 2 else value
-            except ValueError:
-                pass
-            items.append((f"{where} line {lineno}", [cells[0], value] if len(cells) == 2 else cells))
-    points = []
-    for where, item in items:
-        if not isinstance(item, list) or len(item) != 2:
-            ck.bad(where, item, 'must be a pair: "time with unit", value')
-            continue
-        t = ck.duration(f"{where}.time", item[0])
-        v = ck.number(f"{where}.value", item[1])
-        if t is not None and v is not None:
-            if points and t <= points[-1][0]:
-                ck.bad(f"{where}.time", item[0], "times must increase")
-                continue
-            points.append((t, v))
-    if not points:
-        return ck.bad(where if items else path, MISSING, "a piecewise model needs at least one point")
-    return tuple(points)
-
-
-def _resolve_function(ck: Checker, path: str, ref):
-    if not isinstance(ref, str) or ref.count(":") != 1 or not all(ref.split(":")):
-        return ck.bad(path, ref, 'must be "module:function"')
-    module, name = ref.split(":")
-    try:
-        fn = getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        return ck.bad(path, ref, f"cannot import module {module!r} ({exc})")
-    except AttributeError:
-        return ck.bad(path, ref, f"module {module!r} has no {name!r}")
-    if not callable(fn):
-        return ck.bad(path, ref, "is not callable")
-    return fn
-
-
-def _read_conversion(ck: Checker, path: str, raw) -> Conversion | None:
-    if ck.table(path, raw, {"m": False, "b": False, "b_exp": False, "r_exp": False, "format": False}) is None:
-        return None
-    c = Conversion()
-    n0 = len(ck.problems)
-    if "m" in raw:
-        c.m = ck.integer(f"{path}.m", raw["m"], -512, 511)
-        if c.m == 0:
-            ck.bad(f"{path}.m", 0, "M must not be 0 (every raw value would read the same)")
-    if "b" in raw:
-        c.b = ck.integer(f"{path}.b", raw["b"], -512, 511)
-    for key in ("b_exp", "r_exp"):
-        if key in raw:
-            setattr(c, key, ck.integer(f"{path}.{key}", raw[key], -8, 7))
-    if "format" in raw:
-        c.analog_format = ck.choice(f"{path}.format", raw["format"], ANALOG_FORMATS)
-    return c if len(ck.problems) == n0 else None
-
-
-def _read_sensor(ck: Checker, i: int, raw, base: Path | None, types, units) -> SensorSpec | None:
-    path = f"sensors[{i}]"
-    keys = {"number": True, "name": True, "type": True, "units": False, "sdr": False, "reading_type": False,
-            "entity": False, "entity_instance": False, "model": False, "conversion": False, "thresholds": False,
-            "hysteresis": False, "events": False}
-    if ck.table(path, raw, keys) is None:
-        return None
-    n0 = len(ck.problems)
-    number = ck.integer(f"{path}.number", raw.get("number"), 0, 0xFE, hexfmt=True) if "number" in raw else None
-    name = ck.string(f"{path}.name", raw.get("name"), max_bytes=16, ascii_only=True) if "name" in raw else None
-    stype = _code(ck, f"{path}.type", raw["type"], types) if "type" in raw else None
-    unit = _code(ck, f"{path}.units", raw.get("units", ""), units)
-    sdr = ck.choice(f"{path}.sdr", raw.get("sdr", "full"), SDR_KINDS)
-    rt = raw.get("reading_type", "threshold")
-    if rt == "threshold":
-        reading_type = 0x01
-    elif rt == "sensor_specific":
-        reading_type = 0x6F
-    elif isinstance(rt, int) and not isinstance(rt, bool) and (0x01 <= rt <= 0x0C or 0x6F <= rt <= 0x7F):
-        reading_type = rt
-    else:
-        reading_type = ck.bad(f"{path}.reading_type", rt, 'write "threshold", "sensor_specific" or an '
-                              "event/reading type code 0x01-0x0C, 0x6F-0x7F")
-    entity = _code(ck, f"{path}.entity", raw.get("entity", "system board"), ENTITIES)
-    instance = ck.integer(f"{path}.entity_instance", raw.get("entity_instance", 1), 0, 0x7F)
-    model = _read_model(ck, f"{path}.model", raw["model"], base) if "model" in raw else ModelSpec("constant")
-    conv = _read_conversion(ck, f"{path}.conversion", raw["conversion"]) if "conversion" in raw else Conversion()
-    events = ck.boolean(f"{path}.events", raw.get("events", True))
-    thresholds: dict[str, float] = {}
-    if "thresholds" in raw:
-        th = raw["thresholds"]
-        if ck.table(f"{path}.thresholds", th, dict.fromkeys(THRESHOLD_KEYS, False)) is not None:
-            for key in THRESHOLD_KEYS:
-                if key in th:
-                    v = ck.number(f"{path}.thresholds.{key}", th[key])
-                    if v is not None:
-                        thresholds[key] = v
-    hysteresis = (0.0, 0.0)
-    if "hysteresis" in raw:
-        h = raw["hysteresis"]
-        if ck.table(f"{path}.hysteresis", h, {"positive": False, "negative": False}) is not None:
-            pos = ck.number(f"{path}.hysteresis.positive", h.get("positive", 0), 0)
-            neg = ck.number(f"{path}.hysteresis.negative", h.get("negative", 0), 0)
-            hysteresis = (pos or 0.0, neg or 0.0)
-    if len(ck.problems) != n0:
-        return None
-    spec = SensorSpec(number, name, stype, unit, sdr, reading_type, entity, instance, model, conv, thresholds,
-                      hysteresis, events, path)
-    _check_sensor(ck, spec, raw)
-    return spec if len(ck.problems) == n0 else None
-
-
-def _check_sensor(ck: Checker, s: SensorSpec, raw) -> None:
-    """Cross-field checks: what the SDR kind can carry, threshold order, values the factors can represent."""
-    path = s.path
-    if s.sdr == "compact" and ("conversion" in raw or s.thresholds or "hysteresis" in raw):
-        which = next(k for k in ("conversion", "thresholds", "hysteresis") if k in raw)
-        ck.bad(f"{path}.{which}", raw[which], 'a compact SDR carries no conversion factors or thresholds; '
-               'use sdr = "full"')
-        return
-    if not s.threshold_based and s.thresholds:
-        ck.bad(f"{path}.thresholds", raw["thresholds"], "only threshold sensors (reading_type = \"threshold\") "
-               "have thresholds")
-        return
-    order = [(k, s.thresholds[k]) for k in THRESHOLD_KEYS if k in s.thresholds]
-    for (k1, v1), (k2, v2) in zip(order, order[1:], strict=False):
-        if v1 > v2:
-            ck.bad(f"{path}.thresholds.{k2}", v2, f"must not be below {k1} ({v1}): thresholds go "
-                   "lower_non_recoverable <= lower_critical <= ... <= upper_non_recoverable")
-    if s.sdr != "full" or not s.threshold_based:
-        if not s.threshold_based:
-            for where, v in [(f"{path}.model", v) for v in s.model.sample_values()]:
-                if v != int(v) or not 0 <= v <= 0x7FFF:
-                    ck.bad(where, v, "a discrete sensor's value is its state bits: an integer 0-0x7FFF")
-                    break
-        return
-    lo, hi = s.conversion.raw_range()
-    checks = [(f"{path}.thresholds.{k}", v) for k, v in order]
-    checks += [(f"{path}.model", v) for v in s.model.sample_values()]
-    for where, v in checks:
-        x = s.conversion.to_raw(v)
-        if not lo - 0.5 <= x <= hi + 0.5:
-            c = s.conversion
-            ck.bad(where, v, f"not representable: raw {x:.1f} is outside {lo}..{hi} with M={c.m} B={c.b} "
-                   f"Bexp={c.b_exp} Rexp={c.r_exp}; change sensors[].conversion")
-    for which, v in zip(("positive", "negative"), s.hysteresis, strict=True):
-        if v and not 0 <= v / (abs(s.conversion.m) * 10.0 ** s.conversion.r_exp) <= 255.5:
-            ck.bad(f"{path}.hysteresis.{which}", v, "not representable in one raw byte with these factors")
-
-
-def _read_sensors(ck: Checker, raw, base: Path | None) -> list[SensorSpec] | None:
-    if not isinstance(raw, list):
-        return ck.bad("sensors", raw, "must be an array of tables ([[sensors]])")
-    types, units = _sensor_type_codes(), _unit_codes()
-    out = []
-    numbers: dict[int, int] = {}
-    names: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        spec = _read_sensor(ck, i, item, base, types, units)
-        if spec is None:
-            continue
-        if spec.number in numbers:
-            ck.bad(f"sensors[{i}].number", spec.number, f"duplicate sensor number: sensors[{numbers[spec.number]}] "
-                   "has it too")
-            continue
-        if spec.name in names:
-            ck.bad(f"sensors[{i}].name", spec.name, f"duplicate sensor name: sensors[{names[spec.name]}] has it too")
-            continue
-        numbers[spec.number] = i
-        names[spec.name] = i
-        out.append(spec)
-    return out
-
-
 def _read_sdr(ck: Checker, raw, base: Path | None) -> list[bytes]:
     from bmc.sdr import parse_sdrfile
 
@@ -631,7 +163,7 @@ def _read_sdr(ck: Checker, raw, base: Path | None) -> list[bytes]:
     if "file" in raw:
         name = ck.string("sdr.file", raw["file"])
         if name is not None:
-            p = Path(name) if base is None or Path(name).is_absolute() else base / name
+            p = resolve(base, name)
             try:
                 out += parse_sdrfile(p.read_bytes(), name)
             except OSError as exc:
@@ -669,7 +201,7 @@ FRU_TEXT_KEYS = {
 def _chassis_types() -> dict[str, int]:
     from vserver.userland.names import CHASSIS_TYPES
 
-    return {_norm(n): c for c, n in enumerate(CHASSIS_TYPES)} | {"rack mount": 0x17}
+    return {norm_name(n): c for c, n in enumerate(CHASSIS_TYPES)} | {"rack mount": 0x17}
 
 
 def _read_fru(ck: Checker, raw, base: Path | None) -> tuple[bytes | None, list[bytes] | None]:
@@ -690,7 +222,7 @@ def _read_fru(ck: Checker, raw, base: Path | None) -> tuple[bytes | None, list[b
         name = ck.string("fru.file", raw["file"])
         if name is None or area_size is None:
             return None, None
-        p = Path(name) if base is None or Path(name).is_absolute() else base / name
+        p = resolve(base, name)
         try:
             return None, F.parse_frudatafile(p.read_bytes(), area_size)
         except OSError as exc:
@@ -722,7 +254,7 @@ def _read_fru(ck: Checker, raw, base: Path | None) -> tuple[bytes | None, list[b
         values["custom"] = tuple(ck.string(f"fru.{area}.custom[{i}]", c, max_bytes=F.MAX_FIELD)
                                  for i, c in enumerate(custom))
         if area == "chassis" and "type" in sub:
-            values["type"] = _code(ck, "fru.chassis.type", sub["type"], _chassis_types())
+            values["type"] = code_of(ck, "fru.chassis.type", sub["type"], _chassis_types())
         if area == "board" and "mfg_date" in sub:
             d = sub["mfg_date"]
             if isinstance(d, dt.date) and not isinstance(d, dt.datetime):
@@ -825,14 +357,14 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
     if "state_dir" in doc:
         name = ck.string("state_dir", doc["state_dir"])
         if name is not None:
-            p = Path(name) if base is None or Path(name).is_absolute() else base / name
+            p = resolve(base, name)
             if p.exists() and not p.is_dir():
                 ck.bad("state_dir", name, "exists and is not a directory")
             cfg.state_dir = p
     if "bmc" in doc:
         cfg.identity, cfg.slave_address = _read_identity(ck, doc["bmc"])
     if "sensors" in doc:
-        cfg.sensors = _read_sensors(ck, doc["sensors"], base)
+        cfg.sensors = read_sensors(ck, doc["sensors"], base)
     if "sdr" in doc:
         cfg.sdr_records = _read_sdr(ck, doc["sdr"], base)
     if "fru" in doc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bmc.bmc import Bmc
 from bmc.firmware import FullStackKcs, IdealKcs
 from bmc.ipmid import Ipmid
+from bmc.vm.extern import extern_kcs
 from buses import IoSpace, Simulation
 from buses.time import s
 from soc.ast2600 import Ast2600
@@ -20,9 +21,14 @@ class World:
 
     def __init__(self, preset: str | Preset = "isa-ipmi-kcs", seed: int = 0, trace: bool = False,
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
-                 firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None):
+                 firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None,
+                 bmc: str = "sim", extern=None):
+        # bmc="extern": the interface is answered by a remote BMC over the VM protocol (bmc.vm.extern);
+        # extern is its address ("host:port", "unix:/path") or an ExternConfig.
         self.preset = get_preset(preset) if isinstance(preset, str) else preset
         p = self.preset
+        if bmc not in ("sim", "extern") or (bmc == "extern" and p.fidelity != "ideal"):
+            raise ValueError(f"bmc: {bmc!r} is not 'sim' or 'extern' (extern needs an ideal preset, not {p.name})")
         self.sim = Simulation(seed=seed, trace=trace, layers=layers)
         sim = self.sim
         self.io = IoSpace(sim, p.bus)
@@ -35,8 +41,12 @@ class World:
             self.soc = None
             self.block = KcsBlock(sim, p.name)
             self.io.map(p.io_base, 2, self.block, p.name)
-            self.channel = IdealKcs(sim, self.block, self.ipmid, use_irq=bool(p.host_irq) and use_irq)
-            self.bmc.attach_interface(self.channel)
+            if bmc == "extern":
+                self.channel = extern_kcs(sim, self.block, self.host, extern, use_irq=bool(p.host_irq) and use_irq)
+                self.extern = self.channel.extern
+            else:
+                self.channel = IdealKcs(sim, self.block, self.ipmid, use_irq=bool(p.host_irq) and use_irq)
+                self.bmc.attach_interface(self.channel)
             self._start_host()
         else:
             self.soc = Ast2600(sim, self.io)

@@ -1,0 +1,108 @@
+"""``ipmilab run``: ipmitool commands on the simulated host, printed like ipmitool, or as JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scenarios.cli import main
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_mc_info_text(capsys):
+    rc, out, _ = run(capsys, "run", "--", "mc", "info")
+    assert rc == 0
+    assert "Device ID" in out and "IPMI Version" in out and "2.0" in out
+    assert "mc info: 1 request, took 56 us of simulated time" in out
+
+
+def test_json_is_one_object_with_bytes_and_times(capsys):
+    rc, out, _ = run(capsys, "run", "--json", "--", "mc", "info")
+    assert rc == 0
+    result = json.loads(out)
+    assert result["ok"] is True and result["preset"] == "isa-ipmi-kcs" and result["command"] == "mc info"
+    assert result["data"]["device_id"] == 0x20 and result["data"]["ipmi_version"] == "2.0"
+    (req,) = result["requests"]
+    assert req["request"] == "18 01" and req["response"] == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"
+    assert result["elapsed_ns"] == req["t_done_ns"] - req["t_sent_ns"] == 56_000
+
+
+@pytest.mark.parametrize("preset", ["isa-ipmi-kcs", "ast2600"])
+def test_fru_print_on_each_preset(capsys, preset):
+    rc, out, _ = run(capsys, "run", "--preset", preset, "--", "fru", "print")
+    assert rc == 0
+    for text in ("Builtin FRU Device (ID 0)", "Rack Mount Chassis", "Board Mfg Date", "Mon Jan 15 08:30:00 2024",
+                 "IPL-1U Virtual Server", "LAB-0001"):
+        assert text in out
+
+
+def test_raw_and_its_failure(capsys):
+    rc, out, _ = run(capsys, "run", "--", "raw", "0x06", "0x01")
+    assert rc == 0 and " 20 00 00 00 02 07 00 00 00 00 00" in out
+    rc, out, _ = run(capsys, "run", "--json", "--", "raw", "0x06", "0x7F")
+    result = json.loads(out)
+    assert rc == 1 and result["ok"] is False and result["data"]["cc"] == 0xC1
+
+
+def test_chassis_and_watchdog(capsys):
+    rc, out, _ = run(capsys, "run", "--", "chassis", "status")
+    assert rc == 0 and "System Power" in out and "on" in out
+    rc, out, _ = run(capsys, "run", "--", "chassis", "bootdev", "pxe")
+    assert rc == 0 and "Set Boot Device to pxe" in out
+    rc, out, _ = run(capsys, "run", "--json", "--", "mc", "watchdog", "get")
+    assert rc == 0 and json.loads(out)["data"]["running"] is False
+
+
+def test_sel_info_and_list(capsys):
+    rc, out, _ = run(capsys, "run", "--", "sel", "info")
+    assert rc == 0 and "Entries" in out and "Free Space" in out
+    rc, out, _ = run(capsys, "run", "--", "sel", "list")
+    assert rc == 0 and "SEL has no entries" in out
+
+
+def test_config_file(capsys, tmp_path):
+    cfg = tmp_path / "w.toml"
+    cfg.write_text('[bmc]\nproduct_id = 0x1234\nmanufacturer_id = 343\n')
+    rc, out, _ = run(capsys, "run", "--config", str(cfg), "--json", "--", "mc", "info")
+    assert rc == 0
+    data = json.loads(out)["data"]
+    assert data["product_id"] == 0x1234 and data["manufacturer_id"] == 343
+
+
+def test_bad_config_names_path_and_value(capsys, tmp_path):
+    cfg = tmp_path / "w.toml"
+    cfg.write_text('[bmc]\nproduct_id = "big"\n')
+    rc, _, err = run(capsys, "run", "--config", str(cfg), "--", "mc", "info")
+    assert rc == 1 and "bmc.product_id" in err and "'big'" in err
+
+
+@pytest.mark.parametrize(("argv", "word"), [
+    (["run", "--", "sdr", "lst"], "'sdr lst'"),
+    (["run", "--", "chassis", "power", "sideways"], "'sideways'"),
+    (["run", "--", "raw", "0x06", "zz"], "'zz'"),
+    (["run"], "no command"),
+])
+def test_bad_command_exits_2_naming_the_word(capsys, argv, word):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert word in capsys.readouterr().err
+
+
+def test_preset_and_config_exclude_each_other(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--preset", "ast2600", "--config", str(tmp_path / "x.toml"), "--", "mc", "info"])
+    assert exc.value.code == 2
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "sdr list" in out and "raw NETFN CMD" in out and "fru print" in out

@@ -594,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMAND_MODULES: list[str] = [
     "scenarios.cli_commands",
     "scenarios.cli_run",
+    "scenarios.cli_serve",
 ]
 
 

@@ -25,31 +25,23 @@ ANALOG_FORMATS = ("unsigned", "ones_complement", "twos_complement")
 
 @dataclass
 class ModelSpec:
-    """How a sensor's value follows the simulated clock (values in the sensor's units)."""
+    """A sensor's value model as configured, and the ``bmc.sensors.models`` object built from it."""
 
     kind: str
-    value: float = 0.0                         # constant
-    start: float = 0.0                         # ramp: value at ``at``
-    slope: float = 0.0                         # ramp: units per second
-    stop: float | None = None                  # ramp: the value it stays at once reached
-    before: float = 0.0                        # step
-    after: float = 0.0
-    at: int = 0                                # ramp start / step instant, int ns
-    points: tuple[tuple[int, float], ...] = ()  # piecewise: (t ns, value), sorted
-    interpolate: str = "linear"                # piecewise: "linear" or "hold"
-    function: object = None                    # python: fn(t_ns) -> value
-    function_name: str = ""
+    model: object = None
+    source: str = ""            # the function reference or the trace file, for messages
 
     def sample_values(self) -> list[float]:
-        """Values the model certainly takes (for range checks)."""
+        """Values the model certainly takes (for range checks); a Python function's are unknown."""
+        m = self.model
         if self.kind == "constant":
-            return [self.value]
+            return [float(m.y)]
         if self.kind == "ramp":
-            return [self.start] + ([self.stop] if self.stop is not None else [])
+            return [float(m.start)] + ([float(m.stop)] if m.stop is not None else [])
         if self.kind == "step":
-            return [self.before, self.after]
+            return [float(m.before), float(m.after)]
         if self.kind == "piecewise":
-            return [v for _, v in self.points]
+            return [float(v) for _, v in m.points]
         return []
 
 
@@ -84,7 +76,7 @@ class SensorSpec:
     reading_type: int = 0x01                   # 01h threshold; 02h-0Ch generic; 6Fh sensor-specific
     entity_id: int = 0x07
     entity_instance: int = 1
-    model: ModelSpec = field(default_factory=lambda: ModelSpec("constant"))
+    model: ModelSpec | None = None             # None: constant 0
     conversion: Conversion = field(default_factory=Conversion)
     thresholds: dict[str, float] = field(default_factory=dict)
     hysteresis: tuple[float, float] = (0.0, 0.0)   # positive-going, negative-going
@@ -126,6 +118,8 @@ ENTITIES = {"unspecified": 0x00, "processor": 0x03, "system board": 0x07, "power
 
 
 def _read_model(ck: Checker, path: str, raw, base: Path | None) -> ModelSpec | None:
+    from bmc.sensors import models
+
     if not isinstance(raw, dict):
         return ck.bad(path, raw, "must be a table with a kind (" + ", ".join(MODEL_KINDS) + ")")
     kind = ck.choice(f"{path}.kind", raw.get("kind", MISSING), MODEL_KINDS)
@@ -136,82 +130,79 @@ def _read_model(ck: Checker, path: str, raw, base: Path | None) -> ModelSpec | N
         "ramp": {"start": True, "slope": True, "stop": False, "at": False},
         "step": {"before": True, "after": True, "at": True},
         "piecewise": {"points": False, "file": False, "interpolate": False},
-        "python": {"function": True},
+        "python": {"function": True, "period": False},
     }[kind]}
     if ck.table(path, raw, keys) is None:
         return None
-    m = ModelSpec(kind)
     n0 = len(ck.problems)
-    if kind == "constant":
-        m.value = ck.number(f"{path}.value", raw["value"]) if "value" in raw else 0.0
-    elif kind == "ramp":
-        m.start = ck.number(f"{path}.start", raw.get("start", 0))
-        m.slope = ck.number(f"{path}.slope", raw.get("slope", 0))
-        if "stop" in raw:
-            m.stop = ck.number(f"{path}.stop", raw["stop"])
-        if "at" in raw:
-            m.at = ck.duration(f"{path}.at", raw["at"])
-    elif kind == "step":
-        m.before = ck.number(f"{path}.before", raw.get("before", 0))
-        m.after = ck.number(f"{path}.after", raw.get("after", 0))
-        if "at" in raw:
-            m.at = ck.duration(f"{path}.at", raw["at"])
-    elif kind == "piecewise":
-        m.points = _read_points(ck, path, raw, base) or ()
-        if "interpolate" in raw:
-            m.interpolate = ck.choice(f"{path}.interpolate", raw["interpolate"], ("linear", "hold")) or "linear"
-    else:
-        m.function_name = raw.get("function", "")
-        m.function = _resolve_function(ck, f"{path}.function", m.function_name)
-    return m if len(ck.problems) == n0 else None
-
-
-def _read_points(ck: Checker, path: str, raw, base: Path | None):
-    if ("points" in raw) == ("file" in raw):
-        return ck.bad(path, {k: raw[k] for k in raw if k in ("points", "file")} or MISSING,
-                      "a piecewise model needs exactly one of points or file")
-    if "points" in raw:
-        where, rows = f"{path}.points", raw["points"]
-        if not isinstance(rows, list):
-            return ck.bad(where, rows, 'must be a list of ["time", value] pairs')
-        items = [(f"{where}[{i}]", r) for i, r in enumerate(rows)]
-    else:
-        where = f"{path}.file"
-        name = ck.string(where, raw["file"])
-        if name is None:
-            return None
-        p = resolve(base, name)
-        try:
-            text = p.read_text()
-        except OSError as exc:
-            return ck.bad(where, name, f"cannot read it ({exc.strerror or exc})")
-        items = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            cells = [c.strip() for c in line.split(",")]
-            value: object = cells[1] if len(cells) > 1 else None
+    num = {k: ck.number(f"{path}.{k}", raw[k]) for k in ("value", "start", "slope", "stop", "before", "after")
+           if k in raw}
+    at = ck.duration(f"{path}.at", raw["at"]) if "at" in raw else 0
+    interpolate = ck.choice(f"{path}.interpolate", raw.get("interpolate", "linear"), ("linear", "hold"))
+    period = ck.duration(f"{path}.period", raw["period"], lo=1) if "period" in raw else None
+    fn = _resolve_function(ck, f"{path}.function", raw.get("function")) if kind == "python" else None
+    if len(ck.problems) != n0:
+        return None
+    source = ""
+    try:
+        if kind == "constant":
+            model = models.Constant(num["value"])
+        elif kind == "ramp":
+            model = models.Ramp(num["start"], num["slope"], at, num.get("stop"))
+        elif kind == "step":
+            model = models.Step(num["before"], num["after"], at)
+        elif kind == "python":
+            source = raw["function"]
+            model = models.Function(fn, period) if period is not None else models.Function(fn)
+        elif ("points" in raw) == ("file" in raw):
+            return ck.bad(path, {k: raw[k] for k in ("points", "file") if k in raw} or MISSING,
+                          "a piecewise model needs exactly one of points or file")
+        elif "points" in raw:
+            points = _read_points(ck, f"{path}.points", raw["points"])
+            if points is None:
+                return None
+            model = models.Piecewise(points, interpolate)
+        else:
+            name = ck.string(f"{path}.file", raw["file"])
+            if name is None:
+                return None
+            source = name
             try:
-                value = float(cells[1]) if len(cells) == 2 else value
-            except ValueError:
-                pass
-            items.append((f"{where} line {lineno}", [cells[0], value] if len(cells) == 2 else cells))
+                model = models.Piecewise.from_file(resolve(base, name), interpolate)
+            except OSError as exc:
+                return ck.bad(f"{path}.file", name, f"cannot read it ({exc.strerror or exc})")
+            except ValueError as exc:
+                return ck.bad(f"{path}.file", name, str(exc))
+    except (ValueError, TypeError) as exc:
+        return ck.bad(path, raw, str(exc))
+    return ModelSpec(kind, model, source)
+
+
+def _zero() -> ModelSpec:
+    from bmc.sensors import models
+
+    return ModelSpec("constant", models.Constant(0))
+
+
+def _read_points(ck: Checker, where: str, rows):
+    """Inline trace points: ``[["0 s", 24.0], ["10 s", 30.0], ...]``."""
+    if not isinstance(rows, list) or not rows:
+        return ck.bad(where, rows, 'must be a non-empty list of ["time", value] pairs')
     points = []
-    for where, item in items:
+    n0 = len(ck.problems)
+    for i, item in enumerate(rows):
         if not isinstance(item, list) or len(item) != 2:
-            ck.bad(where, item, 'must be a pair: "time with unit", value')
+            ck.bad(f"{where}[{i}]", item, 'must be a pair: ["time with unit", value]')
             continue
-        t = ck.duration(f"{where}.time", item[0])
-        v = ck.number(f"{where}.value", item[1])
-        if t is not None and v is not None:
-            if points and t <= points[-1][0]:
-                ck.bad(f"{where}.time", item[0], "times must increase")
-                continue
-            points.append((t, v))
-    if not points:
-        return ck.bad(where if items else path, MISSING, "a piecewise model needs at least one point")
-    return tuple(points)
+        t = ck.duration(f"{where}[{i}].time", item[0])
+        v = ck.number(f"{where}[{i}].value", item[1])
+        if t is None or v is None:
+            continue
+        if points and t <= points[-1][0]:
+            ck.bad(f"{where}[{i}].time", item[0], "times must increase")
+            continue
+        points.append((t, v))
+    return points if len(ck.problems) == n0 else None
 
 
 def _resolve_function(ck: Checker, path: str, ref):
@@ -273,7 +264,7 @@ def _read_sensor(ck: Checker, i: int, raw, base: Path | None, types, units) -> S
                               "event/reading type code 0x01-0x0C, 0x6F-0x7F")
     entity = code_of(ck, f"{path}.entity", raw.get("entity", "system board"), ENTITIES)
     instance = ck.integer(f"{path}.entity_instance", raw.get("entity_instance", 1), 0, 0x7F)
-    model = _read_model(ck, f"{path}.model", raw["model"], base) if "model" in raw else ModelSpec("constant")
+    model = _read_model(ck, f"{path}.model", raw["model"], base) if "model" in raw else _zero()
     conv = _read_conversion(ck, f"{path}.conversion", raw["conversion"]) if "conversion" in raw else Conversion()
     events = ck.boolean(f"{path}.events", raw.get("events", True))
     thresholds: dict[str, float] = {}

@@ -216,6 +216,34 @@ def test_silent_bmc_gives_c3_after_four_simulated_seconds(peer):
     w.extern.close()
 
 
+def test_chatty_peer_that_never_answers_still_times_out(peer):
+    w = extern_world(peer.addr)
+    assert w.boot() is True
+    peer.silent = True
+    stop = threading.Event()
+
+    def flood():
+        burst = encode_control(VmCmd.NOATTN) * 16
+        while not stop.is_set() and peer.conn is not None:
+            try:
+                peer.conn.sendall(burst)
+            except OSError:
+                return
+            time.sleep(0.002)   # keeps the socket busy past the wall bound
+
+    flooder = threading.Thread(target=flood, daemon=True)
+    flooder.start()
+    t0 = time.monotonic()
+    try:
+        r = w.request(0x06, 0x01, limit=s(30))
+    finally:
+        stop.set()
+        flooder.join(2)
+    assert r.cc == 0xC3
+    assert time.monotonic() - t0 < WALL + 2
+    w.extern.close()
+
+
 def test_hang_up_mid_request_gives_d2_then_d2_at_once(peer):
     w = extern_world(peer.addr, wall_timeout=2.0)
     assert w.boot() is True

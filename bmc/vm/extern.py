@@ -9,10 +9,12 @@ on the simulated clock:
   300 -> 0xC6, not connected -> 0xD2, all answered at once; otherwise the
   frame goes out with the next sequence number.
 - **answer**: a response whose ``seq`` matches; anything else is stale and
-  dropped (traced).  No answer -> 0xC3 ``response_timeout`` (4 s) after the
-  request.  Connection lost -> 0xD2 for the pending request, SMS_ATN cleared,
-  0xD2 at once for requests while disconnected, and reconnect attempts with
-  back-off (``reconnect_min`` doubling up to ``reconnect_max``).
+  dropped (traced), as are frames the codec rejects (an over-long response
+  too: QEMU would pass it on as 0xC6 unchecked, here the request times out).
+  No answer -> 0xC3 ``response_timeout`` (4 s) after the request.  Connection
+  lost -> 0xD2 for the pending request, SMS_ATN cleared, 0xD2 at once for
+  requests while disconnected, and reconnect attempts with back-off
+  (``reconnect_min`` doubling up to ``reconnect_max``).
 - **control commands** from the BMC: NOATTN/ATTN/ATTN_IRQ -> the interface's
   SMS_ATN; ENABLE_IRQ/DISABLE_IRQ -> its interrupt enable; POWEROFF,
   RESET, SEND_NMI, GRACEFUL_SHUTDOWN -> the host's ``power_off``,
@@ -77,6 +79,7 @@ from .codec import (
 )
 
 _RECV_CHUNK = 4096
+_MAX_CHUNKS = 256          # per service: a flooding peer cannot keep the simulation stopped
 
 
 def parse_addr(addr: str, field: str = "extern_addr"):
@@ -311,8 +314,11 @@ class ExternBmc:
         items: list = []
         sock = self.sock
         deadline = time.monotonic() + self.config.wall_timeout
-        while True:
-            wait = 0.0 if until_seq is None else max(0.0, deadline - time.monotonic())
+        for _ in range(_MAX_CHUNKS):
+            left = deadline - time.monotonic()
+            if until_seq is not None and left <= 0:
+                return items, True          # a peer that keeps talking but never answers
+            wait = 0.0 if until_seq is None else left
             try:
                 ready, _, _ = select.select([sock], [], [], wait)
             except (OSError, ValueError) as err:
@@ -332,6 +338,7 @@ class ExternBmc:
             items += got
             if until_seq is not None and any(isinstance(i, VmMessage) and i.seq == until_seq for i in got):
                 return items, True
+        return items, True                  # bounded: the rest waits for the next service
 
     # -- between requests ------------------------------------------------------------------------------
     def service(self, t: int | None = None) -> int:

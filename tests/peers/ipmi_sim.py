@@ -142,6 +142,9 @@ class IpmiSim:
             "sensor_add 0x20 0 0 0x23 0x6f event-only",
             "sensor_add 0x20 0 1 0x01 0x01",
             "sensor_set_value 0x20 0 1 0x60 0",
+            "sensor_set_threshold 0x20 0 1 settable 111000 0xa0 0x90 0x70 00 00 00",
+            "sensor_set_event_support 0x20 0 1 enable scanning per-state"
+            " 000111111000000 000111111000000 000111111000000 000111111000000",
         ]
         lines += [f"main_sdr_add 0x20 {_hexbytes(sdr)}" for sdr in self.sdrs]
         fru = fru_data()
@@ -155,7 +158,7 @@ class IpmiSim:
         if not self.conf.exists():
             self.write_config()
         self.state.mkdir(exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
+        self._log = open(self.log_path, "ab")   # closed in _reap
         self.proc = subprocess.Popen(
             ["ipmi_sim", "-c", str(self.conf), "-f", str(self.emu), "-s", str(self.state), "-n"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,

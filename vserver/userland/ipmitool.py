@@ -27,8 +27,10 @@ from .fru import FruFormatError, decode_fru
 from .sdr import FullSensor, SensorRecord, decode_sdr, format_value
 from .sel import SelInfo, decode_sel_entry
 
-SDR_CHUNK = 16            # bytes per Get SDR after the header (ipmitool reads small pieces over KCS)
-FRU_CHUNK = 32            # bytes per Read FRU Data
+# ipmitool's "open" interface (/dev/ipmi0) assumes 35-byte responses: Get SDR reads 35 - 2 bytes per
+# request after the 5-byte header, Read FRU Data 35 - 2 (src/plugins/open/open.c, lib/ipmi_sdr.c, lib/ipmi_fru.c).
+SDR_CHUNK = 33
+FRU_CHUNK = 33
 MAX_RETRIES = 5           # re-reservations after a cancelled reservation before giving up
 LAST_RECORD = 0xFFFF
 
@@ -444,13 +446,17 @@ class IpmiTool:
                 info = yield from self._reading(rec)
                 item.update(number=rec.number, sensor_type=rec.sensor_type_name, units=rec.units,
                             raw=info["raw"], value=info["value"], states=info["states"])
+                # ipmitool's words: a full SDR's sensor "disabled"/"no reading", a compact one "Not Readable".
                 if not info["available"]:
-                    reading, status = "no reading", "ns"
+                    full = isinstance(rec, FullSensor)
+                    reading = ("disabled" if info.get("scanning") is False else "no reading") if full else \
+                        "Not Readable"
+                    status = "ns"
                 elif info["value"] is not None:
                     reading = f"{format_value(info['value'])} {rec.units}"
                     status = self._threshold_status(info["states"]) if rec.is_threshold else "ok"
                 else:
-                    reading, status = f"0x{info['states'] & 0xFF:02x}", "ok"
+                    reading, status = f"0x{info['raw']:02x}", "ok"     # a discrete sensor: the reading byte
                 item.update(reading=reading, status=status)
             else:
                 reading, status = self._locator_text(rec), "ok"
@@ -490,20 +496,24 @@ class IpmiTool:
             if not isinstance(rec, SensorRecord):
                 continue
             info = yield from self._reading(rec)
+            valid = info["available"]
             item = {"name": rec.name, "number": rec.number, "sensor_type": rec.sensor_type_name, "raw": info["raw"],
                     "value": info["value"], "states": info["states"]}
-            if rec.is_threshold and isinstance(rec, FullSensor) and rec.has_analog_reading:
+            if rec.is_threshold:
+                # As ipmitool: Get Sensor Thresholds for every threshold sensor, converted with the full SDR.
                 th = yield from self._thresholds(rec)
-                value = f"{info['value']:.3f}" if info["available"] and info["value"] is not None else "na"
-                status = self._threshold_status(info["states"]) if info["available"] else "na"
+                analog = info["value"] is not None
+                units = rec.units if isinstance(rec, FullSensor) and rec.has_analog_reading else ""
+                value = (f"{info['value']:.3f}" if analog else f"0x{info['raw']:x}") if valid else "na"
+                status = self._threshold_status(info["states"]) if valid else "na"
                 cells = [f"{th[k]:.3f}" if th.get(k) is not None else "na"
                          for k in ("lnr", "lcr", "lnc", "unc", "ucr", "unr")]
-                row = [rec.name, value, rec.units, status, *cells]
-                item.update(units=rec.units, status=status, thresholds=th)
+                row = [rec.name, value, units, status, *cells]
+                item.update(units=units, status=status, thresholds=th)
             else:
                 states = info["states"] or 0
-                value = f"0x{info['raw']:x}" if info["available"] else "na"
-                status = f"0x{states:04x}" if info["available"] else "na"
+                value = f"0x{info['raw']:x}" if valid else "na"
+                status = f"0x{states & 0xFF:02x}{states >> 8:02x}" if valid else "na"
                 row = [rec.name, value, "discrete", status, *["na"] * 6]
                 item.update(units="discrete", status=status)
             out.rows.append(row)

@@ -1,0 +1,654 @@
+"""The server role of the VM protocol: this BMC answering a real QEMU ``ipmi-bmc-extern`` (what ``ipmi_sim`` does).
+
+One ``VmServer`` owns a ``Bmc`` + ``Ipmid`` and a listening socket on a
+loopback address (TCP ``host:port`` or ``unix:/path``).  The VM connects as
+the client (``-chardev socket,...,reconnect=N``); the server:
+
+- sends ``FF 01 A1`` (VERSION 1) on connect and records the VM's
+  CAPABILITIES; a peer must announce itself with VERSION or CAPABILITIES
+  before its first request, or it is not a VM and is dropped;
+- answers each request with ``ipmid.handle`` on the system interface
+  (channel 0xF), echoing ``seq`` (reference/qemu-ipmi.md 1.3, 1.8);
+- tells the VM about attention: the BMC calls ``set_atn`` (it is attached as
+  the system interface) and the change goes out as NOATTN / ATTN /
+  ATTN_IRQ; Set BMC Global Enables bit 0 goes out as ENABLE_IRQ /
+  DISABLE_IRQ; both only if the VM declared ATTN / IRQ, and re-sent on every
+  connection (QEMU clears SMS_ATN when the link drops);
+- acts on the host through ``VmHost``, the BMC's ``HostControl``: power off,
+  hard reset, NMI (diagnostic interrupt and watchdog pre-timeout) and soft
+  shutdown become POWEROFF / RESET / SEND_NMI / GRACEFUL_SHUTDOWN, each only
+  if the VM declared that capability (else 0xD5).  A control caused by a
+  request follows that request's response, so the guest sees its answer.
+- serves one connection at a time: a second one is accepted, named in the
+  log and closed at once.  A peer that sends garbage is dropped: any bad
+  frame before its VERSION, or ``max_bad_frames`` bad frames after it, or a
+  run of bytes longer than any frame without a terminator.  A bad frame is
+  never executed (the codec checks every checksum), so a dropped peer
+  leaves no trace in the stores.
+
+Wall time
+---------
+The simulated clock follows the wall clock (simpy.rt semantics, integer ns):
+simulated ``t`` = monotonic wall ns since ``serve()`` began (plus the clock's
+value then).  The loop runs every simulated event due up to "now", then
+sleeps in ``select`` until the next event is due or a socket (or ``stop()``)
+wakes it; with nothing scheduled it sleeps without a timeout, so an idle
+server costs nothing.  A request is handled at the wall instant it arrived,
+answered at once (as ``ipmi_sim`` and QEMU's own sim do, no firmware
+latency), and the watchdog fires at its wall-clock deadline.  Runs are not
+deterministic: their timing is the VM's.
+
+Power: a VM that connects is a running machine (power on); one that
+disconnects is off.  Power on and power cycle cannot be sent over the
+protocol (``ipmi_sim`` launches QEMU instead), so they answer 0xD5 while
+off; power on of a running VM is a no-op.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import selectors
+import socket
+import stat
+import time
+from collections import Counter
+
+from ..ipmi.cc import CompletionCode, IpmiError
+from ..ipmi.msg import Channel, ChannelProtocol
+from ..privilege import Privilege
+from .codec import (
+    VM_MAX_FRAME,
+    VM_MAX_IPMI_MSG,
+    VM_MIN_REQUEST,
+    VM_PROTOCOL_VERSION,
+    Decoder,
+    DropReason,
+    VmCap,
+    VmCmd,
+    VmControl,
+    VmMessage,
+    encode_control,
+    encode_message,
+)
+from .extern import parse_addr
+
+_D5 = CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE
+_RECV = 65536
+# A frame is at most VM_MAX_FRAME bytes, each escaped into at most two on the wire:
+# a longer run without a terminator is not the VM protocol.
+_MAX_RUN = 2 * VM_MAX_FRAME + 2
+# Output a peer has not read yet; past this it is not reading and is dropped.
+_MAX_OUT = 1 << 20
+_FLUSH_ON_CLOSE_S = 1.0
+
+# The control command and the capability each HostControl operation needs.
+HOST_OP_CONTROLS = {
+    "power_off": (VmCap.POWER, VmCmd.POWEROFF),
+    "hard_reset": (VmCap.RESET, VmCmd.RESET),
+    "pulse_diag_interrupt": (VmCap.NMI, VmCmd.SEND_NMI),
+    "nmi": (VmCap.NMI, VmCmd.SEND_NMI),
+    "soft_shutdown": (VmCap.GRACEFUL_SHUTDOWN, VmCmd.GRACEFUL_SHUTDOWN),
+}
+
+
+class VmHost:
+    """The BMC's ``HostControl`` when the host is a VM at the other end of the VM protocol.
+
+    ``capabilities`` are the connected VM's (kept after it leaves, as
+    ``ipmi_sim`` keeps them); ``power_listeners`` get ``(event, t, source)``
+    as ``vserver.Host``'s do, so the chassis keeps power-on hours and
+    restart causes.
+    """
+
+    def __init__(self):
+        self.link: VmServer | None = None
+        self.capabilities = VmCap(0)
+        self.power_on_state = False
+        self.power_listeners: list = []
+
+    def supports(self, op: str) -> bool:
+        need = HOST_OP_CONTROLS.get(op)
+        return need is not None and bool(self.capabilities & need[0])
+
+    def _notify(self, event: str, t: int, source: str) -> None:
+        for listener in self.power_listeners:
+            listener(event, t, source)
+
+    def _send(self, op: str, t: int) -> None:
+        cap, cmd = HOST_OP_CONTROLS[op]
+        link = self.link
+        if link is None or not link.vm_ready:
+            raise IpmiError(_D5, f"{op}: no VM is connected")
+        if not self.capabilities & cap:
+            raise IpmiError(_D5, f"{op}: the VM did not declare capability {cap.name}")
+        link.send_control(cmd, t)
+
+    # -- HostControl --------------------------------------------------------------
+
+    def power_off(self, t: int) -> None:
+        if not self.power_on_state:
+            return  # already off: nothing connected to act on
+        self._send("power_off", t)
+        self.power_on_state = False
+        self._notify("off", t, "bmc")
+
+    def power_on(self, t: int) -> None:
+        if not self.power_on_state:
+            raise IpmiError(_D5, "power on cannot be sent over the VM protocol (start the VM instead)")
+
+    def power_cycle(self, t: int) -> None:
+        raise IpmiError(_D5, "power cycle needs a power on, which the VM protocol cannot send")
+
+    def hard_reset(self, t: int) -> None:
+        self._send("hard_reset", t)
+        self._notify("reset", t, "bmc")
+
+    def pulse_diag_interrupt(self, t: int) -> None:
+        self._send("pulse_diag_interrupt", t)
+
+    def soft_shutdown(self, t: int) -> None:
+        self._send("soft_shutdown", t)
+
+    def nmi(self, t: int) -> None:
+        self._send("nmi", t)
+
+    def smi(self, t: int) -> None:
+        raise IpmiError(_D5, "the VM protocol has no SMI")
+
+    # -- what the link reports ---------------------------------------------------------
+
+    def vm_connected(self, t: int) -> None:
+        if not self.power_on_state:
+            self.power_on_state = True
+            self._notify("on", t, "vm")
+
+    def vm_disconnected(self, t: int) -> None:
+        if self.power_on_state:
+            self.power_on_state = False
+            self._notify("off", t, "vm")
+
+    def vm_reset(self, t: int) -> None:
+        """The VM says it was reset (VM_CMD_RESET from the VM side)."""
+        self._notify("reset", t, "os")
+
+
+def parse_listen_addr(addr: str, field: str = "vm"):
+    """``host:port`` (port 0: any free one) or ``unix:/path`` -> (family, sockaddr), loopback only."""
+    host, sep, port = addr.rpartition(":") if isinstance(addr, str) else ("", "", "")
+    if sep and host and not addr.startswith("unix:") and port.strip() == "0":
+        family, sockaddr = parse_addr(f"{host}:1", field)
+        sockaddr = (sockaddr[0], 0)
+    else:
+        family, sockaddr = parse_addr(addr, field)
+    check_loopback(family, sockaddr, field)
+    return family, sockaddr
+
+
+def check_loopback(family: int, sockaddr, field: str = "vm") -> None:
+    """Refuse anything but a loopback address: the link can power off, reset and NMI the VM."""
+    if family == socket.AF_UNIX:
+        return
+    host, port = sockaddr[0], sockaddr[1]
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ValueError(f"{field}: cannot resolve {host!r} ({exc.strerror})") from None
+    for info in infos:
+        addr = info[4][0]
+        if not ipaddress.ip_address(addr.split("%", 1)[0]).is_loopback:
+            raise ValueError(f"{field}: {host!r} ({addr}) is not a loopback address; the VM link can power off, "
+                             "reset and NMI the VM, so it is served only on 127.0.0.0/8, ::1 or a unix socket")
+
+
+class VmServer:
+    """This BMC, served to one VM at a time over the VM protocol, paced to the wall clock."""
+
+    def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = "vm-server",
+                 protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None):
+        if bmc.host is not host:
+            raise ValueError("host: the BMC must be built with this VmHost as its host (Bmc(sim, host=VmHost()))")
+        if not isinstance(max_bad_frames, int) or max_bad_frames < 1:
+            raise ValueError(f"max_bad_frames: {max_bad_frames!r} must be a positive int")
+        self.sim = sim
+        self.bmc = bmc
+        self.ipmid = ipmid
+        self.host = host
+        self.name = name
+        self.channel_protocol = ChannelProtocol(protocol)
+        self.max_bad_frames = max_bad_frames
+        self.log = log
+        host.link = self
+        self.decoder = Decoder(min_len=VM_MIN_REQUEST, max_len=VM_MAX_FRAME, sim=sim, name=name,
+                               on_drop=self._on_drop)
+        self.address: str | None = None      # what the listener is bound to
+        self.peer: str | None = None
+        self.vm_version: int | None = None
+        self.vm_ready = False                 # the peer announced itself (VERSION or CAPABILITIES)
+        # Counters (for the CLI's summary and the robustness tests).
+        self.connections = 0
+        self.refused = 0
+        self.dropped_peers = 0
+        self.requests = 0
+        self.controls_sent: Counter[VmCmd] = Counter()
+        self._sel = selectors.DefaultSelector()
+        self._listener: socket.socket | None = None
+        self._unix_path: str | None = None
+        self._conn: socket.socket | None = None
+        self._out = bytearray()
+        self._writing = False
+        self._run = 0                         # wire bytes since the last terminator
+        self._bad = 0
+        self._drop_why: str | None = None
+        self._drop_after: int | None = None   # decoder.delivered when the peer became garbage
+        self._deferred: list[VmCmd] | None = None
+        self._atn = (False, False)
+        self._atn_sent: tuple[bool, bool] | None = None
+        self._irq = False
+        self._irq_sent: bool | None = None
+        self._stopping = False
+        self._wall0: int | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        bmc.attach_interface(self)
+
+    # -- the BMC's system interface ---------------------------------------------------
+
+    def set_atn(self, on: bool, irq: bool, t: int) -> None:
+        self._atn = (bool(on), bool(irq))
+        self._sync_atn(t)
+
+    def set_irq_enable(self, on: bool, t: int) -> None:
+        self._irq = bool(on)
+        self._sync_irq(t)
+
+    def _sync_atn(self, t: int) -> None:
+        if not self.vm_ready or not self.host.capabilities & VmCap.ATTN or self._atn == self._atn_sent:
+            return
+        on, irq = self._atn_sent = self._atn
+        self._control_out(VmCmd.ATTN_IRQ if on and irq else VmCmd.ATTN if on else VmCmd.NOATTN, t)
+
+    def _sync_irq(self, t: int) -> None:
+        if not self.vm_ready or not self.host.capabilities & VmCap.IRQ or self._irq == self._irq_sent:
+            return
+        self._irq_sent = self._irq
+        self._control_out(VmCmd.ENABLE_IRQ if self._irq else VmCmd.DISABLE_IRQ, t)
+
+    def send_control(self, cmd: VmCmd, t: int) -> None:
+        """A host action (``VmHost``); one caused by a request goes out after its response."""
+        if self._deferred is not None:
+            self._deferred.append(cmd)
+        else:
+            self._control_out(cmd, t)
+
+    def _control_out(self, cmd: VmCmd, t: int) -> None:
+        if self._conn is None:
+            return
+        self.controls_sent[cmd] += 1
+        self._trace(t, "control-out", cmd=cmd.name)
+        if cmd not in (VmCmd.NOATTN, VmCmd.ATTN, VmCmd.ATTN_IRQ, VmCmd.ENABLE_IRQ, VmCmd.DISABLE_IRQ):
+            self._say(f"sent {cmd.name} to the VM")
+        self._send(encode_control(cmd))
+
+    # -- listening ------------------------------------------------------------------------
+
+    def listen(self, addr: str) -> str:
+        """Bind to ``host:port`` (a loopback address; port 0 picks one) or ``unix:/path``; returns the bound address."""
+        if self._listener is not None:
+            raise RuntimeError(f"already listening on {self.address}")
+        family, sockaddr = parse_listen_addr(addr)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if family == socket.AF_UNIX:
+                self._clear_stale_unix(sockaddr)
+            else:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(sockaddr)
+            sock.listen(4)
+        except OSError as exc:
+            sock.close()
+            raise ValueError(f"vm: cannot listen on {addr} ({exc.strerror or exc})") from None
+        sock.setblocking(False)
+        self._listener = sock
+        if family == socket.AF_UNIX:
+            self._unix_path = sockaddr
+            self.address = f"unix:{sockaddr}"
+        else:
+            host, port = sock.getsockname()[:2]
+            self.address = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        self._sel.register(sock, selectors.EVENT_READ, "listen")
+        self._trace(self.sim.now, "listen", addr=self.address)
+        return self.address
+
+    @staticmethod
+    def _clear_stale_unix(path: str) -> None:
+        """Remove a socket file nobody listens on (a server that died); refuse to touch anything else."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(st.st_mode):
+            raise OSError(f"{path} exists and is not a socket")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(path)
+        except OSError:
+            os.unlink(path)
+            return
+        finally:
+            probe.close()
+        raise OSError(f"another server listens on {path}")
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        t = time.monotonic_ns() - self._wall0
+        now = self.sim.env.now
+        return t if t > now else now
+
+    def _advance(self) -> int:
+        """Run every simulated event due up to the wall clock's now; returns now."""
+        t = self._now()
+        env = self.sim.env
+        if t > env.now:
+            env.run(until=t)
+        return env.now
+
+    def serve(self, duration: float | None = None) -> None:
+        """Serve until ``stop()`` (from a signal handler or another thread) or ``duration`` wall seconds."""
+        if self._listener is None:
+            raise RuntimeError("listen() first")
+        if self._wall0 is None:
+            self._wall0 = time.monotonic_ns() - self.sim.now
+        end = None if duration is None else time.monotonic() + duration
+        env = self.sim.env
+        tracer = self.sim.tracer
+        while not self._stopping:
+            now = self._advance()
+            due = env.peek()
+            timeout = None if due == float("inf") else max(0.0, (due - self._now()) / 1e9)
+            if end is not None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                timeout = left if timeout is None else min(timeout, left)
+            for key, mask in self._sel.select(timeout):
+                now = self._advance()
+                what = key.data
+                if what == "conn":
+                    if key.fileobj is not self._conn:
+                        continue  # closed while handling an earlier event of this batch
+                    if mask & selectors.EVENT_READ:
+                        self._read(now)
+                    if mask & selectors.EVENT_WRITE and self._conn is key.fileobj:
+                        self._flush(now)
+                elif what == "listen":
+                    self._accept(now)
+                else:
+                    self._drain_wake()
+            if tracer.enabled and tracer.sinks:
+                tracer.records.clear()  # a long-running server streams its trace; keeping it would grow forever
+
+    def stop(self) -> None:
+        """Ask ``serve()`` to return (safe from signal handlers and other threads)."""
+        self._stopping = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Flush what the VM has not been sent yet, close the connection and the listener."""
+        t = self.sim.now
+        if self._conn is not None:
+            sock = self._conn
+            if self._out:
+                try:
+                    sock.settimeout(_FLUSH_ON_CLOSE_S)
+                    sock.sendall(self._out)
+                except OSError:
+                    pass
+                self._out.clear()
+            self._disconnect(t, "server shutting down")
+        if self._listener is not None:
+            self._sel.unregister(self._listener)
+            self._listener.close()
+            self._listener = None
+            if self._unix_path is not None:
+                try:
+                    os.unlink(self._unix_path)
+                except OSError:
+                    pass
+        if self._wake_r >= 0:
+            self._sel.unregister(self._wake_r)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._wake_r = self._wake_w = -1
+        self._sel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- connections ---------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    def _accept(self, t: int) -> None:
+        try:
+            sock, peer = self._listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # out of descriptors and the like: keep serving the one we have
+            self._say(f"accept failed: {exc}")
+            return
+        who = _peer_name(peer)
+        if self._conn is not None:
+            # The VM may have closed and reconnected at once: take in what the old connection still holds first.
+            for _ in range(64):
+                if self._conn is None or not self._read(t):
+                    break
+        if self._conn is not None:
+            self.refused += 1
+            self._trace(t, "refused", peer=who, serving=self.peer)
+            self._say(f"refused a second connection from {who}: already serving a VM from {self.peer} "
+                      "(one VM connection at a time)")
+            sock.close()
+            return
+        sock.setblocking(False)
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._conn = sock
+        self.peer = who
+        self.connections += 1
+        self._out.clear()
+        self._writing = False
+        self.decoder.reset()
+        self._run = self._bad = 0
+        self._drop_why = self._drop_after = None
+        self.vm_ready = False
+        self.vm_version = None
+        self._atn_sent = self._irq_sent = None
+        self._sel.register(sock, selectors.EVENT_READ, "conn")
+        self._trace(t, "connect", peer=who)
+        self._say(f"connection from {who}")
+        self._send(encode_control(VmCmd.VERSION, bytes((VM_PROTOCOL_VERSION,))))
+
+    def _disconnect(self, t: int, why: str) -> None:
+        sock = self._conn
+        if sock is None:
+            return
+        self._conn = None
+        try:
+            self._sel.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+        sock.close()
+        self._out.clear()
+        self.decoder.reset()
+        was_vm = self.vm_ready
+        self.vm_ready = False
+        self._trace(t, "disconnect", peer=self.peer, why=why)
+        self._say(f"{self.peer} disconnected: {why}")
+        if was_vm:
+            self.host.vm_disconnected(t)
+
+    def _drop(self, t: int, why: str) -> None:
+        self.dropped_peers += 1
+        self._trace(t, "peer-dropped", peer=self.peer, why=why)
+        self._disconnect(t, f"dropped: {why}")
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    def _read(self, t: int) -> bool:
+        """Take one chunk from the VM; False when there was nothing to read (or the connection ended)."""
+        sock = self._conn
+        try:
+            chunk = sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            self._disconnect(t, f"receive failed ({exc.strerror or exc})")
+            return False
+        if not chunk:
+            self._disconnect(t, "closed by the peer")
+            return False
+        end = max(chunk.rfind(0xA0), chunk.rfind(0xA1))
+        self._run = self._run + len(chunk) if end < 0 else len(chunk) - end - 1
+        before = self.decoder.delivered
+        items = self.decoder.feed(chunk, t)
+        if self._drop_after is not None:
+            items = items[:self._drop_after - before]  # nothing after the first garbage counts
+        for item in items:
+            if self._conn is not sock:
+                return False
+            if isinstance(item, VmMessage):
+                if not self.vm_ready:
+                    self._drop(t, "a request before VERSION: not a VM-protocol peer")
+                    return False
+                self._request(item, t)
+            else:
+                self._control_in(item, t)
+        if self._conn is not sock:
+            return False
+        if self._drop_why is not None:
+            self._drop(t, self._drop_why)
+            return False
+        if self._run > _MAX_RUN:
+            self._drop(t, f"{self._run} bytes without a frame terminator")
+            return False
+        return True
+
+    def _on_drop(self, reason: DropReason, frame: bytes, t) -> None:
+        self._bad += 1
+        if self._drop_why is not None:
+            return
+        if not self.vm_ready:
+            self._drop_why = f"bad frame ({reason.name}) before VERSION: not a VM-protocol peer"
+        elif self._bad >= self.max_bad_frames:
+            self._drop_why = f"{self._bad} bad frames (last: {reason.name})"
+        else:
+            return
+        self._drop_after = self.decoder.delivered
+
+    def _control_in(self, ctl: VmControl, t: int) -> None:
+        cmd = ctl.cmd
+        self._trace(t, "control-in", cmd=cmd.name, data=ctl.data)
+        if cmd == VmCmd.VERSION:
+            self.vm_version = ctl.data[0]
+            if self.vm_version != VM_PROTOCOL_VERSION:
+                self._say(f"the VM speaks protocol version {self.vm_version}, this server {VM_PROTOCOL_VERSION}")
+            self._hello(t)
+        elif cmd == VmCmd.CAPABILITIES:
+            self.host.capabilities = ctl.capabilities
+            self._say(f"VM capabilities 0x{int(ctl.capabilities):02X}: {_cap_names(ctl.capabilities)}")
+            self._hello(t)
+            # Whatever was sent before under other capabilities, send the state again.
+            self._atn_sent = self._irq_sent = None
+            self._sync_irq(t)
+            self._sync_atn(t)
+        elif cmd == VmCmd.RESET and self.vm_ready:
+            self.host.vm_reset(t)
+        # Anything else is a BMC-to-VM command; a VM has no business sending it (QEMU ignores them too).
+
+    def _hello(self, t: int) -> None:
+        if not self.vm_ready:
+            self.vm_ready = True
+            self.host.vm_connected(t)
+
+    def _request(self, msg: VmMessage, t: int) -> None:
+        self.requests += 1
+        self._deferred = []
+        try:
+            rsp = self.ipmid.handle(msg.msg, privilege=Privilege.ADMINISTRATOR, channel=Channel.SYSTEM_INTERFACE, t=t)
+        finally:
+            deferred, self._deferred = self._deferred, None
+        if len(rsp) > VM_MAX_IPMI_MSG:  # more than QEMU can take: the spec's "cannot return" code
+            rsp = rsp[:2] + bytes((CompletionCode.CANNOT_RETURN_REQUESTED_BYTES,))
+        self._send(encode_message(msg.seq, rsp))
+        for cmd in deferred:
+            self._control_out(cmd, t)
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        if self._conn is None:
+            return
+        self._out += data
+        self._flush(self.sim.now)
+
+    def _flush(self, t: int) -> None:
+        sock = self._conn
+        if sock is None:
+            return
+        if self._out:
+            try:
+                n = sock.send(self._out)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError as exc:
+                self._disconnect(t, f"send failed ({exc.strerror or exc})")
+                return
+            del self._out[:n]
+        if len(self._out) > _MAX_OUT:
+            self._drop(t, f"{len(self._out)} bytes unread: the peer does not read")
+            return
+        want = bool(self._out)
+        if want != self._writing:
+            self._writing = want
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
+            self._sel.modify(sock, events, "conn")
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def _trace(self, t: int, event: str, **fields) -> None:
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "bmc", self.name, event, **fields)
+
+    def _say(self, text: str) -> None:
+        if self.log is not None:
+            self.log(text)
+
+
+def _peer_name(peer) -> str:
+    if isinstance(peer, tuple):
+        return f"{peer[0]}:{peer[1]}" if ":" not in peer[0] else f"[{peer[0]}]:{peer[1]}"
+    return f"unix:{peer}" if peer else "unix socket"
+
+
+def _cap_names(caps: VmCap) -> str:
+    names = [c.name for c in VmCap if caps & c]
+    return ", ".join(names) if names else "none"

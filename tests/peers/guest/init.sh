@@ -1,0 +1,65 @@
+#!/bin/busybox sh
+# /init of the ipmilab test guest: load the IPMI drivers, wait for /dev/ipmi0,
+# run every check in /checks (name<TAB>command) and mark its output, then ask
+# the BMC to power the machine off ("chassis power off" must end QEMU).
+# Markers on the console: @@IPMILAB <what> ...; the host side parses them.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /tmp
+echo 1 > /proc/sys/kernel/printk
+
+up=$(cut -d' ' -f1 /proc/uptime)
+echo "@@IPMILAB BOOTED uptime=$up"
+
+# Modules in dependency order, one per line (written by the builder for this interface).
+while read -r mod; do
+    [ -n "$mod" ] || continue
+    if insmod "/lib/modules/$mod" >/tmp/insmod.out 2>&1; then
+        echo "@@IPMILAB INSMOD ok $mod"
+    else
+        echo "@@IPMILAB INSMOD failed $mod: $(cat /tmp/insmod.out)"
+    fi
+done < /modules.order
+
+# The driver binds when /dev/ipmi0 appears (devtmpfs creates it).
+n=0
+while [ ! -c /dev/ipmi0 ] && [ $n -lt 600 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+up=$(cut -d' ' -f1 /proc/uptime)
+if [ -c /dev/ipmi0 ]; then
+    echo "@@IPMILAB BOUND uptime=$up"
+else
+    echo "@@IPMILAB NOT-BOUND uptime=$up"
+fi
+echo "@@IPMILAB BEGIN dmesg"
+dmesg | grep -i -E "ipmi|ssif|i801|smbus|i2c"
+echo "@@IPMILAB END dmesg rc=0"
+
+if [ -c /dev/ipmi0 ]; then
+    tab=$(printf '\t')
+    while IFS="$tab" read -r name cmd; do
+        [ -n "$name" ] || continue
+        echo "@@IPMILAB BEGIN $name"
+        start=$(cut -d' ' -f1 /proc/uptime)
+        # shellcheck disable=SC2086  # the command is split into words on purpose
+        timeout 60 $cmd >/tmp/out 2>&1
+        rc=$?
+        end=$(cut -d' ' -f1 /proc/uptime)
+        cat /tmp/out
+        echo "@@IPMILAB END $name rc=$rc start=$start end=$end"
+    done < /checks
+    echo "@@IPMILAB POWEROFF-REQUESTED"
+    timeout 20 ipmitool chassis power off
+    echo "@@IPMILAB POWEROFF-ANSWERED rc=$?"
+    # A working power-off control ends QEMU within moments; if we are still here it did not.
+    sleep 20
+    echo "@@IPMILAB POWEROFF-IGNORED"
+fi
+echo "@@IPMILAB HALT"
+poweroff -f

@@ -53,6 +53,7 @@ from .sdr import DEFAULT_CAPACITY as SDR_CAPACITY
 from .sdr import Sdr
 from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
 from .sel import Sel
+from .sensors.registry import SensorRegistry
 from .store import Store
 from .system_info import SystemInfo
 from .watchdog import Watchdog
@@ -187,6 +188,7 @@ class Bmc:
         self.power_restore_policy = 0x3  # Get Chassis Status bits 6:5: 11b = unknown
         self.watchdog = Watchdog(sim, self)
         self.open_stores(state_dir)
+        self.sensors = SensorRegistry(self)   # empty; bmc.sensors.defaults / a config installs sensors
         # Users, channel access, system info, the IPMB behind Send Message, the chassis (bmc/commands/app, chassis).
         self.users = UserTable()
         self.channel_access = ChannelAccessTable(self)

@@ -51,15 +51,17 @@ def cmd_commands(args, console) -> int:
     if args.json:
         sys.stdout.write(json.dumps({"commands": rows}) + "\n")
         return 0
-    table = Table(title=f"IPMI commands this BMC implements ({len(rows)})", box=box.SIMPLE_HEAD,
+    table = Table(title=f"IPMI commands this BMC implements ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False,
                   caption="privilege: the minimum the spec's command table requires; "
-                          "data: request data bytes after NetFn/LUN and Cmd")
-    for col, justify in (("netfn", "left"), ("cmd", "right"), ("name", "left"), ("privilege", "left"),
-                         ("data", "right"), ("channel", "left")):
-        table.add_column(col, justify=justify, no_wrap=True)
+                          "data: request data bytes after NetFn/LUN and Cmd; "
+                          "channel local: the system interface only (the spec's \"local only\")")
+    # Codes never shrink; on a narrow terminal the name and the channel note wrap instead.
+    for col, justify, fixed in (("netfn", "left", True), ("cmd", "right", True), ("name", "left", False),
+                                ("privilege", "left", True), ("data", "right", True), ("channel", "left", True)):
+        table.add_column(col, justify=justify, no_wrap=fixed, overflow="fold", ratio=None if fixed else 1)
     for r in rows:
         table.add_row(f"0x{r['netfn']:02X} {r['netfn_name']}", f"0x{r['cmd']:02X}", r["name"], r["privilege"],
-                      _length(r), "system interface only" if r["system_interface_only"] else "any")
+                      _length(r), "local" if r["system_interface_only"] else "any")
     console.print(table)
     return 0
 

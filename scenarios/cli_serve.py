@@ -50,6 +50,7 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
 
     from bmc.bmc import Bmc, Identity
     from bmc.ipmid import Ipmid
+    from bmc.sensors import install_default_sensors
     from buses import Simulation
 
     from .config import _fill, default_config, load_config
@@ -61,13 +62,15 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     if where is not None:
         Path(where).mkdir(parents=True, exist_ok=True)
     bmc = Bmc(sim, identity=Identity(**cfg.identity), host=host, slave_address=cfg.slave_address, state_dir=where)
+    bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)
     try:
+        if cfg.sensors is None:  # as World does: the default server's sensor set; a config brings its own
+            install_default_sensors(bmc)
         _fill(served, cfg)
     except BaseException:
         bmc.store.close()
         raise
-    bmc.sel_time_offset = int(time.time())
     return served
 
 

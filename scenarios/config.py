@@ -154,18 +154,18 @@ def _read_identity(ck: Checker, raw) -> tuple[dict, int]:
     return out, address
 
 
-def _read_sdr(ck: Checker, raw, base: Path | None) -> list[bytes]:
+def _read_sdr(ck: Checker, raw, base: Path | None) -> list[tuple[str, bytes]]:
     from bmc.sdr import parse_sdrfile
 
     if ck.table("sdr", raw, {"file": False, "records": False}) is None:
         return []
-    out: list[bytes] = []
+    out: list[tuple[str, bytes]] = []
     if "file" in raw:
         name = ck.string("sdr.file", raw["file"])
         if name is not None:
             p = resolve(base, name)
             try:
-                out += parse_sdrfile(p.read_bytes(), name)
+                out += [(f"sdr.file record {k}", r) for k, r in enumerate(parse_sdrfile(p.read_bytes(), name))]
             except OSError as exc:
                 ck.bad("sdr.file", name, f"cannot read it ({exc.strerror or exc})")
             except ValueError as exc:
@@ -184,9 +184,9 @@ def _read_sdr(ck: Checker, raw, base: Path | None) -> list[bytes]:
                     ck.bad(f"sdr.records[{i}]", r, "must be a hex string of one whole record")
                     continue
                 try:
-                    out += parse_sdrfile(data, f"sdr.records[{i}]")
+                    out += [(f"sdr.records[{i}]", r) for r in parse_sdrfile(data, f"sdr.records[{i}]")]
                 except ValueError as exc:
-                    ck.bad(f"sdr.records[{i}]", r, str(exc))
+                    ck.bad(f"sdr.records[{i}]", r, str(exc).removeprefix(f"sdr.records[{i}]: "))
     return out
 
 
@@ -338,6 +338,21 @@ def _read_timing(ck: Checker, raw, preset: str | None) -> TimingSpec:
     return t
 
 
+def _check_sdr_overlap(ck: Checker, found: list[tuple[str, bytes]], cfg: WorldConfig) -> None:
+    """An extra SDR must not describe a sensor the world defines already (configured or default)."""
+    from bmc.sensors import default_sensors
+    from bmc.sensors.sdr import record_key
+
+    if cfg.sensors is not None:
+        defined = {s.number: s.path for s in cfg.sensors}
+    else:
+        defined = {s.number: "the default sensor set" for s in default_sensors()}
+    for where, rec in found:
+        key = record_key(rec)
+        if key and key[0] == "sensor" and key[1] == cfg.slave_address and key[2] == 0 and key[3] in defined:
+            ck.bad(where, rec.hex(), f"describes sensor 0x{key[3]:02X}, which {defined[key[3]]} defines already")
+
+
 TOP_KEYS = {"preset": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False, "sensors": False,
             "sdr": False, "fru": False, "users": False, "timing": False}
 
@@ -366,7 +381,9 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
     if "sensors" in doc:
         cfg.sensors = read_sensors(ck, doc["sensors"], base)
     if "sdr" in doc:
-        cfg.sdr_records = _read_sdr(ck, doc["sdr"], base)
+        found = _read_sdr(ck, doc["sdr"], base)
+        _check_sdr_overlap(ck, found, cfg)
+        cfg.sdr_records = [r for _, r in found]
     if "fru" in doc:
         cfg.fru_image, cfg.fru_areas = _read_fru(ck, doc["fru"], base)
     if "users" in doc:
@@ -504,7 +521,8 @@ def build_world(config=None, *, preset: str | None = None, seed: int | None = No
         Path(where).mkdir(parents=True, exist_ok=True)
         bmc_kwargs["state_dir"] = where
     world = World(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
-                  si=_si_config(cfg, irq), firmware=firmware, host_kwargs=_host_kwargs(cfg), bmc_kwargs=bmc_kwargs)
+                  si=_si_config(cfg, irq), firmware=firmware, host_kwargs=_host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
+                  default_sensors=cfg.sensors is None)
     try:
         _fill(world, cfg)
     except BaseException:
@@ -545,14 +563,19 @@ def _fill(world, cfg: WorldConfig) -> None:
         if dev is None or not any(dev.data):
             fru.define(0, image, replace=True)
     install_sensors(world, cfg)
-    if cfg.sdr_records and not _sdr_was_stored(world):
-        bmc.sdr.import_sdrfile(b"".join(cfg.sdr_records), name="sdr")
-
-
-def _sdr_was_stored(world) -> bool:
-    return getattr(world, "_sdr_from_store", False)
+    if cfg.sdr_records:
+        # A persisted repository has them from the last run: add only what it lacks.
+        have = {r[2:] for r in bmc.sdr.records()}
+        bmc.sensors.add_records([r for r in cfg.sdr_records if r[2:] not in have])
 
 
 def install_sensors(world, cfg: WorldConfig) -> None:
-    """The sensors (their SDRs and models) the config describes, or the default set."""
-    return  # TODO: waiting for bmc.sensors
+    """The configured sensors with their SDRs (and the BMC's own locator record); none given: the World
+    already installed the default set."""
+    if cfg.sensors is None:
+        return
+    from bmc.sensors import install_from_specs
+    from bmc.sensors.defaults import bmc_locator
+
+    world.bmc.sensors.add_records([bmc_locator(world.bmc)])
+    install_from_specs(world.bmc, cfg.sensors)

@@ -160,5 +160,12 @@ def code_of(ck: Checker, path: str, value, names: dict[str, int], hi: int = 0xFF
         return ck.integer(path, value, 0, hi, hexfmt=True)
     if isinstance(value, str) and norm_name(value) in names:
         return names[norm_name(value)]
-    shown = ", ".join(sorted(k for k in names if k)[:40])
-    return ck.bad(path, value, f"unknown name; write a number or one of: {shown}")
+    if not isinstance(value, str):
+        return ck.bad(path, value, "must be a name or a number")
+    import difflib
+
+    close = difflib.get_close_matches(norm_name(value), [k for k in names if k], n=4, cutoff=0.5)
+    known = sorted(k for k in names if k)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else \
+        f"known names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''}"
+    return ck.bad(path, value, f"unknown name ({hint}); a number (the spec's code) works too")

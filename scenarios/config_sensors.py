@@ -25,11 +25,23 @@ ANALOG_FORMATS = ("unsigned", "ones_complement", "twos_complement")
 
 @dataclass
 class ModelSpec:
-    """A sensor's value model as configured, and the ``bmc.sensors.models`` object built from it."""
+    """A sensor's value model as configured (the fields ``bmc.sensors.spec`` reads) and the
+    ``bmc.sensors.models`` object built from them while validating (so its own checks run early)."""
 
     kind: str
     model: object = None
-    source: str = ""            # the function reference or the trace file, for messages
+    source: str = ""                           # the function reference or the trace file, for messages
+    value: float = 0.0                         # constant
+    start: float = 0.0                         # ramp: the value until ``at``
+    slope: float = 0.0                         # ramp: units per second
+    stop: float | None = None                  # ramp: the value it holds once reached
+    before: float = 0.0                        # step
+    after: float = 0.0
+    at: int = 0                                # ramp start / step instant, int ns
+    points: tuple = ()                         # piecewise: (t ns, value), increasing times
+    interpolate: str = "linear"                # piecewise: "linear" or "hold"
+    function: object = None                    # python: fn(t_ns) -> value
+    period: int | None = None                  # python: sampling period, int ns (None: the sensor's default)
 
     def sample_values(self) -> list[float]:
         """Values the model certainly takes (for range checks); a Python function's are unknown."""
@@ -61,9 +73,6 @@ class Conversion:
 
     def to_raw(self, value: float) -> float:
         return (value / 10.0 ** self.r_exp - self.b * 10.0 ** self.b_exp) / self.m
-
-    def to_value(self, raw: int) -> float:
-        return (self.m * raw + self.b * 10.0 ** self.b_exp) * 10.0 ** self.r_exp
 
 
 @dataclass
@@ -175,13 +184,17 @@ def _read_model(ck: Checker, path: str, raw, base: Path | None) -> ModelSpec | N
                 return ck.bad(f"{path}.file", name, str(exc))
     except (ValueError, TypeError) as exc:
         return ck.bad(path, raw, str(exc))
-    return ModelSpec(kind, model, source)
+    spec = ModelSpec(kind, model, source, at=at, interpolate=interpolate, function=fn, period=period,
+                     **{k: v for k, v in num.items() if k in ("value", "start", "slope", "stop", "before", "after")})
+    if kind == "piecewise":
+        spec.points = model.points
+    return spec
 
 
 def _zero() -> ModelSpec:
     from bmc.sensors import models
 
-    return ModelSpec("constant", models.Constant(0))
+    return ModelSpec("constant", models.Constant(0), value=0)
 
 
 def _read_points(ck: Checker, where: str, rows):
@@ -221,10 +234,36 @@ def _resolve_function(ck: Checker, path: str, ref):
 
 
 def _read_conversion(ck: Checker, path: str, raw) -> Conversion | None:
-    if ck.table(path, raw, {"m": False, "b": False, "b_exp": False, "r_exp": False, "format": False}) is None:
+    """Explicit factors (``m``, ``b``, ``b_exp``, ``r_exp``) or a ``range = [lo, hi]`` (and ``resolution``) that
+    the BMC's ``Linear.fit`` turns into factors; ``format`` with either."""
+    keys = {"m": False, "b": False, "b_exp": False, "r_exp": False, "format": False, "range": False,
+            "resolution": False}
+    if ck.table(path, raw, keys) is None:
         return None
     c = Conversion()
     n0 = len(ck.problems)
+    if "format" in raw:
+        c.analog_format = ck.choice(f"{path}.format", raw["format"], ANALOG_FORMATS)
+    if "range" in raw or "resolution" in raw:
+        explicit = [k for k in ("m", "b", "b_exp", "r_exp") if k in raw]
+        if explicit:
+            return ck.bad(f"{path}.{explicit[0]}", raw[explicit[0]], "give either factors or a range, not both")
+        rng = raw.get("range", MISSING)
+        if not isinstance(rng, list) or len(rng) != 2:
+            return ck.bad(f"{path}.range", rng, "must be [lowest, highest] in the sensor's units")
+        lo = ck.number(f"{path}.range[0]", rng[0])
+        hi = ck.number(f"{path}.range[1]", rng[1])
+        res = ck.number(f"{path}.resolution", raw["resolution"]) if "resolution" in raw else None
+        if len(ck.problems) != n0:
+            return None
+        from bmc.sensors.conversion import Linear
+
+        try:
+            lin = Linear.fit(lo, hi, res, c.analog_format or "unsigned")
+        except ValueError as exc:
+            return ck.bad(path, raw, str(exc))
+        c.m, c.b, c.b_exp, c.r_exp = lin.m, lin.b, lin.b_exp, lin.r_exp
+        return c
     if "m" in raw:
         c.m = ck.integer(f"{path}.m", raw["m"], -512, 511)
         if c.m == 0:
@@ -234,8 +273,6 @@ def _read_conversion(ck: Checker, path: str, raw) -> Conversion | None:
     for key in ("b_exp", "r_exp"):
         if key in raw:
             setattr(c, key, ck.integer(f"{path}.{key}", raw[key], -8, 7))
-    if "format" in raw:
-        c.analog_format = ck.choice(f"{path}.format", raw["format"], ANALOG_FORMATS)
     return c if len(ck.problems) == n0 else None
 
 
@@ -288,6 +325,14 @@ def _read_sensor(ck: Checker, i: int, raw, base: Path | None, types, units) -> S
     spec = SensorSpec(number, name, stype, unit, sdr, reading_type, entity, instance, model, conv, thresholds,
                       hysteresis, events, path)
     _check_sensor(ck, spec, raw)
+    if len(ck.problems) == n0:
+        # The BMC's own checks run now, so a config it would refuse is refused before anything is built.
+        from bmc.sensors import sensor_from_spec
+
+        try:
+            sensor_from_spec(spec)
+        except ValueError as exc:
+            ck.bad(path, raw.get("name"), str(exc).removeprefix(f"{path}: "))
     return spec if len(ck.problems) == n0 else None
 
 
@@ -334,20 +379,17 @@ def read_sensors(ck: Checker, raw, base: Path | None) -> list[SensorSpec] | None
         return ck.bad("sensors", raw, "must be an array of tables ([[sensors]])")
     types, units = _sensor_type_codes(), _unit_codes()
     out = []
-    numbers: dict[int, int] = {}
-    names: dict[str, int] = {}
+    first: dict[tuple[str, object], int] = {}
     for i, item in enumerate(raw):
+        n0 = len(ck.problems)
+        # Duplicates are found on the raw entries, so they are reported even when an entry has other problems.
+        for key in ("number", "name") if isinstance(item, dict) else ():
+            value = item.get(key)
+            if isinstance(value, (int, str)) and not isinstance(value, bool):
+                seen = first.setdefault((key, value), i)
+                if seen != i:
+                    ck.bad(f"sensors[{i}].{key}", value, f"duplicate sensor {key}: sensors[{seen}] has it too")
         spec = _read_sensor(ck, i, item, base, types, units)
-        if spec is None:
-            continue
-        if spec.number in numbers:
-            ck.bad(f"sensors[{i}].number", spec.number, f"duplicate sensor number: sensors[{numbers[spec.number]}] "
-                   "has it too")
-            continue
-        if spec.name in names:
-            ck.bad(f"sensors[{i}].name", spec.name, f"duplicate sensor name: sensors[{names[spec.name]}] has it too")
-            continue
-        numbers[spec.number] = i
-        names[spec.name] = i
-        out.append(spec)
+        if spec is not None and len(ck.problems) == n0:
+            out.append(spec)
     return out

@@ -57,10 +57,8 @@ class IpmilabInterface(Interface):
 
     def open(self) -> None:
         """Boot the world if its host driver has not probed the BMC yet."""
-        host = self.world.host
-        if host.si is None or not host.si.ready.triggered:
-            if not self.world.boot(limit=self.limit):
-                raise IpmiTimeoutError("the simulated host's driver did not find the BMC")
+        if not self.world.host.ready and not self.world.boot(limit=self.limit):
+            raise IpmiTimeoutError("the simulated host's driver did not find the BMC")
 
     def close(self) -> None:
         """Nothing to release: the world stays as it is, to be inspected after the script."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bmc.bmc import Bmc
 from bmc.firmware import FullStackKcs, IdealKcs
 from bmc.ipmid import Ipmid
+from bmc.sensors import install_default_sensors
 from bmc.vm.extern import extern_kcs
 from buses import IoSpace, Simulation
 from buses.time import s
@@ -22,9 +23,10 @@ class World:
     def __init__(self, preset: str | Preset = "isa-ipmi-kcs", seed: int = 0, trace: bool = False,
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
                  firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None,
-                 bmc: str = "sim", extern=None):
+                 bmc: str = "sim", extern=None, default_sensors: bool = True):
         # bmc="extern": the interface is answered by a remote BMC over the VM protocol (bmc.vm.extern);
         # extern is its address ("host:port", "unix:/path") or an ExternConfig.
+        # default_sensors: the default server's sensor set (bmc.sensors.defaults); a config brings its own.
         self.preset = get_preset(preset) if isinstance(preset, str) else preset
         p = self.preset
         if bmc not in ("sim", "extern") or (bmc == "extern" and p.fidelity != "ideal"):
@@ -35,6 +37,8 @@ class World:
         self.host = Host(sim, self.io, **(host_kwargs or {}))
         self.bmc = Bmc(sim, host=self.host, **(bmc_kwargs or {}))
         self.ipmid = Ipmid(sim, self.bmc)
+        if default_sensors:
+            install_default_sensors(self.bmc)
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
         if p.fidelity == "ideal":

@@ -106,3 +106,34 @@ def test_help_lists_the_commands(capsys):
         main(["run", "--help"])
     out = capsys.readouterr().out
     assert "sdr list" in out and "raw NETFN CMD" in out and "fru print" in out
+
+
+def test_sdr_and_sensor_list_show_the_default_server(capsys):
+    rc, out, _ = run(capsys, "run", "--json", "--", "sdr", "list")
+    assert rc == 0
+    rows = {r[0]: r[1:] for r in json.loads(out)["output"]["rows"]}
+    assert rows["BMC"] == ["Static MC @ 20h", "ok"]
+    assert rows["Inlet Temp"] == ["24 degrees C", "ok"] and rows["FAN1"] == ["5400 RPM", "ok"]
+    assert rows["12V"] == ["12 Volts", "ok"] and rows["3.3V"] == ["3.30 Volts", "ok"]
+    assert rows["PSU1 Status"] == ["0x00", "ok"] and rows["Watchdog"] == ["0x00", "ok"]
+    rc, out, _ = run(capsys, "run", "--", "sensor", "list")
+    assert rc == 0
+    line = next(ln for ln in out.splitlines() if "Inlet Temp" in ln).split()
+    assert line[:2] == ["Inlet", "Temp"] and "24.000" in line and "45.000" in line and "50.000" in line
+
+
+def test_sensor_list_from_a_config(capsys, tmp_path):
+    cfg = tmp_path / "w.toml"
+    cfg.write_text("""
+[[sensors]]
+number = 7
+name = "Coolant"
+type = "temperature"
+units = "degrees C"
+model = { kind = "constant", value = 31.0 }
+thresholds = { upper_critical = 70.0 }
+""")
+    rc, out, _ = run(capsys, "run", "--config", str(cfg), "--json", "--", "sensor", "list")
+    assert rc == 0
+    (sensor,) = json.loads(out)["data"]["sensors"]
+    assert sensor["name"] == "Coolant" and sensor["value"] == 31.0 and sensor["thresholds"] == {"ucr": 70.0}

@@ -22,6 +22,10 @@ model = { kind = "constant", value = 24.0 }
 thresholds = { upper_non_critical = 40.0, upper_critical = 45.0 }
 """
 
+# An event-only SDR (type 03h) for sensor 01h "SYS": system event, sensor-specific.
+EVENT_ONLY_01 = "000051030F" + "200001070112" + "6F000000" + "00" + "C3535953"
+EVENT_ONLY_70 = EVENT_ONLY_01[:14] + "70" + EVENT_ONLY_01[16:]
+
 # (id, TOML text, field path, bad value): each is one broken file.
 BROKEN = [
     ("unknown-top-key", 'colour = "red"', "colour", "red"),
@@ -58,6 +62,10 @@ BROKEN = [
      "sensors[0].thresholds.upper_critical", 300.0),
     ("model-value-not-representable", SENSOR.replace("value = 24.0", "value = -40.0"),
      "sensors[0].model", -40.0),
+    ("conversion-range-too-wide", SENSOR + "conversion = { range = [0, 1000], resolution = 0.5 }\n",
+     "sensors[0].conversion", {"range": [0, 1000], "resolution": 0.5}),
+    ("conversion-range-and-factors", SENSOR + "conversion = { range = [0, 100], m = 2 }\n",
+     "sensors[0].conversion.m", 2),
     ("conversion-m-zero", SENSOR + "conversion = { m = 0 }\n", "sensors[0].conversion.m", 0),
     ("compact-with-thresholds", SENSOR.replace('name = "Inlet Temp"', 'name = "Inlet Temp"\nsdr = "compact"'),
      "sensors[0].thresholds", {"upper_non_critical": 40.0, "upper_critical": 45.0}),
@@ -89,6 +97,8 @@ BROKEN = [
     ("fru-chassis-type", '[fru.chassis]\ntype = "spaceship"', "fru.chassis.type", "spaceship"),
     ("fru-mfg-date-type", '[fru.board]\nmfg_date = "yesterday"', "fru.board.mfg_date", "yesterday"),
     ("fru-areas-too-big", '[fru]\nsize = 16\n[fru.product]\nmanufacturer = "ipmilab"', "fru.size", 16),
+    ("sdr-record-for-a-configured-sensor", SENSOR + '[sdr]\nrecords = ["' + EVENT_ONLY_01 + '"]',
+     "sdr.records[0]", EVENT_ONLY_01.lower()),
     ("sdr-record-not-hex", '[sdr]\nrecords = ["zz"]', "sdr.records[0]", "zz"),
     ("sdr-record-truncated", '[sdr]\nrecords = ["0100510233"]', "sdr.records[0]", "0100510233"),
 ]
@@ -210,6 +220,24 @@ manufacturer = "Acme"
 product_name = "Coyote 1U"
 asset_tag = "ASSET-7"
 
+[[sensors]]
+number = 0x60
+name = "Rail 1V8"
+type = "voltage"
+units = "Volts"
+conversion = { range = [0, 2.55], resolution = 0.01 }
+model = { kind = "constant", value = 1.8 }
+thresholds = { lower_critical = 1.62, upper_critical = 1.98 }
+hysteresis = { positive = 0.02, negative = 0.02 }
+
+[[sensors]]
+number = 0x61
+name = "Door"
+type = "physical security"
+sdr = "compact"
+reading_type = "sensor_specific"
+model = { kind = "constant", value = 1 }
+
 [[users]]
 id = 2
 name = "admin"
@@ -254,6 +282,13 @@ def test_good_config_round_trip(tmp_path):
     assert fru["board"]["manufacturer"] == "Acme" and fru["board"]["product_name"] == "Roadrunner Board"
     assert fru["board"]["mfg_date"] == "2020-02-29T12:00:00+00:00"
     assert fru["product"]["product_name"] == "Coyote 1U" and fru["product"]["asset_tag"] == "ASSET-7"
+
+    sensors = {x["name"]: x for x in run_tool(world, "sensor", "list").data["sensors"]}
+    assert set(sensors) == {"Rail 1V8", "Door"}
+    assert sensors["Rail 1V8"]["value"] == pytest.approx(1.8) and sensors["Rail 1V8"]["units"] == "Volts"
+    assert sensors["Rail 1V8"]["thresholds"] == pytest.approx({"lcr": 1.62, "ucr": 1.98})
+    assert sensors["Door"]["states"] & 1 == 1
+    assert [r[0] for r in run_tool(world, "sdr", "list").rows] == ["BMC", "Rail 1V8", "Door"]
 
     # Users as Get User Name / Get User Access report them (App 0x46 / 0x44).
     r = world.request(0x06, 0x46, b"\x02")
@@ -300,13 +335,42 @@ def test_overrides_win(tmp_path):
 
 
 def test_state_dir_keeps_what_the_bmc_wrote(tmp_path):
-    doc = {"state_dir": str(tmp_path / "st"), "fru": {"product": {"manufacturer": "First"}}}
+    """A persisted FRU and SDR repository are the BMC's flash: a restart with another config keeps them."""
+    doc = {"state_dir": str(tmp_path / "st"), "fru": {"product": {"manufacturer": "First"}},
+           "sensors": [{"number": 1, "name": "T1", "type": "temperature", "units": "C",
+                        "model": {"kind": "constant", "value": 20}}]}
     w = build_world(doc)
-    w.boot()
-    # The host rewrites a byte of the FRU; the persisted FRU is the BMC's EEPROM from then on.
-    image = w.bmc.fru[0].data
+    assert w.boot()
+    assert w.request(0x0A, 0x12, bytes((0, 0xF0, 0x01)) + b"written").cc == 0    # Write FRU Data at 1F0h
+    image, records = w.bmc.fru[0].data, w.bmc.sdr.records()
     w.bmc.store.close()
-    doc2 = dict(doc, fru={"product": {"manufacturer": "Second"}})
-    w2 = build_world(doc2)
-    assert w2.bmc.fru[0].data == image
+    w2 = build_world(dict(doc, fru={"product": {"manufacturer": "Second"}}))
+    assert w2.bmc.fru[0].data == image and image[0x1F0:0x1F7] == b"written"
+    assert w2.bmc.sdr.records() == records           # the same sensor again: no duplicate record
     w2.bmc.store.close()
+
+
+def test_extra_sdr_records_once(tmp_path):
+    doc = {"state_dir": str(tmp_path / "st"), "sdr": {"records": [EVENT_ONLY_70]}}
+    for _ in range(2):   # a restart on the same state directory adds nothing twice
+        w = build_world(doc)
+        w.boot()
+        rows = {r[0]: r[1:] for r in run_tool(w, "sdr", "list").rows}
+        assert rows["SYS"] == ["Event-Only", "ok"]
+        assert sum(1 for r in w.bmc.sdr.records() if r[3] == 0x03) == 1
+        w.bmc.store.close()
+
+
+def test_qemu_sdrfile_and_frudatafile(tmp_path):
+    from bmc import fru as F
+
+    image = F.FruInventory(product=F.ProductInfo(manufacturer="QEMU", product_name="ipmi-bmc-sim")).encode()
+    (tmp_path / "fru.bin").write_bytes(image + bytes(256 - len(image)) + bytes(256))   # FRU ids 0 and 1
+    (tmp_path / "sdr.bin").write_bytes(bytes.fromhex(EVENT_ONLY_70))
+    file = tmp_path / "w.toml"
+    file.write_text('[fru]\nfile = "fru.bin"\narea_size = 256\n[sdr]\nfile = "sdr.bin"\n')
+    w = build_world(file)
+    assert sorted(w.bmc.fru) == [0, 1] and w.bmc.fru[0].size == 256
+    w.boot()
+    assert run_tool(w, "fru", "print").data["product"]["product_name"] == "ipmi-bmc-sim"
+    assert "SYS" in [r[0] for r in run_tool(w, "sdr", "list").rows]

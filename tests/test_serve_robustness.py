@@ -228,6 +228,21 @@ def test_watchdog_runs_on_the_wall_clock_and_resets_the_vm(running):
     vm.close()
 
 
+def test_an_idle_server_sleeps():
+    r = build_served_bmc(None)
+    try:
+        server = VmServer(r.sim, r.bmc, r.ipmid, r.host)
+        server.listen("127.0.0.1:0")
+        cpu = time.process_time()
+        server.serve(0.5)
+        cpu = time.process_time() - cpu
+        server.close()
+    finally:
+        r.bmc.store.close()
+    assert cpu < 0.1, f"an idle server used {cpu:.3f} s of CPU in 0.5 s"
+    assert r.sim.env.peek() == float("inf"), "the server left an event scheduled"
+
+
 def test_second_connection_refused_with_a_message_first_one_kept(running):
     first = running.peer()
     first.control()
@@ -362,6 +377,22 @@ def test_broken_vm_tolerated_for_a_few_bad_frames_then_dropped(running):
     vm.sock.sendall(bad)
     assert vm.closed_by_bmc()
     assert running.server.dropped_peers == 1
+
+
+def test_a_bad_frame_is_judged_where_it_stands_in_the_stream(running):
+    bad = _frame(bytes.fromhex("05 18 01"))[:-2] + b"\x00\xA0"
+    vm = running.peer(caps=None)
+    vm.control()
+    vm.sock.sendall(connect_burst() + bad)  # one chunk: the hello comes first, so the bad frame is tolerated
+    assert vm.request(0x06, 0x01) == GET_DEVICE_ID
+    vm.close()
+    wait_for(lambda: not running.server.connected)
+    vm = running.peer(caps=None)
+    vm.control()
+    vm.sock.sendall(bad + connect_burst() + encode_request(0, 0x06, 0x01))  # garbage before the hello
+    assert vm.closed_by_bmc()
+    assert running.server.dropped_peers == 1 and running.server.requests == 1
+    vm.close()
 
 
 def test_random_streams_after_hello_never_crash_the_server(running):

@@ -172,3 +172,24 @@ def test_chassis_power_status_and_control(booted):
     assert run(booted, "chassis power status").lines == ["Chassis Power is on"]
     out = run(booted, "chassis power on")          # already on: the BMC accepts, nothing changes
     assert out.lines == ["Chassis Power Control: Up/On"] and out.exchanges[0].request == bytes((0x00, 0x02, 0x01))
+
+
+def test_sel_list_shows_a_threshold_event_from_a_ramp():
+    from scenarios.config import build_world
+
+    world = build_world({"sensors": [{
+        "number": 0x50, "name": "Exhaust Temp", "type": "temperature", "units": "degrees C",
+        "model": {"kind": "ramp", "start": 30.0, "slope": 1.0, "at": "1 s"},
+        "thresholds": {"upper_non_critical": 40.0, "upper_critical": 45.0},
+    }]})
+    assert world.boot()
+    world.sim.run(until=s(20))
+    # The raw reading (1 degree per count, rounded) reaches 40 at 10.5 s and 45 at 15.5 s; SEL time is whole s.
+    out = run(world, "sel list")
+    assert [r[3:] for r in out.rows] == [
+        ["Temperature #0x50", "Upper Non-critical going high", "Asserted"],
+        ["Temperature #0x50", "Upper Critical going high", "Asserted"],
+    ]
+    assert [e["timestamp"] for e in out.data["entries"]] == [10, 15]
+    sdr = {r[0]: r[1:] for r in run(world, "sdr list").rows}
+    assert sdr["Exhaust Temp"][1] == "cr"

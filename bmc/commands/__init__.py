@@ -8,6 +8,6 @@ default the ones below, and OEM sets can replace single commands.
 
 def default_command_sets() -> tuple:
     """The modules a plain BMC installs, in order."""
-    from . import app, chassis, storage
+    from . import app, chassis, sensor_event, storage
 
-    return (app, chassis, storage)
+    return (app, chassis, sensor_event, storage)

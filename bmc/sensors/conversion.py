@@ -178,7 +178,11 @@ class Linear:
             raise ValueError(f"fit: resolution {float(step)!r} cannot be written as M*10^Rexp")
         want = lo_v / _pow10(r) - m * xmin          # B*10^Bexp
         b = be = None
+        if want == 0:
+            b, be = 0, 0
         for e in range(7, -9, -1):
+            if b is not None:
+                break
             q = want / _pow10(e)
             if q.denominator == 1 and -512 <= q <= 511:
                 b, be = int(q), e

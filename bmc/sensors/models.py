@@ -24,11 +24,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from buses.time import S
 
 NS_PER_S = Fraction(S)
+
+
+@lru_cache(maxsize=4096)
+def _decimal_fraction(value: float) -> Fraction:
+    return Fraction(repr(value))
 
 
 def exact(value, what: str = "value") -> Fraction:
@@ -42,7 +48,7 @@ def exact(value, what: str = "value") -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{what} {value!r} is not a finite number")
-        return Fraction(repr(value))
+        return _decimal_fraction(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{what} {value!r} is not a finite number")

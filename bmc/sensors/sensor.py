@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from ..ipmi.cc import CompletionCode, IpmiError
 from .conversion import HALF, Linear
@@ -151,10 +152,20 @@ class Sensor:
         self._advance(t, emit=self._emitting_mask() != 0)
 
     def set_model(self, model: Model, t: int | None = None) -> None:
-        """Follow ``model`` from ``t`` on (the state so far is kept; a change at ``t`` counts)."""
-        t = self._now(t)
-        self.update(t)
+        """Follow ``model`` from ``t`` on (default: now); the state so far is kept, a change at ``t`` counts.
+
+        A ``t`` later than the simulation's present takes effect then (a scheduled call).
+        """
         self._check_model(model)
+        sim = self.sim
+        if t is not None and sim is not None and t > sim.now:
+            sim.call_at(t, self._follow, model, t)
+            return
+        self._follow(model, self._now(t))
+
+    def _follow(self, model: Model, t: int) -> None:
+        """Switch models at ``t`` now (commands run at their own request time, which may lead the kernel)."""
+        self.update(t)
         self.model = model
         self._advance_at(t)
 
@@ -230,6 +241,8 @@ class Sensor:
         override = self._ed_override
         if override is not None:
             mode, g1, g2, g3 = override
+            if mode == 1:              # the request's own event replaces the BMC's (``emit_given``)
+                return
             if mode == 2:              # given event data, the BMC's offset
                 ed1, ed2, ed3 = (g1 & 0xF0) | offset, g2, g3
         self.events_emitted += 1
@@ -396,12 +409,12 @@ class ThresholdSensor(Sensor):
 
     def _raw_of(self, what: str, value, name: str) -> int:
         lin = self.linear
-        x = lin.x_of(exact(value, what))
+        x = _position(lin, value) if isinstance(value, (int, float)) else lin.x_of(exact(value, what))
         lo, hi = lin.raw_range
         if not lo - HALF <= x < hi + HALF:
             raise ValueError(f"sensor {name!r}: {what} {value!r} is not representable (raw {float(x):.1f} outside "
                              f"{lo}..{hi} with M={lin.m} B={lin.b} Bexp={lin.b_exp} Rexp={lin.r_exp})")
-        return lin.raw(exact(value))
+        return math.floor(x + HALF)
 
     def _counts(self, what: str, value) -> int:
         c = self.linear.counts(value)
@@ -480,8 +493,8 @@ class ThresholdSensor(Sensor):
         t = self._now(t)
         self.update(t)
         raw = self.raw_at(t)
-        # Byte 3 bits 7:6 are reserved and returned as 1b (Table 35-15).
-        return bytes((self.linear.to_byte(raw), self.status_flags(), 0xC0 | self.comparison_status(raw)))
+        # Byte 3 bits 7:6 are reserved ("ignore on read"); 0 here, as QEMU sends them.
+        return bytes((self.linear.to_byte(raw), self.status_flags(), self.comparison_status(raw)))
 
     # -- thresholds and hysteresis (commands) -------------------------------------------------------
 
@@ -512,7 +525,7 @@ class ThresholdSensor(Sensor):
 
     def set_raw_reading(self, byte: int, t: int | None = None) -> None:
         """Set Sensor Reading: the reading holds at this raw value from ``t`` on."""
-        self.set_model(Constant(self.linear.value_exact(self.linear.from_byte(byte))), t)
+        self._follow(Constant(self.linear.value_exact(self.linear.from_byte(byte))), self._now(t))
 
     # -- comparators ------------------------------------------------------------------------------
 
@@ -582,9 +595,13 @@ class ThresholdSensor(Sensor):
                 conds.append(c)
         if not conds:
             return None
+        model = self.model
+        if isinstance(model, Constant):   # holds for ever: now or never
+            raw = self.raw_at(t_from)
+            return t_from if any(self._holds(self._condition(o, bool(self.assert_status >> o & 1)), raw)
+                                 for o in _bits(mask & self._tracked_mask())) else None
         lin = self.linear
         per_ns = lin._scale * lin.m       # dx/dt = dy/dt / (10^Rexp * M)
-        model = self.model
         for n, seg in enumerate(model.segments(t_from)):
             lo = max(math.ceil(seg.ts), t_from)
             hi = seg.te
@@ -599,7 +616,7 @@ class ThresholdSensor(Sensor):
                     best = t
             if best is not None:
                 return best
-            if not model.bounded and n >= getattr(model, "HORIZON_SAMPLES", 3600):
+            if not model.bounded and n + 1 >= getattr(model, "HORIZON_SAMPLES", 3600):
                 return math.ceil(hi)      # look again from there (a wake-up that may find nothing)
         return None
 
@@ -617,7 +634,7 @@ class DiscreteSensor(Sensor):
 
     def __init__(self, number: int, name: str, *, sensor_type: int, reading_type: int = SENSOR_SPECIFIC,
                  model: Model | None = None, assertion_mask: int = STATE_MASK, deassertion_mask: int | None = None,
-                 reading_mask: int | None = None, sdr: str = "compact", **kw):
+                 reading_mask: int | None = None, sdr: str = "compact", capabilities: int = 0x40, **kw):
         if reading_type == THRESHOLD_READING:
             raise ValueError(f"sensor {name!r}: event/reading type 01h is a threshold sensor")
         if sdr not in ("compact", "event-only"):
@@ -628,7 +645,9 @@ class DiscreteSensor(Sensor):
                          deassertion_mask=d, model=model, **kw)
         self.reading_mask = _check_byte("reading mask", assertion_mask | d if reading_mask is None
                                         else reading_mask, STATE_MASK)
+        self.capabilities = _check_byte("capabilities", capabilities)   # 0x40: auto re-arm, per-state enables
         self.reading_byte = 0   # the reading byte of a discrete sensor is unused unless a command sets it
+        self.listeners: list = []   # fn(sensor, t) after the state bits change
         self._check_model(self.model)
 
     def _check_model(self, model: Model) -> None:
@@ -643,7 +662,8 @@ class DiscreteSensor(Sensor):
                       entity_instance=self.entity_instance)
         if self.sdr_kind == "event-only":
             return EventOnlyRecord(**common).pack()
-        return CompactSensorRecord(init=self.init_byte, capabilities=0x40, assertion_mask=self.assertion_supported,
+        return CompactSensorRecord(init=self.init_byte, capabilities=self.capabilities,
+                                   assertion_mask=self.assertion_supported,
                                    deassertion_mask=self.deassertion_supported, reading_mask=self.reading_mask,
                                    **common).pack()
 
@@ -677,6 +697,12 @@ class DiscreteSensor(Sensor):
             self._note(o, asserted)
             if emit:
                 self._emit(o, not asserted, *self._event_data(o, t), t)
+        if changed:
+            self._changed(t)
+
+    def _changed(self, t: int) -> None:
+        for fn in self.listeners:
+            fn(self, t)
 
     def _next_change(self, t_from: int, mask: int) -> int | None:
         model = self.model
@@ -687,14 +713,17 @@ class DiscreteSensor(Sensor):
             y = seg.at(lo)
             if y.denominator != 1 or (int(y) ^ self.assert_status) & mask:
                 return lo
-            if not model.bounded and n >= getattr(model, "HORIZON_SAMPLES", 3600):
+            if not model.bounded and n + 1 >= getattr(model, "HORIZON_SAMPLES", 3600):
                 return math.ceil(seg.te)
         return None
 
     def _write_states(self, bits: int, t: int) -> None:
+        changed = bits != self.assert_status
         self.assert_status = bits
         self.model = Constant(bits)        # the states written hold from now on
         self._t_eval = t
+        if changed:
+            self._changed(t)
 
     def _rearm(self, assert_mask: int, t: int) -> None:
         present = self.assert_status & assert_mask
@@ -707,8 +736,15 @@ class DiscreteSensor(Sensor):
         t = self._now(t)
         self.update(t)
         s = self.assert_status
-        # Byte 4 bit 7 is reserved and returned as 1b (Table 35-15).
-        return bytes((self.reading_byte, self.status_flags(), s & 0xFF, 0x80 | s >> 8))
+        # Byte 4 bit 7 is reserved ("ignore on read"); 0 here, as QEMU sends it, so a reader that takes the
+        # two bytes as one 15-bit state word (python-ipmi does) gets the states themselves.
+        return bytes((self.reading_byte, self.status_flags(), s & 0xFF, s >> 8))
+
+
+@lru_cache(maxsize=4096)
+def _position(lin: Linear, value: float) -> Fraction:
+    """``lin.x_of(value)``, remembered: every default server converts the same thresholds."""
+    return lin.x_of(exact(value))
 
 
 def _bits(mask: int):

@@ -239,8 +239,7 @@ class VmServer:
         self._writing = False
         self._run = 0                         # wire bytes since the last terminator
         self._bad = 0
-        self._drop_why: str | None = None
-        self._drop_after: int | None = None   # decoder.delivered when the peer became garbage
+        self._drops: list[tuple[int, DropReason]] | None = None   # bad frames of the chunk being decoded
         self._deferred: list[VmCmd] | None = None
         self._atn = (False, False)
         self._atn_sent: tuple[bool, bool] | None = None
@@ -353,7 +352,11 @@ class VmServer:
         t = self._now()
         env = self.sim.env
         if t > env.now:
-            env.run(until=t)
+            # A timeout as the marker, not env.run(until=t): SimPy 4.1 leaves run()'s stop event queued at
+            # "now", which would make the next select() return at once, forever.
+            mark = env.timeout(t - env.now)
+            while not mark.processed:
+                env.step()
         return env.now
 
     def serve(self, duration: float | None = None) -> None:
@@ -478,7 +481,6 @@ class VmServer:
         self._writing = False
         self.decoder.reset()
         self._run = self._bad = 0
-        self._drop_why = self._drop_after = None
         self.vm_ready = False
         self.vm_version = None
         self._atn_sent = self._irq_sent = None
@@ -529,12 +531,21 @@ class VmServer:
         end = max(chunk.rfind(0xA0), chunk.rfind(0xA1))
         self._run = self._run + len(chunk) if end < 0 else len(chunk) - end - 1
         before = self.decoder.delivered
+        self._drops = []
         items = self.decoder.feed(chunk, t)
-        if self._drop_after is not None:
-            items = items[:self._drop_after - before]  # nothing after the first garbage counts
-        for item in items:
+        drops, self._drops = self._drops, None
+        # Bad frames and good items in wire order: a bad frame counts against the peer as of where it stood.
+        di = 0
+        for k in range(len(items) + 1):
+            while di < len(drops) and drops[di][0] <= before + k:
+                if self._bad_frame(drops[di][1], t):
+                    return False
+                di += 1
+            if k == len(items):
+                break
             if self._conn is not sock:
                 return False
+            item = items[k]
             if isinstance(item, VmMessage):
                 if not self.vm_ready:
                     self._drop(t, "a request before VERSION: not a VM-protocol peer")
@@ -544,25 +555,25 @@ class VmServer:
                 self._control_in(item, t)
         if self._conn is not sock:
             return False
-        if self._drop_why is not None:
-            self._drop(t, self._drop_why)
-            return False
         if self._run > _MAX_RUN:
             self._drop(t, f"{self._run} bytes without a frame terminator")
             return False
         return True
 
     def _on_drop(self, reason: DropReason, frame: bytes, t) -> None:
+        if self._drops is not None:
+            self._drops.append((self.decoder.delivered, reason))  # how many good items came before it
+
+    def _bad_frame(self, reason: DropReason, t: int) -> bool:
+        """Count a bad frame; True when it got the peer dropped."""
         self._bad += 1
-        if self._drop_why is not None:
-            return
         if not self.vm_ready:
-            self._drop_why = f"bad frame ({reason.name}) before VERSION: not a VM-protocol peer"
-        elif self._bad >= self.max_bad_frames:
-            self._drop_why = f"{self._bad} bad frames (last: {reason.name})"
-        else:
-            return
-        self._drop_after = self.decoder.delivered
+            self._drop(t, f"bad frame ({reason.name}) before VERSION: not a VM-protocol peer")
+            return True
+        if self._bad >= self.max_bad_frames:
+            self._drop(t, f"{self._bad} bad frames (last: {reason.name})")
+            return True
+        return False
 
     def _control_in(self, ctl: VmControl, t: int) -> None:
         cmd = ctl.cmd

@@ -41,7 +41,41 @@ echo "@@IPMILAB BEGIN dmesg"
 dmesg | grep -i -E "ipmi|ssif|i801|smbus|i2c"
 echo "@@IPMILAB END dmesg rc=0"
 
-if [ -c /dev/ipmi0 ]; then
+mode=checks
+for word in $(cat /proc/cmdline); do
+    case "$word" in ipmilab.mode=*) mode=${word#ipmilab.mode=} ;; esac
+done
+
+# The BMC acting on this machine (ipmilab.mode=controls, booted without -no-reboot): a hard reset first; on
+# the boot after it (the BMC's restart cause says so) an NMI, then an ACPI power button press that busybox
+# acpid turns into a power off.
+if [ -c /dev/ipmi0 ] && [ "$mode" = controls ]; then
+    cause=$(timeout 30 ipmitool chassis restart_cause 2>&1)
+    echo "@@IPMILAB CAUSE $cause"
+    case "$cause" in
+    *"chassis power control command"*)
+        echo "@@IPMILAB RESET-SEEN"
+        echo "@@IPMILAB NMI-REQUESTED"
+        timeout 20 ipmitool chassis power diag
+        n=0
+        while ! dmesg | grep -q "NMI received" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+        if dmesg | grep -q "NMI received"; then echo "@@IPMILAB NMI-SEEN"; else echo "@@IPMILAB NMI-MISSING"; fi
+        mkdir -p /var/run /var/log
+        acpid -c /etc/acpi -a /etc/acpid.conf -l /tmp/acpid.log
+        sleep 1
+        echo "@@IPMILAB SOFT-REQUESTED"
+        timeout 20 ipmitool chassis power soft
+        sleep 20
+        echo "@@IPMILAB SOFT-IGNORED"
+        ;;
+    *)
+        echo "@@IPMILAB RESET-REQUESTED"
+        timeout 20 ipmitool chassis power reset
+        sleep 20
+        echo "@@IPMILAB RESET-IGNORED"
+        ;;
+    esac
+elif [ -c /dev/ipmi0 ]; then
     tab=$(printf '\t')
     while IFS="$tab" read -r name cmd; do
         [ -n "$name" ] || continue

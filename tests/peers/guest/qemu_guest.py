@@ -52,7 +52,8 @@ INTERFACES = {
     "smbus-ipmi": Interface("smbus-ipmi,bmc=bmc0,address=0x10", "q35", ("i2c-i801", "ipmi_ssif"),
                             "ipmi_ssif i2c-IPI0001:00: IPMI message handler: Found new BMC", "ssif"),
 }
-COMMON_MODULES = ("ipmi_msghandler", "ipmi_devintf")
+# The ACPI power button and evdev let busybox acpid see a graceful shutdown from the BMC.
+COMMON_MODULES = ("ipmi_msghandler", "ipmi_devintf", "button", "evdev")
 
 
 # ipmitool exits 0 after some failures it prints (sdr list retrying a record it cannot get); these fail a check.
@@ -261,6 +262,9 @@ def build_initramfs(dest: Path, interface: str, checks=CHECKS) -> Path:
     names = [os.path.basename(rel).split(".ko")[0] + ".ko" for rel in order]
     arc.file("modules.order", ("\n".join(names) + "\n").encode())
     arc.file("checks", "".join(f"{c.name}\tipmitool {c.command}\n" for c in checks).encode())
+    # busybox acpid: the power button event runs /etc/acpi/PWRF/00000080.
+    arc.file("etc/acpid.conf", b"PWRF PWRF/00000080\n")
+    arc.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\necho '@@IPMILAB SOFT-SEEN' > /dev/console\npoweroff -f\n", 0o755)
     dest.write_bytes(arc.finish())
     return dest
 
@@ -297,9 +301,20 @@ class GuestRun:
     timed_out: bool = False
     wall_s: float = 0.0
     command: list[str] = field(default_factory=list)
+    mode: str = "checks"
+    controls: dict[str, float] = field(default_factory=dict)   # controls-mode markers -> wall seconds seen
+
+    @property
+    def controls_ok(self) -> bool:
+        """The BMC's hard reset rebooted the guest, its NMI reached the kernel, its soft shutdown powered off."""
+        c = self.controls
+        return ("RESET-SEEN" in c and "NMI-SEEN" in c and "SOFT-SEEN" in c
+                and "RESET-IGNORED" not in c and "SOFT-IGNORED" not in c and not self.timed_out)
 
     @property
     def ok(self) -> bool:
+        if self.mode == "controls":
+            return self.bound and self.controls_ok
         return (self.bound and self.driver is not None and self.poweroff_worked
                 and all(c.ok for c in self.checks.values()))
 
@@ -310,6 +325,14 @@ class GuestRun:
         bound = "ok: " + self.driver.split("] ", 1)[-1] if self.bound and self.driver else (
             "FAILED: /dev/ipmi0 never appeared" if not self.bound else "FAILED: not by the expected driver")
         lines.append(f"  {'driver binds (/dev/ipmi0)':<28} {bound}")
+        if self.mode == "controls":
+            for what, want, bad in (("chassis power reset", "RESET-SEEN", "RESET-IGNORED"),
+                                    ("chassis power diag (NMI)", "NMI-SEEN", "NMI-MISSING"),
+                                    ("chassis power soft", "SOFT-SEEN", "SOFT-IGNORED")):
+                state = f"ok at {self.controls[want]:.1f} s" if want in self.controls else (
+                    "FAILED" + (f" ({bad})" if bad in self.controls else ""))
+                lines.append(f"  {what:<28} {state}")
+            return "\n".join(lines)
         for c in self.checks.values():
             lines.append(f"  {c.name:<28} {'ok' if c.ok else 'FAILED'}: {c.why}")
         lines.append(f"  {'chassis power off -> exit':<28} {'ok' if self.poweroff_worked else 'FAILED'}")
@@ -324,14 +347,18 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f} s"
 
 
-def qemu_command(interface: str, port: int, kernel_path: Path, initrd: Path, accel: str = "tcg") -> list[str]:
+def qemu_command(interface: str, port: int, kernel_path: Path, initrd: Path, accel: str = "tcg",
+                 mode: str = "checks") -> list[str]:
+    """``mode="checks"``: run the checks, then power off; ``"controls"``: the BMC resets, NMIs and shuts it down."""
     iface = INTERFACES[interface]
+    # The controls run must survive the BMC's reset; otherwise any reset ends QEMU at once.
+    reboot = [] if mode == "controls" else ["-no-reboot"]
     return [
         QEMU, "-machine", iface.machine, "-accel", accel, "-m", "256", "-smp", "1",
-        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-nodefaults", "-no-user-config", "-display", "none", *reboot,
         "-serial", "stdio", "-monitor", "none",
         "-kernel", str(kernel_path), "-initrd", str(initrd),
-        "-append", "console=ttyS0 panic=-1 loglevel=3 ipmi_si.trydefaults=0 rdinit=/init",
+        "-append", f"console=ttyS0 panic=-1 loglevel=3 ipmi_si.trydefaults=0 rdinit=/init ipmilab.mode={mode}",
         # QEMU 7.2 names the option reconnect (seconds); reconnect-ms arrived in 9.2.
         "-chardev", f"socket,id=ipmi0,host=127.0.0.1,port={port},{_reconnect_option()}",
         "-device", "ipmi-bmc-extern,id=bmc0,chardev=ipmi0",
@@ -347,21 +374,26 @@ def _reconnect_option() -> str:
 
 
 def run_guest(interface: str, port: int, workdir: Path, *, timeout: float = 240.0, checks=CHECKS,
-              accel: str | None = None, echo=None) -> GuestRun:
+              accel: str | None = None, echo=None, mode: str = "checks") -> GuestRun:
     """Boot the guest against a BMC listening on 127.0.0.1:``port`` and collect every check's result.
 
     ``accel`` defaults to ``$IPMILAB_GUEST_ACCEL`` or ``tcg``; ``echo(line)``
-    sees each console line as it arrives.
+    sees each console line as it arrives.  ``mode="controls"`` runs the BMC
+    controls sequence instead of the checks (``GuestRun.controls``).
     """
+    if mode not in ("checks", "controls"):
+        raise ValueError(f"mode: {mode!r} is not 'checks' or 'controls'")
     kernel_path, _ = kernel() or (None, None)
     if kernel_path is None:
         raise RuntimeError(missing())
     workdir.mkdir(parents=True, exist_ok=True)
     initrd = build_initramfs(workdir / f"initramfs-{interface}.cpio", interface, checks)
-    cmd = qemu_command(interface, port, kernel_path, initrd, accel or os.environ.get("IPMILAB_GUEST_ACCEL", "tcg"))
-    run = GuestRun(interface, command=cmd)
-    for c in checks:
-        run.checks[c.name] = CheckResult(c.name)
+    cmd = qemu_command(interface, port, kernel_path, initrd, accel or os.environ.get("IPMILAB_GUEST_ACCEL", "tcg"),
+                       mode)
+    run = GuestRun(interface, command=cmd, mode=mode)
+    if mode == "checks":
+        for c in checks:
+            run.checks[c.name] = CheckResult(c.name)
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -397,12 +429,16 @@ def run_guest(interface: str, port: int, workdir: Path, *, timeout: float = 240.
 def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], checks: dict[str, Check]) -> None:
     for t, mark in marks:
         word = mark.split(" ", 1)[0]
-        if word == "BOOTED":
+        if word == "BOOTED" and run.booted_s is None:
             run.booted_s = t
         elif word == "BOUND":
-            run.bound, run.bound_s = True, t
+            run.bound = True
+            if run.bound_s is None:
+                run.bound_s = t
         elif word == "POWEROFF-REQUESTED":
             run.poweroff_requested_s = t
+        elif word.startswith(("RESET-", "NMI-", "SOFT-")):
+            run.controls.setdefault(word, t)
     current: CheckResult | None = None
     ignored = False
     for line in lines:

@@ -2,6 +2,7 @@
 
     python tests/peers/guest/run.py                 # all three interfaces
     python tests/peers/guest/run.py smbus-ipmi -v   # one, with the guest's console
+    python tests/peers/guest/run.py --controls      # and the BMC's reset, NMI and soft shutdown
     IPMILAB_GUEST_ACCEL=kvm python tests/peers/guest/run.py   # faster where /dev/kvm is usable
 
 Exit code 0 when every check on every interface passed, 1 otherwise, 77 when
@@ -27,6 +28,8 @@ def main(argv=None) -> int:
                     help=f"which of {', '.join(INTERFACES)} (default: all)")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the guest console and the server log")
     ap.add_argument("--timeout", type=float, default=240.0, help="wall seconds per guest (default: %(default)s)")
+    ap.add_argument("--controls", action="store_true",
+                    help="also boot a KCS guest the BMC resets, NMIs and shuts down (chassis power reset/diag/soft)")
     ap.add_argument("--config", metavar="FILE", help="ipmilab serve --config FILE (default: the default server)")
     args = ap.parse_args(argv)
     serve = ("--config", str(Path(args.config).resolve())) if args.config else ()
@@ -46,7 +49,16 @@ def main(argv=None) -> int:
             if args.verbose or not run.ok:
                 print("  server log:\n" + "\n".join("    " + line for line in srv.log))
             ok = ok and run.ok
-    print(f"{'all passed' if ok else 'FAILURES'} ({len(names)} interface(s), {time.monotonic() - t0:.1f} s wall)")
+        if args.controls:
+            with ServeProcess("--interface", "kcs", *serve) as srv:
+                run = run_guest("isa-ipmi-kcs", srv.port, Path(tmp), timeout=args.timeout, mode="controls",
+                                echo=(lambda line: print("  | " + line)) if args.verbose else None)
+            print(run.summary().replace("isa-ipmi-kcs:", "isa-ipmi-kcs (BMC controls):", 1))
+            if args.verbose or not run.ok:
+                print("  server log:\n" + "\n".join("    " + line for line in srv.log))
+            ok = ok and run.ok
+    print(f"{'all passed' if ok else 'FAILURES'} ({len(names)} interface(s){' + controls' if args.controls else ''}, "
+          f"{time.monotonic() - t0:.1f} s wall)")
     return 0 if ok else 1
 
 

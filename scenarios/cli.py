@@ -217,8 +217,8 @@ def mc_info_lines(data: bytes) -> list[str]:
 
 
 def cmd_demo(args, console: Console) -> int:
-    world = World(args.preset, seed=args.seed, use_irq=args.irq)
-    console.print(Text(f"ipmilab demo - {_world_header(world, args.seed)}", style="bold"))
+    world = _make_world(args)
+    console.print(Text(f"ipmilab demo - {_world_header(world, world.sim.seed)}", style="bold"))
     if not _boot(world, console):
         return 1
     console.print(f"booted: the host driver probed the BMC and was ready after {fmt_duration(world.sim.now)} "
@@ -405,7 +405,7 @@ def cmd_trace(args, console: Console) -> int:
     data = args.data or b""
     name = command_name(netfn, cmd)
 
-    world = World(args.preset, seed=args.seed, trace=True, use_irq=args.irq, layers=args.layers)
+    world = _make_world(args, trace=True, layers=args.layers)
     if not _boot(world, console):
         return 1
     sim = world.sim
@@ -425,7 +425,7 @@ def cmd_trace(args, console: Console) -> int:
         sys.stdout.write(sim.tracer.text())
         return 0
 
-    console.print(Text(f"ipmilab trace - {_world_header(world, args.seed)}", style="bold"))
+    console.print(Text(f"ipmilab trace - {_world_header(world, world.sim.seed)}", style="bold"))
     console.print(f"{name}: request [{hexdump(result.request)}] -> response [{hexdump(result.raw)}] "
                   f"{cc_name(result.cc)} in {fmt_duration(result.elapsed)} (sent at {fmt_time(result.t_sent)} s)",
                   markup=False)
@@ -526,13 +526,22 @@ def cmd_presets(args, console: Console) -> int:
 # -- the parser ----------------------------------------------------------------------------------------------
 
 
+def _make_world(args, **kw) -> World:
+    """The world a demo/trace command asked for: a config file, or a preset's default server."""
+    if args.config:
+        return World.from_config(args.config, preset=args.preset, seed=args.seed, use_irq=args.irq or None, **kw)
+    return World(args.preset or "isa-ipmi-kcs", seed=args.seed or 0, use_irq=args.irq, **kw)
+
+
 def _add_world_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", type=_preset_arg, default="isa-ipmi-kcs", metavar="{" + ",".join(PRESETS) + "}",
-                   help="which server/BMC pair to build (default: %(default)s; see `ipmilab presets`)")
+    p.add_argument("--preset", type=_preset_arg, default=None, metavar="{" + ",".join(PRESETS) + "}",
+                   help="which server/BMC pair to build (default: the config's, else isa-ipmi-kcs; "
+                        "see `ipmilab presets`)")
+    p.add_argument("--config", metavar="FILE", help="a TOML world file (see README: world configuration)")
     p.add_argument("--irq", action="store_true",
                    help="the host driver uses the interface interrupt instead of polling with kipmid")
-    p.add_argument("--seed", type=_seed_arg, default=0, metavar="N",
-                   help="seed of the simulation's only RNG (default: %(default)s); same seed, same trace")
+    p.add_argument("--seed", type=_seed_arg, default=None, metavar="N",
+                   help="seed of the simulation's only RNG (default: the config's, else 0); same seed, same trace")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,6 +69,8 @@ class IdealKcs:
             return
         self.ops.t = max(t, self.sim.now)
         run_now(self.engine.set_sms_atn(on))
+        if on and irq:
+            self.block.raise_atn_irq(self.ops.t)
 
     def set_irq_enable(self, on: bool, t: int) -> None:
         self.block.set_obf_irq_enable(on and self.use_irq, t)

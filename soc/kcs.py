@@ -54,7 +54,7 @@ class KcsBlock:
 
     __slots__ = (
         "sim", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "on_host_write",
-        "on_host_read", "host_irq", "obf_irq_enable", "bmc_irq", "ibf_irq_enable", "dropped_writes",
+        "on_host_read", "host_irq", "obf_irq_enable", "atn_irq", "bmc_irq", "ibf_irq_enable", "dropped_writes",
     )
 
     def __init__(self, sim, name: str):
@@ -69,6 +69,7 @@ class KcsBlock:
         self.on_host_read = None          # callable(t): ODR was read (OBF cleared)
         self.host_irq = IrqLine(sim, f"{name}.irq")
         self.obf_irq_enable = False       # host interrupt on OBF (SerIRQ / ISA IRQ), set by the wrapper
+        self.atn_irq = False              # an attention interrupt is pending (QEMU-style wrappers only)
         self.bmc_irq = IrqLine(sim, f"{name}.ibf-irq")  # level IBF & ibf_irq_enable, towards the BMC
         self.ibf_irq_enable = False
         self.dropped_writes = 0
@@ -86,7 +87,7 @@ class KcsBlock:
             value = self.odr
             if self.status & OBF:
                 self.status &= ~OBF
-                if self.host_irq.level:
+                if self.host_irq.level and not self.atn_irq:
                     self.host_irq.set(0, t)
                 self.bmc_watch.notify(t)
                 if self.on_host_read is not None:
@@ -95,6 +96,11 @@ class KcsBlock:
                 self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
             return value
         value = self.status
+        if self.atn_irq:
+            # Reading status acknowledges the attention interrupt (not SMS_ATN itself).
+            self.atn_irq = False
+            if not value & OBF:
+                self.host_irq.set(0, t)
         if self.sim.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "host-rd-STR", value=f"0x{value:02X}", STR=STR.render(value))
         return value
@@ -164,4 +170,13 @@ class KcsBlock:
 
     def set_obf_irq_enable(self, enable: bool, t: int) -> None:
         self.obf_irq_enable = enable
-        self.host_irq.set(1 if (enable and self.status & OBF) else 0, t)
+        if not enable:
+            self.atn_irq = False
+        self.host_irq.set(1 if (enable and (self.status & OBF or self.atn_irq)) else 0, t)
+
+    def raise_atn_irq(self, t: int) -> None:
+        """Interrupt the host for SMS_ATN, as QEMU's KCS model does (real ASPEED silicon has no such
+        interrupt: only ODR writes raise the SerIRQ).  Cleared when the host reads status."""
+        if self.obf_irq_enable:
+            self.atn_irq = True
+            self.host_irq.set(1, t)

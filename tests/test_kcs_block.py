@@ -56,3 +56,14 @@ def test_firmware_only_changes_its_own_status_bits():
     sim, io, blk = make()
     blk.write_str(0xFF, 0)
     assert blk.status == 0xF4   # STATE, OEM2, OEM1, SMS_ATN; not C/D, IBF, OBF
+
+
+def test_attention_interrupt_is_acknowledged_by_a_status_read():
+    sim, io, blk = make()
+    blk.raise_atn_irq(1)
+    assert blk.host_irq.level == 0           # interrupts not enabled: nothing
+    blk.set_obf_irq_enable(True, 2)
+    blk.raise_atn_irq(3)
+    assert blk.host_irq.level == 1
+    io.inb(0xCA3, 4)
+    assert blk.host_irq.level == 0 and not blk.atn_irq

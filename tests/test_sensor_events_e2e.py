@@ -119,10 +119,9 @@ def test_the_pipeline_does_not_depend_on_when_the_event_comes():
     assert t_host == poll + durations[0]
 
 
-@pytest.mark.xfail(strict=True, reason="the ideal KCS interface (bmc/firmware.py IdealKcs.set_atn) raises no "
-                   "interrupt for SMS_ATN; QEMU raises its ATN-IRQ (qemu-ipmi.md 2.1), so an interrupt-driven "
-                   "host without a need_watch user never fetches the event")
 def test_interrupt_driven_host_fetches_the_event_without_polling():
+    # The ideal KCS interface raises QEMU's ATN interrupt (qemu-ipmi.md 2.1) when SMS_ATN is set
+    # and global enables allow it, so an interrupt-driven host fetches the event at once.
     w = World("isa-ipmi-kcs", seed=7, use_irq=True)
     w.bmc.sensors.add(ThresholdSensor(NUMBER, "Ramp Temp", model=Ramp(START, SLOPE, at=T0), thresholds={"ucr": UCR}))
     assert w.boot()

@@ -397,3 +397,23 @@ def test_sensor_from_a_config_entry():
     discrete = sensor_from_spec(SensorSpec(number=0x62, name="PSU", sensor_type=0x08, units=0, reading_type=0x6F,
                                            model=ModelSpec("constant", value=1), sdr="compact"))
     assert isinstance(discrete, DiscreteSensor) and discrete.states_at(0) == 1
+
+
+_FUZZ_WORLD = {}
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(cmd=st.sampled_from([0x00, 0x01, 0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24,
+                            0x25, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2D, 0x2E, 0x2F, 0x30]),
+       sensor=st.sampled_from([0x00, 0x01, 0x02, 0x10, 0x20, 0x30, 0x40, 0x99]),
+       data=st.binary(max_size=12), later=st.integers(1, s(5)))
+def test_sensor_event_commands_never_fail_unexpectedly(cmd, sensor, data, later):
+    """Whatever arrives, a Sensor/Event handler answers with a completion code, never a Python error."""
+    w = _FUZZ_WORLD.get("w")
+    if w is None:
+        w = _FUZZ_WORLD["w"] = World("isa-ipmi-kcs")
+        w.ipmid.raise_unexpected = True
+        w.bmc.sensors.add(ramp_sensor(model=Ramp(30, 0.3, at=0)))
+    rsp = w.ipmid.handle(bytes((0x10, cmd, sensor)) + data, t=w.sim.now)
+    assert rsp[:2] == bytes((0x14, cmd)) and rsp[2] != 0xFF
+    w.sim.run(until=w.sim.now + later)

@@ -470,9 +470,17 @@ class ThresholdSensor(Sensor):
 
     # -- readings ---------------------------------------------------------------------------------
 
+    _const = (None, 0)     # (a Constant model, its raw reading): most sensors read the same all day
+
     def raw_at(self, t: int) -> int:
         """The signed raw reading at ``t``."""
-        return self.linear.raw(self.model.exact(t))
+        model = self.model
+        if model is self._const[0]:
+            return self._const[1]
+        raw = self.linear.raw(model.exact(t))
+        if isinstance(model, Constant):
+            self._const = (model, raw)
+        return raw
 
     def reading(self, t: int | None = None) -> float:
         """The reading at ``t`` in units, as a host converts it."""

@@ -65,6 +65,7 @@ class Check:
     name: str
     command: str          # ipmitool arguments, split on spaces
     expect_cc: int | None = None  # None: exit 0; else the command must fail with this completion code
+    contains: tuple[str, ...] = ()  # text the output must show (the default world's names and values)
 
     def judge(self, rc: int | None, output: str) -> tuple[bool, str]:
         if rc is None:
@@ -75,6 +76,9 @@ class Check:
             bad = [line for line in output.splitlines() if any(m in line for m in ERROR_MARKS)]
             if bad:
                 return False, f"exit 0 but {len(bad)} error line(s), first: {bad[0].strip()}"
+            missing = [text for text in self.contains if text not in output]
+            if missing:
+                return False, f"output lacks {', '.join(repr(m) for m in missing)}"
             return True, "ok"
         want = f"rsp=0x{self.expect_cc:02x}"
         if want in output.lower():
@@ -87,9 +91,16 @@ class Check:
 CHECKS = (
     Check("mc-info", "mc info"),
     Check("mc-guid", "mc guid"),
-    Check("sdr-list", "sdr list"),
+    Check("sdr-list", "sdr list", contains=("Inlet Temp", "CPU1 Temp", "FAN1", "12V", "3.3V", "Watchdog")),
+    Check("sensor-list", "sensor list", contains=("Inlet Temp", "degrees C", "RPM", "Volts", "PSU1 Status")),
+    # A platform event from the guest (ipmitool's sample "Temperature - Upper Critical - Going High")
+    # lands in the SEL, so the listing below shows an event.
+    Check("event", "event 1"),
     Check("sel-info", "sel info"),
-    Check("sel-list", "sel list"),
+    Check("sel-list", "sel list", contains=("Upper Critical",)),
+    # "fru print 0": the default Get Device ID keeps QEMU's additional-support byte (07h, no FRU
+    # inventory bit), and with that bit clear a bare "fru print" skips the built-in FRU, as on QEMU.
+    Check("fru-print", "fru print 0", contains=("IPL-1U Virtual Server", "BD0000001", "ipmilab", "LAB-0001")),
     Check("chassis-status", "chassis status"),
     Check("mc-watchdog-get", "mc watchdog get"),
     # Set BMC Global Enables without its data byte, Get Device ID with one byte too many: 0xC7.

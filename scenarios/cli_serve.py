@@ -53,7 +53,7 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     from bmc.sensors import install_default_sensors
     from buses import Simulation
 
-    from .config import _fill, default_config, load_config
+    from .config import apply_config, default_config, load_config
 
     cfg = default_config() if config is None else load_config(config)
     sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
@@ -67,7 +67,7 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     try:
         if cfg.sensors is None:  # as World does: the default server's sensor set; a config brings its own
             install_default_sensors(bmc)
-        _fill(served, cfg)
+        apply_config(served, cfg)
     except BaseException:
         bmc.store.close()
         raise

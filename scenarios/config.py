@@ -524,7 +524,7 @@ def build_world(config=None, *, preset: str | None = None, seed: int | None = No
                   si=_si_config(cfg, irq), firmware=firmware, host_kwargs=_host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
                   default_sensors=cfg.sensors is None)
     try:
-        _fill(world, cfg)
+        apply_config(world, cfg)
     except BaseException:
         world.bmc.store.close()
         raise
@@ -532,7 +532,7 @@ def build_world(config=None, *, preset: str | None = None, seed: int | None = No
     return world
 
 
-def _fill(world, cfg: WorldConfig) -> None:
+def apply_config(world, cfg: WorldConfig) -> None:
     """Users, timing, FRU, sensors and SDRs into a freshly built world.
 
     A persisted store (``state_dir``) is the BMC's flash: a FRU device that

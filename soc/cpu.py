@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 
 from buses import Initiator
-from buses.time import ns
 
 
 class FirmwareCpu(Initiator):
@@ -73,5 +72,3 @@ class FirmwareCpu(Initiator):
         """Generator: spend ``cost`` of CPU time (handler bookkeeping, spinning)."""
         return self.advance(cost)
 
-
-DEFAULT_MMIO_NS = ns(100)

@@ -34,7 +34,6 @@ from buses.time import US, S, ms, us
 from .sm import SmResult
 
 SI_TIMEOUT = ms(10)                # SI_TIMEOUT_TIME_USEC
-SI_SHORT_TIMEOUT = us(250)         # SI_SHORT_TIMEOUT_USEC (flush/panic path)
 KIPMID_SLEEP_MIN = us(100)         # usleep_range(100, 200)
 KIPMID_SLEEP_MAX = us(200)
 KIPMID_WATCH_JIFFIES = 100         # schedule_timeout_interruptible(100) with need_watch
@@ -44,7 +43,6 @@ GET_DEVICE_ID_MAX_RETRY = 5
 RECEIVE_MSG_AVAIL = 0x01
 EVENT_MSG_BUFFER_FULL = 0x02
 WDT_PRE_TIMEOUT_INT = 0x08
-OEM_DATA_AVAIL = 0xE0
 IPMI_BMC_RCV_MSG_INTR = 0x01
 IPMI_BMC_EVT_MSG_INTR = 0x02
 IPMI_BMC_EVT_MSG_BUFF = 0x04

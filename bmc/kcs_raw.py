@@ -26,6 +26,7 @@ class KcsRawClient:
         self.writable = Notifier(sim)
         self.is_writable = True
         self.rx: deque[int] = deque()
+        self.last_write = 0
         driver.client_event = self._event
 
     def open(self):
@@ -49,6 +50,7 @@ class KcsRawClient:
         """Generator (run on the firmware CPU): put ``byte`` in ODR and arm the OBE event."""
         self.is_writable = False
         yield from self.driver.outb("ODR", byte)
+        self.last_write = self.cpu.t
         yield from self.driver.irq_mask_update(EVENT_OBE, EVENT_OBE)
         # The race-free re-check the driver asks of its clients: OBF may already be clear.
         status = yield from self.driver.inb("STR")
@@ -58,7 +60,7 @@ class KcsRawClient:
     def send(self, data: bytes):
         """Generator (a userspace process): write ``data`` byte by byte, waiting for OBE each time.
 
-        Returns the times at which each byte went into ODR.
+        Returns the times at which each byte landed in ODR.
         """
         env = self.sim.env
         times = []
@@ -69,7 +71,7 @@ class KcsRawClient:
 
             def job(b=byte, done=done):
                 yield from self.write(b)
-                times.append(self.cpu.t)
+                times.append(self.last_write)
                 self.sim.trigger_at(done, self.cpu.t)
             self.cpu.post(job, env.now, latency=0)
             yield done

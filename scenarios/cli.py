@@ -604,6 +604,7 @@ EXTRA_COMMAND_MODULES: list[str] = [
     "scenarios.cli_commands",
     "scenarios.cli_run",
     "scenarios.cli_serve",
+    "scenarios.cli_scenario",
 ]
 
 

@@ -42,16 +42,21 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
     driver = AspeedKcsDriver(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
     client = KcsRawClient(sim, driver)
 
+    up = sim.env.event()
+
     def bring_up():
         yield from driver.probe()
         yield from client.open()
+        sim.trigger_at(up, w.soc.cpu.t)
     w.soc.cpu.post(bring_up, 0, latency=0)
     reads: list[int] = []
     cpu = w.host.cpu
     status_port, data_port = RAW_DATA_PORT + 4, RAW_DATA_PORT
 
     def host_reader():
-        # Host firmware polling the mailbox's status register every ``poll``.
+        # Host firmware polling the mailbox's status register every ``poll``, once the
+        # BMC has brought the channel up (before that the ports float to 0xFF).
+        yield from cpu.wait(up)
         while len(reads) < nbytes:
             status = yield from cpu.inb(status_port)
             if status & 0x01:
@@ -62,6 +67,7 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
                 yield from cpu.sleep(poll)
 
     def bmc_writer():
+        yield up
         yield sim.env.timeout(us(50))
         return (yield from client.send(bytes(range(1, nbytes + 1))))
 

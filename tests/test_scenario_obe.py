@@ -18,3 +18,18 @@ def test_the_stall_scenario_is_deterministic():
     a = obe_stall.run(read_delay=us(120), nbytes=3, trace=True)
     b = obe_stall.run(read_delay=us(120), nbytes=3, trace=True)
     assert a == b
+
+
+def test_cli_scenario_obe_stall(capsys):
+    import json
+
+    import pytest
+
+    from scenarios.cli import main
+
+    assert main(["scenario", "obe-stall", "--read-delay", "150us", "--bytes", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["slow_path"] == 3 and all(ms(500) <= i <= ms(501) for i in out["intervals_ns"])
+    with pytest.raises(SystemExit) as exc:
+        main(["scenario", "obe-stall", "--read-delay", "5xs"])
+    assert exc.value.code == 2 and "--read-delay '5xs'" in capsys.readouterr().err

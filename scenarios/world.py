@@ -41,6 +41,7 @@ class World:
             install_default_sensors(self.bmc)
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
+        self.host_attached = sim.env.event()   # the host's IPMI driver stack exists
         if p.fidelity == "ideal":
             self.soc = None
             self.block = KcsBlock(sim, p.name)
@@ -71,20 +72,20 @@ class World:
     def _start_host(self) -> None:
         irq_line = self.block.host_irq if self.use_irq else None
         self.host.attach_kcs(self.preset.io_base, self.si_config, irq_line=irq_line)
+        self.host_attached.succeed()
 
     # -- driving -----------------------------------------------------------------------------
     def boot(self, limit: int = s(60)) -> bool:
         """Run until the host driver finished its start-up; returns whether it found the BMC."""
         def wait():
-            while self.host.si is None:
-                yield self.sim.env.timeout(1000)
+            yield self.host_attached
             return (yield self.host.si.ready)
         return self.sim.run_process(wait(), limit=limit)
 
     def request(self, netfn: int, cmd: int, data: bytes = b"", limit: int = s(120), **kw):
         """Send one request from the host and run the simulation until it completes."""
         def go():
-            while self.host.ipmi is None:
-                yield self.sim.env.timeout(1000)
+            if self.host.ipmi is None:
+                yield self.host_attached
             return (yield from self.host.ipmi.request(netfn, cmd, data, **kw))
         return self.sim.run_process(go(), limit=limit)

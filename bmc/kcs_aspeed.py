@@ -11,7 +11,7 @@ buffer empty" interrupt, enabling OBE events busy-polls STR for up to
 from __future__ import annotations
 
 from buses.time import ms, us
-from soc.aspeed.lpc import CHANNEL_REGS, LPC_BASE
+from soc.aspeed.lpc import CHANNEL_REGS, LPC_BASE, REG
 
 from .ipmi.kcs import STATUS_OBF
 from .kcs_engine import EVENT_IBF, EVENT_OBE
@@ -70,46 +70,55 @@ class AspeedKcsDriver:
                 self._obe_armed = False
 
     # -- probe -----------------------------------------------------------------------
+    def _write(self, reg: str, value: int):
+        yield from self.cpu.mmio_write(LPC_BASE + REG[reg].offset, value)
+
+    def _field(self, reg: str, field: str, value: int):
+        """Read-modify-write one field of an LPC register, by its datasheet name."""
+        f = REG[reg].field(field)
+        yield from self.cpu.mmio_update(LPC_BASE + REG[reg].offset, f.mask, value << f.lsb)
+
     def probe(self):
         """Generator: bring the channel up; the client attaches afterwards."""
-        lpc = LPC_BASE
         yield from self.irq_mask_update(EVENT_IBF | EVENT_OBE, 0)
         ch = self.channel
         if ch == 3:
-            yield from self.cpu.mmio_write(lpc + 0x014, self.io_addr >> 8)
-            yield from self.cpu.mmio_write(lpc + 0x018, self.io_addr & 0xFF)
-            yield from self.cpu.mmio_update(lpc + 0x010, 1 << 2, 1 << 2)      # HICR4.KCSENBL
+            yield from self._write("LADR3H", self.io_addr >> 8)
+            yield from self._write("LADR3L", self.io_addr & 0xFF)
+            yield from self._field("HICR4", "KCSENBL", 1)
         elif ch in (1, 2):
-            yield from self.cpu.mmio_update(lpc + 0x010, 1 << 7, (1 << 7) if ch == 2 else 0)  # LADR12AS
-            yield from self.cpu.mmio_write(lpc + 0x01C, self.io_addr >> 8)
-            yield from self.cpu.mmio_write(lpc + 0x020, self.io_addr & 0xFF)
+            yield from self._field("HICR4", "LADR12AS", 1 if ch == 2 else 0)
+            yield from self._write("LADR12H", self.io_addr >> 8)
+            yield from self._write("LADR12L", self.io_addr & 0xFF)
         else:
-            yield from self.cpu.mmio_write(lpc + 0x110, ((self.io_addr + 1) << 16) | self.io_addr)
+            yield from self._write("LADR4", ((self.io_addr + 1) << 16) | self.io_addr)
         if self.sirq and ch in (2, 3):
-            shift = 20 if ch == 3 else 16
-            yield from self.cpu.mmio_update(lpc + 0x080, 0xF << shift, self.sirq << shift)
+            yield from self._field("HICR5", f"ID{ch}IRQX", self.sirq)
         elif self.sirq and ch == 4:
-            yield from self.cpu.mmio_update(lpc + 0x104, 0xF0, self.sirq << 4)
+            yield from self._field("HICRC", "ID4IRQX", self.sirq)
         self.soc.gic.request_irq(self.spi, self._irq)
-        enable = {1: (0x000, 1 << 5), 2: (0x000, 1 << 6), 3: (0x000, 1 << 7), 4: (0x100, 1 << 0)}[ch]
-        yield from self.cpu.mmio_update(lpc + enable[0], enable[1], enable[1])
+        # Enable the channel last ("Finish configuring ASPEED KCS device before enable").
+        if ch == 4:
+            yield from self._field("HICRB", "LPC4E", 1)
+        else:
+            yield from self._field("HICR0", f"LPC{ch}E", 1)
         self.sim.trace(self.cpu.t, "fw", self.name, "probed", io=f"0x{self.io_addr:X}", spi=self.spi,
                        sirq=self.sirq)
 
     def _ibfie(self, on: bool):
-        reg, bit = (0x100, 1 << 1) if self.channel == 4 else (0x008, 1 << self.channel)
-        yield from self.cpu.mmio_update(LPC_BASE + reg, bit, bit if on else 0)
+        if self.channel == 4:
+            yield from self._field("HICRB", "IBFIE4", int(on))
+        else:
+            yield from self._field("HICR2", f"IBFIE{self.channel}", int(on))
 
     def _irqxe(self, on: int):
         ch = self.channel
         if ch == 1:
-            bit = (1 << 1) if self.sirq == 12 else 1
-            yield from self.cpu.mmio_update(LPC_BASE + 0x070, bit, bit if on else 0)
+            yield from self._field("SIRQCR0", "IRQ12E1" if self.sirq == 12 else "IRQ1E1", on)
         elif ch == 4:
-            yield from self.cpu.mmio_update(LPC_BASE + 0x104, 1, on)
+            yield from self._field("HICRC", "IRQXE4", on)
         else:
-            bit = 1 << (14 if ch == 3 else 12)
-            yield from self.cpu.mmio_update(LPC_BASE + 0x080, bit, bit if on else 0)
+            yield from self._field("HICR5", f"IRQXE{ch}", on)
 
     # -- interrupts ------------------------------------------------------------------
     def _irq(self):

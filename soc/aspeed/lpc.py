@@ -75,6 +75,8 @@ REGISTERS = [
     ], 32),
 ]
 
+REG = {r.name: r for r in REGISTERS}   # firmware drivers address the block by datasheet name
+
 # (IDR, ODR, STR) offsets per channel: how the driver identifies a channel.
 CHANNEL_REGS = {1: (0x024, 0x030, 0x03C), 2: (0x028, 0x034, 0x040), 3: (0x02C, 0x038, 0x044),
                 4: (0x114, 0x118, 0x11C)}

@@ -1,30 +1,9 @@
 """The BMC's own state: identity, global enables, message flags, queues, channels, chassis mirror.
 
-Command handlers (``bmc.commands``) read and change it; the watchdog and,
-later, sensors raise events into it; the system interfaces attached to it
-learn about attention (SMS_ATN) through ``set_atn``.
-
-Interface contract (``attach_interface``).  An interface object must have
-
-- ``set_atn(on: bool, irq: bool, t: int)``: called after every change to the
-  message flags, the receive message queue, the event message buffer or the
-  global enables, possibly with the same values as last time (a second
-  queued message repeats ``set_atn(True, ...)``).  ``on`` is the SMS_ATN
-  level: some message flag is set.  ``irq`` says the global enables allow an
-  interrupt for a pending condition, judged per bit as the spec says (bit 0
-  for the receive queue and the watchdog pre-timeout flag, bit 1 for the
-  event buffer).  Whether a repeated call re-raises the host interrupt is
-  the interface's business (QEMU's KCS does, its BT does not).
-
-and may have
-
-- ``set_irq_enable(on: bool, t: int)``: the interface's own communication
-  interrupt (KCS OBF, BT B2H) is enabled by global enables bit 0, as Linux
-  and Microsoft's drivers use it; called on attach and on every change;
-- ``cold_reset(t)`` / ``warm_reset(t)``: Cold/Warm Reset of the BMC;
-- ``channel_protocol`` or ``protocol`` (``ChannelProtocol``, default KCS) and ``irq_info``
-  (Get Channel Info's interrupt byte: 0x00-0x0F ISA IRQ, 0x10-0x13 PCI
-  INTA-D, 0xFF none; default 0xFF) for channel 0xF.
+Command handlers (``bmc.commands``) read and change it; the watchdog and
+sensors raise events into it; the system-interface channels attached to it
+(``bmc.channel.ChannelBase``: KCS, BT, SSIF) hear about attention, the
+interrupt enable and resets through that contract.
 """
 
 from __future__ import annotations
@@ -251,12 +230,11 @@ class Bmc:
     # -- interfaces and attention -------------------------------------------
 
     def attach_interface(self, iface) -> None:
-        """Connect a system interface; it hears the current ATN and interrupt enable at once."""
+        """Connect a system-interface channel (``ChannelBase``); it hears the current ATN and interrupt
+        enable at once."""
         self.interfaces.append(iface)
         t = self.sim.now
-        set_irq_enable = getattr(iface, "set_irq_enable", None)
-        if set_irq_enable is not None:
-            set_irq_enable(self._irq_enable, t)
+        iface.set_irq_enable(self._irq_enable, t)
         on, irq = self._atn
         iface.set_atn(on, irq, t)
 
@@ -305,9 +283,7 @@ class Bmc:
         if irq_enable != self._irq_enable:
             self._irq_enable = irq_enable
             for iface in self.interfaces:
-                set_irq_enable = getattr(iface, "set_irq_enable", None)
-                if set_irq_enable is not None:
-                    set_irq_enable(irq_enable, t)
+                iface.set_irq_enable(irq_enable, t)
         if value != old:
             self.update_atn(t)
 
@@ -391,8 +367,8 @@ class Bmc:
         """The channel's description, or None if this BMC has no such channel."""
         if channel == Channel.SYSTEM_INTERFACE:
             iface = self.interfaces[0] if self.interfaces else None
-            protocol = getattr(iface, "channel_protocol", None) or getattr(iface, "protocol", ChannelProtocol.KCS)
-            irq = getattr(iface, "irq_info", 0xFF)
+            protocol = iface.protocol if iface is not None else ChannelProtocol.KCS
+            irq = iface.irq_info if iface is not None else 0xFF
             return ChannelInfo(ChannelMedium.SYSTEM_INTERFACE, protocol, aux=bytes((irq, irq)))
         return self.channels.get(channel)
 
@@ -413,12 +389,8 @@ class Bmc:
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "cold-reset")
         for iface in self.interfaces:
-            reset = getattr(iface, "cold_reset", None)
-            if reset is not None:
-                reset(t)
-            set_irq_enable = getattr(iface, "set_irq_enable", None)
-            if set_irq_enable is not None:
-                set_irq_enable(False, t)
+            iface.cold_reset(t)
+            iface.set_irq_enable(False, t)
         self.update_atn(t)
 
     def warm_reset(self, t: int) -> None:
@@ -426,9 +398,7 @@ class Bmc:
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "warm-reset")
         for iface in self.interfaces:
-            reset = getattr(iface, "warm_reset", None)
-            if reset is not None:
-                reset(t)
+            iface.warm_reset(t)
 
     # -- chassis ------------------------------------------------------------------
 

@@ -1,9 +1,8 @@
 """BMC firmware: the channel drivers and the IPMI daemon behind them.
 
-Two ways to put the same KCS engine and command set behind a register block:
+The full-stack way to put the KCS engine and command set behind a register
+block (the ideal, QEMU-like way is ``bmc.kcs_ideal``):
 
-- ``IdealKcs``: QEMU-like.  The engine runs inside the host's register
-  access and the command is answered at once: no firmware, no time.
 - ``FullStackKcs``: an OpenBMC-like stack on a SoC.  The SoC channel driver
   (``kcs_bmc_aspeed``) takes each IBF interrupt after the CPU's interrupt
   latency and runs the engine with a cost per MMIO access; whole requests go
@@ -15,15 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from buses import Hop
 from buses.time import ms
 
-from .ipmi.kcs import STATUS_SMS_ATN
+from .channel import ChannelBase
+from .ipmi.msg import ChannelProtocol
 from .kcs_aspeed import AspeedKcsDriver
 from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
-from .kcs_ideal import IdealKcsOps, run_now
-
-# ipmid's identity as a KCS channel (Get Channel Info protocol type 0x05 = KCS).
-KCS_CHANNEL_PROTOCOL = 0x05
 
 
 @dataclass(frozen=True)
@@ -37,61 +34,22 @@ class FirmwareTiming:
     daemon_latency: int = ms(2)
 
 
-class IdealKcs:
-    """The engine behind a block with no firmware latency (``isa-ipmi-kcs`` + ``ipmi-bmc-sim``)."""
-
-    protocol = KCS_CHANNEL_PROTOCOL
-
-    def __init__(self, sim, block, ipmid, use_irq: bool = False, name: str = "kcs-bmc"):
-        self.sim = sim
-        self.block = block
-        self.ipmid = ipmid
-        self.use_irq = use_irq
-        self.ops = IdealKcsOps(block)
-        self.engine = KcsIpmiEngine(sim, self.ops, name)
-        self.engine.on_request = self._answer
-        block.on_host_write = self._host_wrote
-        self.serving = True
-
-    def _host_wrote(self, t: int) -> None:
-        if not self.serving:
-            return
-        self.ops.t = t
-        run_now(self.engine.event())
-
-    def _answer(self):
-        request = self.engine.read_request()
-        yield from self.engine.write_response(self.ipmid.handle(request, t=self.ops.t))
-
-    # -- what the BMC core calls ----------------------------------------------------------------
-    def set_atn(self, on: bool, irq: bool, t: int) -> None:
-        if bool(self.block.status & STATUS_SMS_ATN) == on:
-            return
-        self.ops.t = max(t, self.sim.now)
-        run_now(self.engine.set_sms_atn(on))
-        if on and irq:
-            self.block.raise_atn_irq(self.ops.t)
-
-    def set_irq_enable(self, on: bool, t: int) -> None:
-        self.block.set_obf_irq_enable(on and self.use_irq, t)
-
-    def stop_servicing(self) -> None:
-        """Firmware stops answering: nobody reads IDR any more and IBF stays set."""
-        self.serving = False
-
-
-class FullStackKcs:
+class FullStackKcs(ChannelBase):
     """``kcs_bmc_aspeed`` + ``kcs_bmc_cdev_ipmi`` + a daemon, on a SoC."""
 
-    protocol = KCS_CHANNEL_PROTOCOL
+    protocol = ChannelProtocol.KCS
 
-    def __init__(self, sim, soc, ipmid, channel: int, io_addr: int, sirq: int = 0,
-                 timing: FirmwareTiming | None = None, name: str | None = None):
+    def __init__(self, sim, soc, core, si, sirq: int = 0, timing: FirmwareTiming | None = None,
+                 name: str | None = None):
+        # si: the preset's SystemInterface (its SoC channel number and host I/O address).
+        channel, io_addr = si.channel, si.address
         self.sim = sim
         self.soc = soc
-        self.ipmid = ipmid
+        self.core = core
+        self.to_core = Hop(core.submit, f"kcs{channel}.core")
         self.timing = timing or FirmwareTiming()
         self.driver = AspeedKcsDriver(soc, channel, io_addr, sirq)
+        self.block = self.driver.block
         self.engine = KcsIpmiEngine(sim, self.driver, name or f"ipmi-kcs{channel}")
         self.driver.client_event = self._event
         self.ready = sim.env.event()
@@ -120,11 +78,13 @@ class FullStackKcs:
                 request = engine.read_request()
             except KcsEngineError:
                 continue
-            cost = self.timing.daemon_latency + self.ipmid.cost_ns(request[0] >> 2, request[1])
+            cost = self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1])
             yield env.timeout(cost)
-            response = self.ipmid.handle(request)
-            self.served += 1
-            self.soc.cpu.post(lambda r=response: self._write(r), env.now, latency=0)
+            self.to_core.call(request, env.now, self._answered)
+
+    def _answered(self, response: bytes, t: int) -> None:
+        self.served += 1
+        self.soc.cpu.post(lambda: self._write(response), t, latency=0)
 
     def _write(self, response: bytes):
         try:
@@ -145,4 +105,4 @@ class FullStackKcs:
 
     def stop_servicing(self) -> None:
         """The firmware dies: the KCS interrupt is masked and IBF is never read again."""
-        self.soc.gic.enabled.discard(self.driver.spi)
+        self.soc.gic.disable(self.driver.spi)

@@ -24,14 +24,17 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from buses.time import US
 
+from .commands import default_command_sets
+from .commands.spec import Call, CommandSpec, command
 from .ipmi.cc import CompletionCode, IpmiError
 from .ipmi.cmd import command_name
 from .ipmi.msg import Channel
 from .privilege import Privilege
+
+__all__ = ["DEFAULT_COST_NS", "Call", "CommandSpec", "Ipmid", "command"]
 
 DEFAULT_COST_NS = 50 * US  # firmware time per command unless the command declares its own
 
@@ -41,63 +44,6 @@ _C1 = CompletionCode.INVALID_COMMAND
 _D4 = CompletionCode.INSUFFICIENT_PRIVILEGE
 _C0 = CompletionCode.NODE_BUSY
 _FF = CompletionCode.UNSPECIFIED_ERROR
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """One command as the dispatcher knows it."""
-
-    netfn: int
-    cmd: int
-    name: str
-    handler: Callable
-    privilege: Privilege
-    min_len: int                     # request data bytes after NetFn/LUN and Cmd
-    max_len: int | None              # None: no upper bound
-    system_interface_only: bool      # "local only" in the spec's privilege table
-    cost_ns: int | None              # None: the dispatcher's default
-
-    @property
-    def key(self) -> int:
-        return self.netfn << 8 | self.cmd
-
-
-def command(netfn: int, cmd: int, *, privilege: Privilege, req_len: int | None = None, min_len: int = 0,
-            max_len: int | None = None, system_interface_only: bool = False, cost_ns: int | None = None,
-            name: str | None = None):
-    """Declare a handler: its spec name, minimum privilege and request data length bounds.
-
-    ``req_len`` fixes the length exactly; otherwise ``min_len``/``max_len``
-    bound it.  The decorator only attaches a ``CommandSpec`` to the function
-    (as ``fn.ipmi_command``); ``Ipmid.install`` puts it in a dispatcher.
-    """
-    if req_len is not None:
-        min_len = max_len = req_len
-
-    def mark(fn):
-        fn.ipmi_command = CommandSpec(
-            netfn, cmd, name or command_name(netfn, cmd), fn, Privilege(privilege), min_len, max_len,
-            system_interface_only, cost_ns,
-        )
-        return fn
-
-    return mark
-
-
-class Call:
-    """What a handler gets: the request data and where it came from."""
-
-    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege", "t")
-
-    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege, t):
-        self.ipmid = ipmid
-        self.bmc = bmc
-        self.netfn = netfn
-        self.cmd = cmd
-        self.data = data
-        self.channel = channel
-        self.privilege = privilege
-        self.t = t  # the simulated time of the request (an ideal interface runs ahead of the kernel)
 
 
 def _env_raise_unexpected() -> bool:
@@ -127,8 +73,6 @@ class Ipmid:
         self._cost: dict[int, int] = {}
         self._default_cost = 0
         if command_sets is None:
-            from .commands import default_command_sets
-
             command_sets = default_command_sets()
         for source in command_sets:
             self.install(source)
@@ -194,6 +138,12 @@ class Ipmid:
     def cost_ns(self, netfn: int, cmd: int) -> int:
         """Simulated firmware time (int ns) to process (netfn, cmd); unknown commands cost the default."""
         return self._cost.get(netfn << 8 | cmd, self._default_cost)
+
+    # -- the BMC core seam (bmc.channel.BmcCore) -------------------------------------------
+
+    def submit(self, request: bytes, t: int, done) -> None:
+        """Answer ``request`` at once: ``done(response, t)`` (QEMU ``ipmi-bmc-sim``'s synchronous reply)."""
+        done(self.handle(request, t=t), t)
 
     # -- dispatch -------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ It runs in interrupt context on every IBF interrupt and moves the KCS
 state machine of IPMI 2.0 section 9 from the BMC's side: dummy ODR writes
 that keep an interrupt-driven host moving, the phases of a request, the
 abort sequence, and the userspace face (``read_request``/``write_response``,
-SMS_ATN control, force abort) that the IPMI daemon uses.
+SMS_ATN control, force abort) that the IPMI daemon uses.  A whole request
+is announced on ``request_ready``; an ideal attachment instead checks
+``data_in_avail`` when ``event()`` returns.
 
 Register access goes through *device ops* (``inb``/``outb``/``updateb`` on
 "IDR", "ODR", "STR", and ``irq_mask_update``), all generators, so the same
@@ -55,8 +57,7 @@ class KcsIpmiEngine:
         self.data_out = b""
         self.data_out_idx = 0
         self.data_in_avail = False
-        self.request_ready = Notifier(sim)  # wakes the daemon's read()
-        self.on_request = None              # synchronous client (ideal attachment)
+        self.request_ready = Notifier(sim)  # wakes the daemon's read() (free when nobody waits)
         self.aborts = 0
 
     def _trace(self, event: str, **fields) -> None:
@@ -126,10 +127,7 @@ class KcsIpmiEngine:
             self.phase = Phase.WRITE_DONE
             self.data_in_avail = True
             self._trace("request", data=bytes(self.data_in))
-            if self.on_request is not None:
-                yield from self.on_request()
-            else:
-                self.request_ready.notify(self.ops.time())
+            self.request_ready.notify(self.ops.time())
         elif phase == Phase.READ:
             done = self.data_out_idx == len(self.data_out)
             if done:

@@ -1,15 +1,24 @@
 """Ideal attachment of the KCS engine to a register block: no firmware, no time.
 
-This is how QEMU's ``isa-ipmi-kcs`` behaves with ``ipmi-bmc-sim``: every
-host write is processed inside the write itself, so the host never sees
-IBF set and, after the last request byte, finds the first response byte
-already waiting.  The engine and command set are the same as in full-stack
-mode; only the device ops differ.
+This is how QEMU's ``isa-ipmi-kcs``/``pci-ipmi-kcs`` behave with
+``ipmi-bmc-sim``: every host write is processed inside the write itself,
+so the host never sees IBF set and, after the last request byte, finds
+the first response byte already waiting.  The engine and command set are
+the same as in full-stack mode; only the device ops differ.
+
+The whole request goes to a ``BmcCore`` through a ``buses.Hop``: the
+in-process ``Ipmid`` answers inside the call (``ipmi-bmc-sim``), a remote
+BMC over the VM protocol when its answer lands (``ipmi-bmc-extern``).
 """
 
 from __future__ import annotations
 
-from .kcs_engine import EVENT_IBF
+from buses import Hop
+
+from .channel import ChannelBase
+from .ipmi.kcs import STATUS_SMS_ATN
+from .ipmi.msg import ChannelProtocol
+from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
 
 
 def run_now(gen):
@@ -59,3 +68,64 @@ class IdealKcsOps:
         self.block.ibf_irq_enable = bool(state & mask & EVENT_IBF)
         return
         yield
+
+
+class IdealKcs(ChannelBase):
+    """A KCS block answered by a ``BmcCore`` with no firmware between (QEMU's ``ipmi_kcs.c``).
+
+    ``use_irq``: the device has an interrupt wired (QEMU's ``irq`` property),
+    so global enables bit 0 switches the OBF interrupt; ``irq_info`` is what
+    Get Channel Info reports for it.
+    """
+
+    protocol = ChannelProtocol.KCS
+
+    def __init__(self, sim, block, core, use_irq: bool = False, irq_info: int = 0xFF, name: str = "kcs-bmc"):
+        self.sim = sim
+        self.block = block
+        self.use_irq = use_irq
+        self.irq_info = irq_info
+        self.ops = IdealKcsOps(block)
+        self.engine = KcsIpmiEngine(sim, self.ops, name)
+        self.to_core = Hop(core.submit, f"{name}.core")
+        self.serving = True
+        self.dropped_responses = 0
+        block.host_write_listeners.append(self._host_wrote)
+
+    def _host_wrote(self, t: int) -> None:
+        if not self.serving:
+            return
+        ops = self.ops
+        ops.t = t
+        engine = self.engine
+        run_now(engine.event())
+        if engine.data_in_avail:
+            self.to_core.call(engine.read_request(), t, self.deliver)
+
+    def deliver(self, response: bytes, t: int) -> None:
+        """The core's answer at ``t``: load it into the engine (dropped if the host moved on)."""
+        self.ops.t = max(t, self.sim.now)
+        try:
+            run_now(self.engine.write_response(response))
+        except KcsEngineError:
+            # The host aborted or restarted meanwhile; the engine traced the drop.
+            self.dropped_responses += 1
+
+    # -- what the BMC core calls ----------------------------------------------------------------
+    def set_atn(self, on: bool, irq: bool, t: int) -> None:
+        if bool(self.block.status & STATUS_SMS_ATN) == on:
+            return
+        self.ops.t = max(t, self.sim.now)
+        run_now(self.engine.set_sms_atn(on))
+        if on and irq:
+            self.block.raise_atn_irq(self.ops.t)
+
+    def set_irq_enable(self, on: bool, t: int) -> None:
+        self.block.set_obf_irq_enable(on and self.use_irq, t)
+
+    def stop_servicing(self) -> None:
+        """Firmware stops answering: nobody reads IDR any more and IBF stays set."""
+        self.serving = False
+
+    def start_servicing(self) -> None:
+        self.serving = True

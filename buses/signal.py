@@ -41,20 +41,28 @@ class Notifier:
 class IrqLine:
     """A level-sensitive interrupt line.
 
-    The device drives the level with ``set(level, t)``; whoever consumes the
-    line (an interrupt controller, a host CPU) registers ``on_assert``, which
-    is called synchronously with the time of the rising edge.  Lowering is
+    The device drives the level with ``set(level, t)``.  Whoever consumes
+    the line (an interrupt controller, a host CPU, a tracer, a fault that
+    loses an edge) ``connect``s a listener, called synchronously with the
+    time of each rising edge, in the order they connected.  Lowering is
     always allowed; an edge is reported only on a 0 -> 1 transition.
     """
 
-    __slots__ = ("sim", "name", "level", "on_assert", "asserts")
+    __slots__ = ("sim", "name", "level", "listeners", "asserts")
 
     def __init__(self, sim, name: str):
         self.sim = sim
         self.name = name
         self.level = 0
-        self.on_assert: Callable[[int], None] | None = None
+        self.listeners: list[Callable[[int], None]] = []
         self.asserts = 0
+
+    def connect(self, fn: Callable[[int], None]) -> None:
+        self.listeners.append(fn)
+
+    def disconnect(self, fn: Callable[[int], None]) -> None:
+        if fn in self.listeners:
+            self.listeners.remove(fn)
 
     def set(self, level: int, t: int) -> None:
         level = 1 if level else 0
@@ -64,5 +72,5 @@ class IrqLine:
         self.sim.trace(t, "irq", self.name, "assert" if level else "deassert")
         if level:
             self.asserts += 1
-            if self.on_assert is not None:
-                self.on_assert(t)
+            for fn in self.listeners:
+                fn(t)

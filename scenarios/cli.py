@@ -170,10 +170,18 @@ def _console(stderr: bool = False) -> Console:
     return Console(file=stream, width=width, highlight=False)
 
 
+def _where(p, si) -> tuple[str, str]:
+    """(address, IRQ) of a preset's interface as the presets table and headers show them."""
+    if si.address is None:
+        return f"{p.bus.upper()} I/O BAR", "INTA"
+    return f"0x{si.address:X}", str(si.irq) if si.irq else "none"
+
+
 def _world_header(world: World, seed: int) -> str:
-    p = world.preset
-    mode = f"interrupt-driven host (IRQ {p.host_irq})" if world.use_irq and p.host_irq else "polled host (kipmid)"
-    return (f"{p.name}: {p.fidelity} {p.interface.upper()} at I/O 0x{p.io_base:X}, {mode}, seed {seed}")
+    p, si = world.preset, world.interface
+    addr, irq = _where(p, si)
+    mode = f"interrupt-driven host (IRQ {irq})" if world.use_irq else "polled host"
+    return f"{p.name}: {p.fidelity} {si.kind.upper()} at {addr} on {p.bus.upper()}, {mode}, seed {seed}"
 
 
 def _boot(world: World, console: Console) -> bool:
@@ -513,12 +521,14 @@ def cmd_bench(args, console: Console) -> int:
 
 
 def cmd_presets(args, console: Console) -> int:
-    table = Table(title="fidelity presets", box=box.SIMPLE_HEAD)
-    for col in ("name", "interface", "fidelity", "bus", "I/O base", "host IRQ", "description"):
+    table = Table(title="presets", box=box.SIMPLE_HEAD)
+    for col in ("name", "interface", "bus", "address", "IRQ", "fidelity", "description"):
         table.add_column(col, no_wrap=col != "description")
     for p in PRESETS.values():
-        table.add_row(p.name, p.interface.upper(), p.fidelity, p.bus, f"0x{p.io_base:X}",
-                      str(p.host_irq) if p.host_irq else "none", p.description)
+        for i, si in enumerate(p.interfaces):
+            addr, irq = _where(p, si)
+            table.add_row(p.name if i == 0 else "", si.kind.upper(), p.bus.upper(), addr, irq, p.fidelity,
+                          p.description if i == 0 else "")
     console.print(table)
     return 0
 
@@ -529,14 +539,18 @@ def cmd_presets(args, console: Console) -> int:
 def _make_world(args, **kw) -> World:
     """The world a demo/trace command asked for: a config file, or a preset's default server."""
     if args.config:
-        return World.from_config(args.config, preset=args.preset, seed=args.seed, use_irq=args.irq or None, **kw)
-    return World(args.preset or "isa-ipmi-kcs", seed=args.seed or 0, use_irq=args.irq, **kw)
+        return World.from_config(args.config, preset=args.preset, seed=args.seed, use_irq=args.irq or None,
+                                 interface=args.interface, **kw)
+    return World(args.preset or "isa-ipmi-kcs", seed=args.seed or 0, use_irq=args.irq, interface=args.interface,
+                 **kw)
 
 
 def _add_world_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", type=_preset_arg, default=None, metavar="{" + ",".join(PRESETS) + "}",
                    help="which server/BMC pair to build (default: the config's, else isa-ipmi-kcs; "
                         "see `ipmilab presets`)")
+    p.add_argument("--interface", choices=("kcs", "bt"), default=None,
+                   help="which of the preset's system interfaces the host uses (default: its first)")
     p.add_argument("--config", metavar="FILE", help="a TOML world file (see README: world configuration)")
     p.add_argument("--irq", action="store_true",
                    help="the host driver uses the interface interrupt instead of polling with kipmid")

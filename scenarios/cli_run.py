@@ -79,11 +79,11 @@ def _footer(out) -> Text:
 
 
 def cmd_run(args, console) -> int:
-    from .config import build_world
+    from .world import World
 
     words = _check_words(args.run_parser, args.words)
-    world = build_world(args.config, preset=args.preset, seed=args.seed, use_irq=True if args.irq else None,
-                        state_dir=args.state_dir)
+    world = World.from_config(args.config, preset=args.preset, seed=args.seed, use_irq=True if args.irq else None,
+                              state_dir=args.state_dir, interface=args.interface)
     try:
         if not world.boot():
             raise RuntimeError(f"the host driver did not find the BMC (after {fmt_duration(world.sim.now)})")
@@ -135,6 +135,8 @@ def register(sub, fmt) -> None:
                        help="the default server on this preset (default: isa-ipmi-kcs)")
     group.add_argument("--config", metavar="FILE", default=None, help="a world configuration (TOML)")
     p.add_argument("--seed", type=_seed_arg, default=None, metavar="N", help="seed (default: the config's, or 0)")
+    p.add_argument("--interface", choices=("kcs", "bt"), default=None,
+                   help="which of the preset's system interfaces the host uses (default: its first)")
     p.add_argument("--irq", action="store_true", help="interrupt-driven host driver instead of kipmid polling")
     p.add_argument("--state-dir", default=None, metavar="DIR",
                    help="keep the SEL, SDR repository and FRU in DIR (overrides the config's state_dir)")

@@ -1,13 +1,13 @@
 """World configuration: a TOML file (stdlib ``tomllib``) that describes one server/BMC pair.
 
 ``load_config(path_or_dict)`` reads and validates the whole file and returns
-a ``WorldConfig``; ``build_world(config)`` builds a ``World`` from it.  The
+a ``WorldConfig``; ``World.from_config(config)`` builds a ``World`` from it.  The
 two steps are separate on purpose: every field is checked before anything
 is built, so a bad file changes nothing (no world, no store, no state
 directory touched).  Every problem is reported at once, each naming the
 field's path (``sensors[2].thresholds.upper_critical``) and the bad value.
 
-Without a file, ``build_world(None)`` is the realistic default server:
+Without a file, ``World.from_config(None)`` is the realistic default server:
 QEMU ``ipmi-bmc-sim``'s identity with GUIDs, the default sensor set
 (temperatures, fans, rails, PSU, intrusion, watchdog), a FRU with chassis,
 board and product areas, and the default users.
@@ -20,7 +20,7 @@ Files named in a config (piecewise traces, ``sdr.file``, ``fru.file``,
 
 The schema (every key optional unless marked)::
 
-    preset = "isa-ipmi-kcs" | "ast2600"      seed = 0      use_irq = false
+    preset = "isa-ipmi-kcs" | ... (ipmilab presets)   interface = "kcs" | "bt"   seed = 0   use_irq = false
     state_dir = "state"                      # SEL, SDR and FRU persisted here (sqlite)
     [bmc]        device_id, device_revision, firmware_major, firmware_minor, ipmi_version = "2.0",
                  manufacturer_id, product_id, additional_support, provides_device_sdrs,
@@ -51,8 +51,8 @@ from .config_check import MISSING, Checker, ConfigError, code_of, fmt_ns, norm_n
 from .config_sensors import Conversion, ModelSpec, SensorSpec, read_sensors
 from .presets import PRESETS
 
-__all__ = ["ConfigError", "Conversion", "ModelSpec", "SensorSpec", "WorldConfig", "build_world", "default_config",
-           "fmt_ns", "load_config", "parse_duration", "validate"]
+__all__ = ["ConfigError", "Conversion", "ModelSpec", "SensorSpec", "WorldConfig", "apply_config", "default_config",
+           "fmt_ns", "host_kwargs", "load_config", "parse_duration", "si_config", "validate"]
 
 PRIVILEGES = {"callback": 1, "user": 2, "operator": 3, "administrator": 4, "oem": 5, "no_access": 0x0F}
 IPMI_VERSIONS = {"1.0": 0x01, "1.5": 0x51, "2.0": 0x02}
@@ -86,9 +86,10 @@ class TimingSpec:
 
 @dataclass
 class WorldConfig:
-    """A validated world description; ``build_world`` turns it into a ``World``."""
+    """A validated world description; ``World.from_config`` turns it into a ``World``."""
 
     preset: str = "isa-ipmi-kcs"
+    interface: str | None = None                      # one of the preset's interfaces; None: its first
     seed: int = 0
     use_irq: bool = False
     state_dir: Path | None = None
@@ -353,8 +354,8 @@ def _check_sdr_overlap(ck: Checker, found: list[tuple[str, bytes]], cfg: WorldCo
             ck.bad(where, rec.hex(), f"describes sensor 0x{key[3]:02X}, which {defined[key[3]]} defines already")
 
 
-TOP_KEYS = {"preset": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False, "sensors": False,
-            "sdr": False, "fru": False, "users": False, "timing": False}
+TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False,
+            "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False}
 
 
 def validate(doc: dict, base: Path | None = None, source: str = "world config") -> WorldConfig:
@@ -365,6 +366,9 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
         raise ConfigError(ck.problems, source)
     if "preset" in doc:
         cfg.preset = ck.choice("preset", doc["preset"], PRESETS) or cfg.preset
+    if "interface" in doc:
+        kinds = {si.kind: si for si in PRESETS[cfg.preset].interfaces} if cfg.preset in PRESETS else {}
+        cfg.interface = ck.choice("interface", doc["interface"], kinds) or None
     if "seed" in doc:
         cfg.seed = ck.integer("seed", doc["seed"], 0, 2 ** 63 - 1) or 0
     if "use_irq" in doc:
@@ -455,7 +459,7 @@ def default_config() -> WorldConfig:
 # -- building ---------------------------------------------------------------------------------------------
 
 
-def _si_config(cfg: WorldConfig, use_irq: bool):
+def si_config(cfg: WorldConfig, use_irq: bool):
     from vserver.si import SiConfig
 
     t = cfg.timing
@@ -469,7 +473,7 @@ def _si_config(cfg: WorldConfig, use_irq: bool):
     return SiConfig(**kw)
 
 
-def _host_kwargs(cfg: WorldConfig) -> dict:
+def host_kwargs(cfg: WorldConfig) -> dict:
     import dataclasses
 
     from vserver.host import HostTiming
@@ -488,48 +492,6 @@ def _host_kwargs(cfg: WorldConfig) -> dict:
     if steps:
         kw["timing"] = dataclasses.replace(HostTiming(), **steps)
     return kw
-
-
-def build_world(config=None, *, preset: str | None = None, seed: int | None = None, trace: bool = False,
-                layers: tuple[str, ...] | None = None, use_irq: bool | None = None, state_dir=None):
-    """A ``World`` from a config (path, TOML text, dict, ``WorldConfig``) or, with None, the default server.
-
-    Keyword overrides win over the file (the command line's ``--preset``,
-    ``--seed``, ``--irq``).  The whole config is validated before anything
-    is built.
-    """
-    import dataclasses
-
-    from bmc.bmc import Identity
-
-    from .presets import get_preset
-    from .world import World
-
-    cfg = default_config() if config is None else load_config(config)
-    preset_name = preset or cfg.preset
-    p = get_preset(preset_name)
-    irq = cfg.use_irq if use_irq is None else use_irq
-    firmware = None
-    if cfg.timing.firmware_daemon_latency is not None:
-        if p.fidelity == "ideal":
-            raise ConfigError([("timing.firmware_daemon_latency", cfg.timing.firmware_daemon_latency,
-                                f"preset {preset_name!r} has no BMC firmware (ideal)")], cfg.source)
-        firmware = dataclasses.replace(p.firmware, daemon_latency=cfg.timing.firmware_daemon_latency)
-    bmc_kwargs: dict = {"identity": Identity(**cfg.identity), "slave_address": cfg.slave_address}
-    where = state_dir if state_dir is not None else cfg.state_dir
-    if where is not None:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        bmc_kwargs["state_dir"] = where
-    world = World(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
-                  si=_si_config(cfg, irq), firmware=firmware, host_kwargs=_host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
-                  default_sensors=cfg.sensors is None)
-    try:
-        apply_config(world, cfg)
-    except BaseException:
-        world.bmc.store.close()
-        raise
-    world.config = cfg
-    return world
 
 
 def apply_config(world, cfg: WorldConfig) -> None:

@@ -1,8 +1,13 @@
-"""Fidelity presets: names for a choice of parts and parameters, nothing more.
+"""Presets: names for a choice of parts and parameters, nothing more.
 
-Every preset builds the same register block, the same BMC-side engine and
-the same host driver; it only chooses how the BMC side is attached (ideal,
-as QEMU, or through a SoC's channel with firmware timing) and where.
+A preset is data.  It says which bus the system interface sits on, where
+(I/O address, or a PCI function whose BAR the host's enumeration assigns),
+which interrupt, which SoC channel serves it, whether the BMC side is
+attached *ideal* (QEMU-like: the device answers inside the host's access)
+or through *firmware* on a SoC (interrupt latency, MMIO cost, a daemon),
+and the firmware's timing.  ``scenarios.parts`` turns the names into
+parts; nothing else looks at them.  A preset offers one or more system
+interfaces (a SoC has KCS channels and a BT); a world uses one of them.
 """
 
 from __future__ import annotations
@@ -13,31 +18,60 @@ from bmc.firmware import FirmwareTiming
 from bmc.ipmi.kcs import KCS_DEFAULT_DATA_PORT
 from buses.time import ms
 
+# QEMU's defaults: isa-ipmi-kcs ioport 0xCA2 irq 5, isa-ipmi-bt ioport 0xE4 irq 5 (hw/ipmi/isa_ipmi_*.c).
+QEMU_ISA_IRQ = 5
+
+
+@dataclass(frozen=True)
+class SystemInterface:
+    """One system interface a preset offers the host."""
+
+    kind: str                     # "kcs" or "bt" (the host's driver table and the device tables)
+    address: int | None = None    # I/O base; None on PCI: the host's enumeration assigns the BAR
+    irq: int = 0                  # ISA IRQ or LPC SerIRQ; 0 = none; PCI routes INTA instead
+    channel: int | None = None    # the SoC's channel number (KCS 1-4); None where there is one
+
 
 @dataclass(frozen=True)
 class Preset:
     name: str
-    interface: str                 # "kcs" (BT and SSIF join later)
-    fidelity: str                  # "ideal" or "full-stack"
-    bus: str = "isa"
-    io_base: int = KCS_DEFAULT_DATA_PORT
-    host_irq: int = 0              # ISA IRQ / SerIRQ number wired to the host, 0 = none
-    soc: str | None = None
-    kcs_channel: int = 3
+    bus: str                      # "isa", "pci" (QEMU's buses) or "lpc" (a BMC SoC's host interface)
+    attachment: str               # "ideal" or "firmware"
+    interfaces: tuple[SystemInterface, ...]
+    soc: str | None = None        # the SoC whose firmware serves a "firmware" preset
     firmware: FirmwareTiming = field(default_factory=FirmwareTiming)
     description: str = ""
 
+    @property
+    def fidelity(self) -> str:
+        return "ideal" if self.attachment == "ideal" else "full-stack"
+
+    @property
+    def interface(self) -> str:
+        """The default interface's kind."""
+        return self.interfaces[0].kind
+
+    def system_interface(self, kind: str | None = None) -> SystemInterface:
+        if kind is None:
+            return self.interfaces[0]
+        for si in self.interfaces:
+            if si.kind == kind:
+                return si
+        have = ", ".join(si.kind for si in self.interfaces)
+        raise ValueError(f"interface: preset {self.name} has no {kind!r} interface (it has {have})")
+
+
+_ASPEED_FIRMWARE = FirmwareTiming(daemon_latency=ms(2))
 
 PRESETS: dict[str, Preset] = {
-    "isa-ipmi-kcs": Preset(
-        "isa-ipmi-kcs", "kcs", "ideal", host_irq=5,
-        description="QEMU's isa-ipmi-kcs with ipmi-bmc-sim: KCS at 0xCA2, IRQ 5, the BMC answers instantly",
-    ),
-    "ast2600": Preset(
-        "ast2600", "kcs", "full-stack", bus="lpc", host_irq=5, soc="ast2600", kcs_channel=3,
-        firmware=FirmwareTiming(daemon_latency=ms(2)),
-        description="ASPEED AST2600 LPC KCS channel 3 at 0xCA2 driven by kcs_bmc_aspeed + an OpenBMC-like daemon",
-    ),
+    p.name: p for p in (
+        Preset("isa-ipmi-kcs", "isa", "ideal", (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ),),
+               description="QEMU's isa-ipmi-kcs with ipmi-bmc-sim: KCS at 0xCA2, IRQ 5, the BMC answers at once"),
+        Preset("ast2600", "lpc", "firmware",
+               (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ, channel=3),),
+               soc="ast2600", firmware=_ASPEED_FIRMWARE,
+               description="ASPEED AST2600: LPC KCS3 at 0xCA2 (kcs_bmc_aspeed) behind an OpenBMC-like daemon"),
+    )
 }
 
 

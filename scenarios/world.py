@@ -1,19 +1,30 @@
-"""A world: one host and one BMC on one simulated clock, assembled from a preset."""
+"""A world: one host and one BMC on one simulated clock, assembled from a preset's parts.
+
+The preset names the parts (``scenarios.presets``); the factory tables in
+``scenarios.parts`` build them.  Two attachments exist:
+
+- **ideal**: the interface's register block sits on the host's bus (ISA
+  ports, or a PCI function's I/O BAR) and its QEMU-like channel hands
+  whole requests to the BMC core, the in-process ``Ipmid`` or a remote
+  BMC over the VM protocol;
+- **firmware**: a BMC SoC places its own blocks on its LPC bus; the
+  firmware channel (SoC driver, engine, bridge daemon) serves the block
+  and the host's driver loads once the channel is up.
+"""
 
 from __future__ import annotations
 
 from bmc.bmc import Bmc
-from bmc.firmware import FullStackKcs, IdealKcs
 from bmc.ipmid import Ipmid
 from bmc.sensors import install_default_sensors
-from bmc.vm.extern import extern_kcs
+from bmc.vm.extern import extern_bmc
 from buses import IoSpace, Simulation
 from buses.time import s
-from soc.ast2600 import Ast2600
-from soc.kcs import KcsBlock
 from vserver.host import Host
 from vserver.si import SiConfig
+from vserver.sm import SiDevice
 
+from . import parts
 from .presets import Preset, get_preset
 
 
@@ -23,13 +34,15 @@ class World:
     def __init__(self, preset: str | Preset = "isa-ipmi-kcs", seed: int = 0, trace: bool = False,
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
                  firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None,
-                 bmc: str = "sim", extern=None, default_sensors: bool = True):
+                 bmc: str = "sim", extern=None, default_sensors: bool = True, interface: str | None = None):
         # bmc="extern": the interface is answered by a remote BMC over the VM protocol (bmc.vm.extern);
         # extern is its address ("host:port", "unix:/path") or an ExternConfig.
         # default_sensors: the default server's sensor set (bmc.sensors.defaults); a config brings its own.
+        # interface: which of the preset's system interfaces the host uses ("kcs", "bt"; default the first).
         self.preset = get_preset(preset) if isinstance(preset, str) else preset
         p = self.preset
-        if bmc not in ("sim", "extern") or (bmc == "extern" and p.fidelity != "ideal"):
+        self.interface = p.system_interface(interface)
+        if bmc not in ("sim", "extern") or (bmc == "extern" and p.attachment != "ideal"):
             raise ValueError(f"bmc: {bmc!r} is not 'sim' or 'extern' (extern needs an ideal preset, not {p.name})")
         self.sim = Simulation(seed=seed, trace=trace, layers=layers)
         sim = self.sim
@@ -42,36 +55,86 @@ class World:
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
         self.host_attached = sim.env.event()   # the host's IPMI driver stack exists
-        if p.fidelity == "ideal":
-            self.soc = None
-            self.block = KcsBlock(sim, p.name)
-            self.io.map(p.io_base, 2, self.block, p.name)
-            if bmc == "extern":
-                self.channel = extern_kcs(sim, self.block, self.host, extern, use_irq=bool(p.host_irq) and use_irq)
-                self.extern = self.channel.extern
-            else:
-                self.channel = IdealKcs(sim, self.block, self.ipmid, use_irq=bool(p.host_irq) and use_irq)
-                self.bmc.attach_interface(self.channel)
-            self._start_host()
+        self.extern = extern_bmc(sim, self.host, extern) if bmc == "extern" else None
+        self.core = self.extern or self.ipmid
+        self.soc = None
+        self.device: SiDevice | None = None
+        if p.attachment == "ideal":
+            self._build_ideal()
         else:
-            self.soc = Ast2600(sim, self.io)
-            self.block = self.soc.lpc.kcs[p.kcs_channel]
-            self.channel = FullStackKcs(sim, self.soc, self.ipmid, p.kcs_channel, p.io_base,
-                                        sirq=p.host_irq if use_irq else 0, timing=firmware or p.firmware)
+            self._build_firmware(firmware or p.firmware)
+
+    def _build_ideal(self) -> None:
+        si = self.interface
+        self.block = parts.BLOCKS[si.kind](self.sim, f"{self.preset.name}.{si.kind}")
+        placement = parts.BUSES[self.preset.bus](self, self.block, si)
+        self.channel = parts.IDEAL_CHANNELS[si.kind](self.sim, self.block, self.core, use_irq=self.use_irq,
+                                                     irq_info=placement.irq_info)
+        if self.extern is not None:
+            self.extern.attach(self.channel)
+        else:
             self.bmc.attach_interface(self.channel)
-            # The host's driver loads once the BMC has brought its channel up.
-            self.channel.ready.callbacks.append(lambda _e: self._start_host())
+        self._start_host(placement.device)
+
+    def _build_firmware(self, timing) -> None:
+        si = self.interface
+        self.soc = parts.SOCS[self.preset.soc](self.sim, self.io)
+        sirq = si.irq if self.use_irq else 0
+        self.channel = parts.FIRMWARE_CHANNELS[si.kind](self.sim, self.soc, self.core, si, sirq=sirq, timing=timing)
+        self.block = self.channel.block
+        if si.irq:
+            self.host.wire_irq(si.irq, self.block.host_irq)
+        self.bmc.attach_interface(self.channel)
+        device = SiDevice(si.kind, si.address, irq=sirq)
+        # The host's driver loads once the BMC has brought its channel up.
+        self.channel.ready.callbacks.append(lambda _e: self._start_host(device))
 
     @classmethod
-    def from_config(cls, config=None, **overrides) -> World:
-        """A world from a TOML file, a dict or a ``WorldConfig`` (``scenarios.config``); None: the default server."""
-        from .config import build_world
+    def from_config(cls, config=None, *, preset: str | None = None, seed: int | None = None, trace: bool = False,
+                    layers: tuple[str, ...] | None = None, use_irq: bool | None = None, state_dir=None,
+                    interface: str | None = None) -> World:
+        """A world from a TOML file, TOML text, a dict or a ``WorldConfig``; None: the default server.
 
-        return build_world(config, **overrides)
+        Keyword overrides win over the file (the command line's ``--preset``,
+        ``--seed``, ``--irq``).  The whole config is validated before anything
+        is built.
+        """
+        import dataclasses
+        from pathlib import Path
 
-    def _start_host(self) -> None:
-        irq_line = self.block.host_irq if self.use_irq else None
-        self.host.attach_kcs(self.preset.io_base, self.si_config, irq_line=irq_line)
+        from bmc.bmc import Identity
+
+        from .config import ConfigError, apply_config, default_config, host_kwargs, load_config, si_config
+
+        cfg = default_config() if config is None else load_config(config)
+        preset_name = preset or cfg.preset
+        p = get_preset(preset_name)
+        irq = cfg.use_irq if use_irq is None else use_irq
+        firmware = None
+        if cfg.timing.firmware_daemon_latency is not None:
+            if p.attachment == "ideal":
+                raise ConfigError([("timing.firmware_daemon_latency", cfg.timing.firmware_daemon_latency,
+                                    f"preset {preset_name!r} has no BMC firmware (ideal)")], cfg.source)
+            firmware = dataclasses.replace(p.firmware, daemon_latency=cfg.timing.firmware_daemon_latency)
+        bmc_kwargs: dict = {"identity": Identity(**cfg.identity), "slave_address": cfg.slave_address}
+        where = state_dir if state_dir is not None else cfg.state_dir
+        if where is not None:
+            Path(where).mkdir(parents=True, exist_ok=True)
+            bmc_kwargs["state_dir"] = where
+        world = cls(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
+                    si=si_config(cfg, irq), firmware=firmware, host_kwargs=host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
+                    default_sensors=cfg.sensors is None, interface=interface or cfg.interface)
+        try:
+            apply_config(world, cfg)
+        except BaseException:
+            world.bmc.store.close()
+            raise
+        world.config = cfg
+        return world
+
+    def _start_host(self, device: SiDevice) -> None:
+        self.device = device
+        self.host.attach(device, self.si_config)
         self.host_attached.succeed()
 
     # -- driving -----------------------------------------------------------------------------

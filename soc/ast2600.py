@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buses import MmioSpace
 from buses.time import ns, us
 
 from .aspeed.lpc import AST2600_KCS_SPI, LPC_BASE, LPC_SIZE, AspeedLpc
@@ -14,34 +15,6 @@ AST2600_IRQ_LATENCY_NS = us(3)
 AST2600_MMIO_NS = ns(100)
 
 
-class MmioMap:
-    """The SoC's register address decoder."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.regions: list[tuple[int, int, object]] = []
-
-    def add(self, base: int, size: int, device) -> None:
-        for b, n, _d in self.regions:
-            if base < b + n and b < base + size:
-                raise ValueError(f"{self.name}: region 0x{base:08X}+0x{size:X} overlaps 0x{b:08X}")
-        self.regions.append((base, size, device))
-
-    def _find(self, addr: int):
-        for base, size, dev in self.regions:
-            if base <= addr < base + size:
-                return dev, addr - base
-        raise ValueError(f"{self.name}: no device at 0x{addr:08X}")
-
-    def read(self, addr: int, t: int) -> int:
-        dev, off = self._find(addr)
-        return dev.read(off, t)
-
-    def write(self, addr: int, value: int, t: int) -> None:
-        dev, off = self._find(addr)
-        dev.write(off, value, t)
-
-
 class Ast2600:
     """One AST2600: the parts the BMC firmware's IPMI drivers touch."""
 
@@ -50,7 +23,7 @@ class Ast2600:
 
     def __init__(self, sim, host_io, irq_latency: int = AST2600_IRQ_LATENCY_NS, mmio_ns: int = AST2600_MMIO_NS):
         self.sim = sim
-        self.mmio = MmioMap(self.name)
+        self.mmio = MmioSpace(self.name)
         self.cpu = FirmwareCpu(sim, f"{self.name}.cpu", irq_latency, mmio_ns, self.mmio)
         self.gic = Intc(sim, self.cpu, f"{self.name}.gic")
         self.lpc = AspeedLpc(sim, host_io, "lpc")

@@ -52,6 +52,17 @@ class FirmwareCpu(Initiator):
             self.irqs_taken += 1
             yield from handler()
 
+    def call(self, job, t: int | None = None):
+        """Run ``job()`` (a generator function) on this CPU from ``t`` (default now), as a syscall under
+        ``spin_lock_irq``: no interrupt handler runs in between.  Returns an event that succeeds with its value."""
+        done = self.env.event()
+
+        def run():
+            value = yield from job()
+            self.sim.trigger_at(done, self.t, value)
+        self.post(run, self.env.now if t is None else t, latency=0)
+        return done
+
     # -- register access -------------------------------------------------------
     def mmio_read(self, addr: int):
         t = yield from self.advance(self.mmio_ns)

@@ -1,14 +1,14 @@
-"""A minimal interrupt controller: numbered lines, enables, level semantics.
+"""A minimal interrupt controller: numbered inputs, shared lines, enables, level semantics.
 
-Modelled on what a GIC does for a level-sensitive SPI: while a line is
-asserted and enabled it is pending; the CPU takes it after its interrupt
-latency, runs the registered handler, and takes it again if the line is
-still asserted afterwards (the handler did not clear the source).
+Modelled on what a GIC (or the AST2500's VIC) does for a level-sensitive
+input: while any device wired to it holds its line high and the input is
+enabled, it is pending; the CPU takes it after its interrupt latency, runs
+every handler registered on it in order (``IRQF_SHARED``: each checks its
+own device), and takes it again if the input is still asserted afterwards
+(no handler cleared its source).
 """
 
 from __future__ import annotations
-
-from buses import IrqLine
 
 
 class Intc:
@@ -16,35 +16,41 @@ class Intc:
         self.sim = sim
         self.cpu = cpu
         self.name = name
-        self.lines: dict[int, IrqLine] = {}
-        self.handlers: dict[int, object] = {}
+        self.sources: dict[int, list] = {}      # input -> device IrqLines wired to it (wired-OR)
+        self.handlers: dict[int, list] = {}     # input -> handlers, in request order
         self.enabled: set[int] = set()
         self._in_flight: set[int] = set()
 
-    def line(self, n: int) -> IrqLine:
-        ln = self.lines.get(n)
-        if ln is None:
-            ln = self.lines[n] = IrqLine(self.sim, f"{self.name}.spi{n}")
-            ln.on_assert = lambda t, n=n: self._pend(n, t)
-        return ln
+    def connect(self, n: int, line) -> None:
+        """Wire a device's interrupt output to input ``n`` (several devices may share one input)."""
+        wired = self.sources.setdefault(n, [])
+        if line in wired:
+            raise ValueError(f"{self.name}: {line.name} is already wired to input {n}")
+        wired.append(line)
+        line.connect(lambda t, n=n: self._pend(n, t))
 
-    def connect(self, n: int, line: IrqLine) -> None:
-        """Wire a device's interrupt output to input ``n``."""
-        if n in self.lines:
-            raise ValueError(f"{self.name}: input {n} is already wired to {self.lines[n].name}")
-        self.lines[n] = line
-        line.on_assert = lambda t, n=n: self._pend(n, t)
+    def asserted(self, n: int) -> bool:
+        return any(line.level for line in self.sources.get(n, ()))
 
     def request_irq(self, n: int, handler) -> None:
-        """Register ``handler`` (generator function) for line ``n`` and enable it."""
-        if n in self.handlers:
-            raise ValueError(f"{self.name}: IRQ {n} already has a handler")
-        self.line(n)
-        self.handlers[n] = handler
+        """Add ``handler`` (a generator function) on input ``n`` and enable it."""
+        self.handlers.setdefault(n, []).append(handler)
         self.enabled.add(n)
+        if self.asserted(n):
+            self._pend(n, self.cpu.t)
 
-    def free_irq(self, n: int) -> None:
-        self.handlers.pop(n, None)
+    def free_irq(self, n: int, handler=None) -> None:
+        """Remove ``handler`` (all of them if None); the input is disabled once none is left."""
+        hs = self.handlers.get(n, [])
+        if handler is None:
+            hs.clear()
+        elif handler in hs:
+            hs.remove(handler)
+        if not hs:
+            self.enabled.discard(n)
+
+    def disable(self, n: int) -> None:
+        """Mask input ``n`` (``disable_irq``): pending and future assertions are ignored."""
         self.enabled.discard(n)
 
     def _pend(self, n: int, t: int) -> None:
@@ -54,10 +60,9 @@ class Intc:
         self.cpu.post(lambda: self._service(n), t)
 
     def _service(self, n: int):
-        handler = self.handlers.get(n)
-        if handler is not None:
+        for handler in tuple(self.handlers.get(n, ())):
             yield from handler()
         self._in_flight.discard(n)
         # Level semantics: still asserted -> taken again.
-        if self.lines[n].level and n in self.enabled:
+        if n in self.enabled and self.asserted(n):
             self._pend(n, self.cpu.t)

@@ -6,55 +6,78 @@ and writes Command (which lands in IDR with C/D# set).  The *BMC face* is the
 same three registers as the BMC's firmware sees them.  The hardware rules:
 
 - a host write latches IDR, sets IBF, sets C/D# for a command write and
-  clears it for a data write, and signals the BMC (``on_host_write``);
+  clears it for a data write, and tells ``host_write_listeners`` (an ideal
+  attachment answers from there, inside the write);
 - a host write while IBF is set is dropped (traced), as on real parts;
 - a BMC read of IDR clears IBF; a BMC write of ODR sets OBF;
-- a host read of ODR clears OBF (``on_host_read`` lets a wrapper poll for
-  "output buffer empty");
+- a host read of ODR clears OBF and tells ``host_read_listeners`` (a
+  wrapper with an "output buffer empty" interrupt raises it from there);
 - STATE, SMS_ATN and OEM bits belong to BMC firmware.
 
 Every change the host can see notifies ``host_watch`` at the time it
 happens, which is how a polling driver sleeps until something changes.
+The status bits are the IPMI vocabulary's (``bmc.ipmi.kcs``); the table
+below only lays them out as a datasheet does, for traces.
 """
 
 from __future__ import annotations
 
+from bmc.ipmi.kcs import (
+    KCS_DATA_OFFSET,
+    KCS_STATUS_OFFSET,
+    STATUS_C_D,
+    STATUS_IBF,
+    STATUS_OBF,
+    STATUS_OEM1,
+    STATUS_OEM2,
+    STATUS_SMS_ATN,
+    STATUS_STATE_MASK,
+    STATUS_STATE_SHIFT,
+)
 from buses import Access, Field, IrqLine, Notifier, Register
+
+
+def _bit(mask: int) -> int:
+    return mask.bit_length() - 1
+
 
 STR = Register(
     "STR",
     1,
     [
-        Field("STATE", 7, 6, Access.RO, 0, "S1:S0 interface state", {0: "IDLE", 1: "READ", 2: "WRITE", 3: "ERROR"}),
-        Field("OEM2", 5, 5, Access.RO, 0, "OEM"),
-        Field("OEM1", 4, 4, Access.RO, 0, "OEM"),
-        Field("C_D", 3, 3, Access.RO, 0, "last host write was to the command register"),
-        Field("SMS_ATN", 2, 2, Access.RO, 0, "BMC has a message or event for system software"),
-        Field("IBF", 1, 1, Access.RO, 0, "input buffer full: host byte not yet read by the BMC"),
-        Field("OBF", 0, 0, Access.RO, 0, "output buffer full: BMC byte waiting for the host"),
+        Field("STATE", _bit(STATUS_STATE_MASK), STATUS_STATE_SHIFT, Access.RO, 0, "S1:S0 interface state",
+              {0: "IDLE", 1: "READ", 2: "WRITE", 3: "ERROR"}),
+        Field("OEM2", _bit(STATUS_OEM2), _bit(STATUS_OEM2), Access.RO, 0, "OEM"),
+        Field("OEM1", _bit(STATUS_OEM1), _bit(STATUS_OEM1), Access.RO, 0, "OEM"),
+        Field("C_D", _bit(STATUS_C_D), _bit(STATUS_C_D), Access.RO, 0, "last host write was to the command register"),
+        Field("SMS_ATN", _bit(STATUS_SMS_ATN), _bit(STATUS_SMS_ATN), Access.RO, 0,
+              "BMC has a message or event for system software"),
+        Field("IBF", _bit(STATUS_IBF), _bit(STATUS_IBF), Access.RO, 0, "input buffer full: host byte not yet read"),
+        Field("OBF", _bit(STATUS_OBF), _bit(STATUS_OBF), Access.RO, 0, "output buffer full: BMC byte for the host"),
     ],
     doc="KCS status register (IPMI 2.0 Table 9-1)",
 )
 IDR = Register("IDR", 0, [Field("DATA", 7, 0, Access.WO, 0, "Data_In: host to BMC")], doc="input data")
 ODR = Register("ODR", 0, [Field("DATA", 7, 0, Access.RO, 0, "Data_Out: BMC to host")], doc="output data")
 
-OBF = STR.OBF.mask
-IBF = STR.IBF.mask
-C_D = STR.C_D.mask
-SMS_ATN = STR.SMS_ATN.mask
-STATE = STR.STATE.mask
-STATE_SHIFT = STR.STATE.lsb
+OBF = STATUS_OBF
+IBF = STATUS_IBF
+C_D = STATUS_C_D
+SMS_ATN = STATUS_SMS_ATN
+STATE = STATUS_STATE_MASK
 
-DATA_OFFSET = 0
-STATUS_OFFSET = 1
+DATA_OFFSET = KCS_DATA_OFFSET
+STATUS_OFFSET = KCS_STATUS_OFFSET
 
 
 class KcsBlock:
     """One KCS channel's registers.  ``io_read``/``io_write`` are the host face."""
 
+    io_size = 2                       # host I/O locations: data, status/command
+
     __slots__ = (
-        "sim", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "on_host_write",
-        "on_host_read", "host_irq", "obf_irq_enable", "atn_irq", "bmc_irq", "ibf_irq_enable", "dropped_writes",
+        "sim", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "host_write_listeners",
+        "host_read_listeners", "host_irq", "obf_irq_enable", "atn_irq", "bmc_irq", "ibf_irq_enable", "dropped_writes",
     )
 
     def __init__(self, sim, name: str):
@@ -65,8 +88,8 @@ class KcsBlock:
         self.odr = 0
         self.host_watch = Notifier(sim)   # host-visible status changed
         self.bmc_watch = Notifier(sim)    # BMC-visible status changed (OBF cleared by the host)
-        self.on_host_write = None         # callable(t): synchronous IBF hook (ideal attachment)
-        self.on_host_read = None          # callable(t): ODR was read (OBF cleared)
+        self.host_write_listeners = []    # fn(t): IDR latched (an ideal attachment answers from here)
+        self.host_read_listeners = []     # fn(t): the host read ODR and OBF cleared
         self.host_irq = IrqLine(sim, f"{name}.irq")
         self.obf_irq_enable = False       # host interrupt on OBF (SerIRQ / ISA IRQ), set by the wrapper
         self.atn_irq = False              # an attention interrupt is pending (QEMU-style wrappers only)
@@ -90,8 +113,8 @@ class KcsBlock:
                 if self.host_irq.level and not self.atn_irq:
                     self.host_irq.set(0, t)
                 self.bmc_watch.notify(t)
-                if self.on_host_read is not None:
-                    self.on_host_read(t)
+                for fn in self.host_read_listeners:
+                    fn(t)
             if self.sim.tracer.enabled:
                 self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
             return value
@@ -123,8 +146,8 @@ class KcsBlock:
         self.host_watch.notify(t)
         if self.ibf_irq_enable:
             self.bmc_irq.set(1, t)
-        if self.on_host_write is not None:
-            self.on_host_write(t)
+        for fn in self.host_write_listeners:
+            fn(t)
 
     def io_watch(self, offset: int):
         return self.host_watch

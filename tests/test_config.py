@@ -10,7 +10,8 @@ import pytest
 from buses.time import ms, s, us
 from scenarios import config as C
 from scenarios import world as world_module
-from scenarios.config import ConfigError, build_world, load_config, parse_duration
+from scenarios.config import ConfigError, load_config, parse_duration
+from scenarios.world import World
 
 SENSOR = """
 [[sensors]]
@@ -133,7 +134,7 @@ def test_at_least_twenty_broken_configs():
 def test_broken_config_names_path_and_value(tmp_path, no_world, body, path, value):
     file, state = write(tmp_path, body)
     with pytest.raises(ConfigError) as exc:
-        build_world(file)
+        World.from_config(file)
     err = exc.value
     paths = [p for p, _, _ in err.problems]
     assert path in paths, f"{path} not among {paths}: {err}"
@@ -261,7 +262,7 @@ def run_tool(world, *words):
 def test_good_config_round_trip(tmp_path):
     file = tmp_path / "world.toml"
     file.write_text(GOOD)
-    world = build_world(file)
+    world = World.from_config(file)
     assert world.preset.name == "ast2600" and world.sim.seed == 7 and world.use_irq
     assert world.channel.timing.daemon_latency == us(1500)
     assert world.si_config.hz == 1000 and world.host.cpu.irq_latency == us(3)
@@ -304,7 +305,7 @@ def test_same_config_same_trace(tmp_path):
     file.write_text(GOOD)
     digests = []
     for _ in range(2):
-        w = build_world(file, trace=True)
+        w = World.from_config(file, trace=True)
         w.boot()
         run_tool(w, "mc", "info")
         digests.append(w.sim.tracer.digest())
@@ -319,7 +320,7 @@ def test_dict_and_text_configs():
 
 
 def test_default_server_without_config():
-    world = build_world(None)
+    world = World.from_config(None)
     assert world.config.source == "default server"
     world.boot()
     fru = run_tool(world, "fru", "print").data
@@ -330,7 +331,7 @@ def test_default_server_without_config():
 def test_overrides_win(tmp_path):
     file = tmp_path / "world.toml"
     file.write_text(GOOD)
-    world = build_world(file, preset="ast2600", seed=11)
+    world = World.from_config(file, preset="ast2600", seed=11)
     assert world.sim.seed == 11
 
 
@@ -339,12 +340,12 @@ def test_state_dir_keeps_what_the_bmc_wrote(tmp_path):
     doc = {"state_dir": str(tmp_path / "st"), "fru": {"product": {"manufacturer": "First"}},
            "sensors": [{"number": 1, "name": "T1", "type": "temperature", "units": "C",
                         "model": {"kind": "constant", "value": 20}}]}
-    w = build_world(doc)
+    w = World.from_config(doc)
     assert w.boot()
     assert w.request(0x0A, 0x12, bytes((0, 0xF0, 0x01)) + b"written").cc == 0    # Write FRU Data at 1F0h
     image, records = w.bmc.fru[0].data, w.bmc.sdr.records()
     w.bmc.store.close()
-    w2 = build_world(dict(doc, fru={"product": {"manufacturer": "Second"}}))
+    w2 = World.from_config(dict(doc, fru={"product": {"manufacturer": "Second"}}))
     assert w2.bmc.fru[0].data == image and image[0x1F0:0x1F7] == b"written"
     assert w2.bmc.sdr.records() == records           # the same sensor again: no duplicate record
     w2.bmc.store.close()
@@ -353,7 +354,7 @@ def test_state_dir_keeps_what_the_bmc_wrote(tmp_path):
 def test_extra_sdr_records_once(tmp_path):
     doc = {"state_dir": str(tmp_path / "st"), "sdr": {"records": [EVENT_ONLY_70]}}
     for _ in range(2):   # a restart on the same state directory adds nothing twice
-        w = build_world(doc)
+        w = World.from_config(doc)
         w.boot()
         rows = {r[0]: r[1:] for r in run_tool(w, "sdr", "list").rows}
         assert rows["SYS"] == ["Event-Only", "ok"]
@@ -369,7 +370,7 @@ def test_qemu_sdrfile_and_frudatafile(tmp_path):
     (tmp_path / "sdr.bin").write_bytes(bytes.fromhex(EVENT_ONLY_70))
     file = tmp_path / "w.toml"
     file.write_text('[fru]\nfile = "fru.bin"\narea_size = 256\n[sdr]\nfile = "sdr.bin"\n')
-    w = build_world(file)
+    w = World.from_config(file)
     assert sorted(w.bmc.fru) == [0, 1] and w.bmc.fru[0].size == 256
     w.boot()
     assert run_tool(w, "fru", "print").data["product"]["product_name"] == "ipmi-bmc-sim"

@@ -8,6 +8,7 @@ differently on purpose, the test says which QEMU bug it declines to copy.
 import pytest
 
 from bmc.bmc import Bmc, Identity
+from bmc.channel import ChannelBase
 from bmc.host_control import NullHostControl, RecordingHostControl
 from bmc.ipmi import App, ChannelProtocol, NetFn, from_hex, hexdump
 from bmc.ipmid import DEFAULT_COST_NS, Ipmid, command
@@ -26,11 +27,11 @@ def ask(ipmid, request: str, **kw) -> str:
     return hexdump(ipmid.handle(from_hex(request), **kw))
 
 
-class RecordingInterface:
+class RecordingInterface(ChannelBase):
     """A system interface that writes down what the BMC tells it."""
 
-    def __init__(self, channel_protocol=ChannelProtocol.KCS, irq_info=0xFF):
-        self.channel_protocol = channel_protocol
+    def __init__(self, protocol=ChannelProtocol.KCS, irq_info=0xFF):
+        self.protocol = protocol
         self.irq_info = irq_info
         self.atn: list[tuple[bool, bool, int]] = []
         self.irq_enable: list[tuple[bool, int]] = []

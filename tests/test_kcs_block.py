@@ -11,8 +11,8 @@ def make():
     return sim, io, blk
 
 
-def test_status_layout_matches_the_protocol_vocabulary():
-    # soc cannot import bmc: the two views of IPMI Table 9-1 must agree.
+def test_status_layout_is_built_from_the_protocol_vocabulary():
+    # The datasheet view of IPMI Table 9-1 is laid out from the one declaration in bmc.ipmi.kcs.
     assert STR.OBF.mask == spec.STATUS_OBF
     assert STR.IBF.mask == spec.STATUS_IBF
     assert STR.SMS_ATN.mask == spec.STATUS_SMS_ATN

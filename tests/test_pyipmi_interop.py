@@ -10,8 +10,9 @@ pyipmi = pytest.importorskip("pyipmi")
 from bmc.ipmi.cmd import App  # noqa: E402
 from bmc.ipmi.netfn import NetFn  # noqa: E402
 from buses.time import s  # noqa: E402
-from scenarios.config import build_world, default_doc  # noqa: E402
+from scenarios.config import default_doc  # noqa: E402
 from scenarios.pyipmi_interface import IpmilabInterface  # noqa: E402
+from scenarios.world import World  # noqa: E402
 from vserver.userland import IpmiTool  # noqa: E402
 
 
@@ -25,7 +26,7 @@ def connect(world):
 
 @pytest.fixture
 def default_world():
-    return build_world(None)
+    return World.from_config(None)
 
 
 def test_each_call_runs_the_simulation(default_world):
@@ -178,7 +179,7 @@ model = { kind = "step", before = 0, after = 1, at = "15 s" }
 def test_configured_sensors_read_back_over_time(tmp_path):
     file = tmp_path / "w.toml"
     file.write_text(CONFIGURED)
-    world = build_world(file)
+    world = World.from_config(file)
     ipmi, _ = connect(world)
     records = {r.device_id_string: r for r in ipmi.sdr_repository_entries() if hasattr(r, "number")}
     assert set(records) == {"Exhaust Temp", "VBAT", "Pump", "Lid"}

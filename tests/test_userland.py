@@ -175,9 +175,8 @@ def test_chassis_power_status_and_control(booted):
 
 
 def test_sel_list_shows_a_threshold_event_from_a_ramp():
-    from scenarios.config import build_world
 
-    world = build_world({"sensors": [{
+    world = World.from_config({"sensors": [{
         "number": 0x50, "name": "Exhaust Temp", "type": "temperature", "units": "degrees C",
         "model": {"kind": "ramp", "start": 30.0, "slope": 1.0, "at": "1 s"},
         "thresholds": {"upper_non_critical": 40.0, "upper_critical": 45.0},

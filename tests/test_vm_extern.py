@@ -370,9 +370,9 @@ def test_length_checks_answer_at_once(peer):
     iface = _Iface()
     ext.attach(iface)
     assert ext.start()
-    ext.submit(b"\x18", 0)
+    ext.submit(b"\x18", 0, iface.deliver)
     sim.run(until=us(1))
-    ext.submit(bytes((0x18, 0x01)) + bytes(299), sim.now)
+    ext.submit(bytes((0x18, 0x01)) + bytes(299), sim.now, iface.deliver)
     sim.run(until=us(2))
     assert [r for _, r in iface.got] == [bytes((0x1C, 0x00, 0xC7)), bytes((0x1C, 0x01, 0xC6))]
     ext.close()
@@ -386,7 +386,7 @@ def test_irq_enable_controls_reach_the_interface(peer):
     assert ext.start()
     peer.before_response = [encode_control(VmCmd.ENABLE_IRQ), encode_control(VmCmd.DISABLE_IRQ),
                             encode_control(VmCmd.ATTN_IRQ)]
-    ext.submit(bytes((0x18, 0x01)), 0)
+    ext.submit(bytes((0x18, 0x01)), 0, iface.deliver)
     sim.run(until=ms(1))
     assert iface.irq == [True, False]
     assert iface.atn[-1] == (True, True)

@@ -42,7 +42,33 @@ class HostCpu(Initiator):
         self.t = t
         self.io_space.outb(port, value, t)
 
-    def attach_irq(self, line, handler) -> None:
-        """Deliver ``line``'s rising edges to ``handler(t)`` after the interrupt latency."""
+    def _wide(self):
+        env = self.env
+        now = env.now
+        t = (self.t if self.t > now else now) + self.io_ns
+        if env.peek() <= t:
+            yield env.timeout(t - now)
+        self.t = t
+        return t
+
+    def inl(self, port: int, size: int = 4):
+        """Generator: ``inw``/``inl`` (``size`` 2 or 4): one I/O cycle, little-endian."""
+        t = yield from self._wide()
+        return self.io_space.read(port, size, t)
+
+    def outl(self, port: int, value: int, size: int = 4):
+        """Generator: ``outw``/``outl`` (``size`` 2 or 4): one I/O cycle."""
+        t = yield from self._wide()
+        self.io_space.write(port, value, size, t)
+
+    def attach_irq(self, line, handler):
+        """Deliver ``line``'s rising edges to ``handler(t)`` after the interrupt latency (``request_irq``).
+
+        Returns the listener, for ``line.disconnect`` (``free_irq``).
+        """
         lat = self.irq_latency
-        line.on_assert = lambda t: handler(t + lat)
+
+        def deliver(t: int) -> None:
+            handler(t + lat)
+        line.connect(deliver)
+        return deliver

@@ -44,15 +44,18 @@ from bmc.ipmi.boot import (
 )
 from bmc.ipmi.cc import CompletionCode, IpmiError
 from bmc.ipmi.cmd import Chassis
-from bmc.ipmi.kcs import KCS_DEFAULT_DATA_PORT, KCS_STATUS_OFFSET
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.time import ms, s
 
+from .bt_sm import BtSm
 from .cpu import HostCpu
-from .kcs_sm import KcsIo, KcsSm
+from .kcs_sm import KcsSm
 from .msghandler import IpmiMsgHandler
 from .si import SiConfig, SmiInterface
-from .sm import SmResult
+from .sm import PortIo, SiDevice, SiSm, SmResult
+
+# ipmi_si's state machines by interface type (si_to_str / the handlers table of try_smi_init).
+SM_TYPES: dict[str, type[SiSm]] = {KcsSm.si_type: KcsSm, BtSm.si_type: BtSm}
 
 OFF = "off"
 FIRMWARE = "firmware"      # POST and the BIOS
@@ -125,7 +128,10 @@ class Host:
         self.power_listeners: list = []    # fn(event, t, source)
         self.nmi_listeners: list = []      # fn(t), registered by the running OS; cleared when it stops
         self.services: list = []           # objects with run(host) [and shutdown(host), panic(host)] generators
-        self._attach_args = None
+        self.device: SiDevice | None = None   # the system interface the platform describes (SMBIOS, PCI)
+        self.si_config: SiConfig | None = None
+        self.irq_inputs: dict[int, list] = {}  # host interrupt number -> device lines wired to it
+        self._irq_taps: list = []              # (line, listener) the running driver requested
         self._gen = 0                      # bumps on every power transition: stale callbacks do nothing
         self._boot_proc = None
         self._service_procs: list = []
@@ -134,20 +140,32 @@ class Host:
 
     # -- the driver stack ---------------------------------------------------------------------
 
-    def attach_kcs(self, base: int = KCS_DEFAULT_DATA_PORT, config: SiConfig | None = None, irq_line=None,
-                   regspacing: int = 1) -> IpmiMsgHandler:
-        """Load ``ipmi_si`` for a KCS interface at ``base`` (and its interrupt, if any).
+    def wire_irq(self, n: int, line) -> None:
+        """The platform wires a device's interrupt output to host interrupt ``n`` (ISA IRQ, routed PCI INTx)."""
+        self.irq_inputs.setdefault(n, []).append(line)
 
-        The host remembers the parameters and loads the driver the same way
-        after every boot.
+    def _sm(self, device: SiDevice, component: str) -> SiSm:
+        try:
+            cls = SM_TYPES[device.si_type]
+        except KeyError:
+            raise ValueError(f"si type: {device.si_type!r} is not one of {', '.join(SM_TYPES)}") from None
+        return cls(self.sim, PortIo(self.cpu, device.addr, device.regspacing, cls.io_size), component=component)
+
+    def attach(self, device: SiDevice, config: SiConfig | None = None) -> IpmiMsgHandler:
+        """Load ``ipmi_si`` for ``device`` (its interrupt too, if it has one and ``config.use_irq``).
+
+        The host remembers the device and loads the driver the same way after
+        every boot; the BIOS talks to the same device, polled.
         """
-        self._attach_args = (base, config, irq_line, regspacing)
-        sm = KcsSm(self.sim, KcsIo(self.cpu, base, regspacing))
-        cfg = config or SiConfig(use_irq=irq_line is not None)
-        self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si",
-                               watch_port=base + KCS_STATUS_OFFSET * regspacing)
-        if irq_line is not None and cfg.use_irq:
-            self.cpu.attach_irq(irq_line, self.si.irq)
+        self.device = device
+        self.si_config = config
+        cfg = config or SiConfig(use_irq=bool(device.irq))
+        lines = self.irq_inputs.get(device.irq, []) if device.irq else []
+        if cfg.use_irq and not lines:
+            raise ValueError(f"si irq: host interrupt {device.irq} has no device wired to it")
+        self.si = SmiInterface(self.sim, self.cpu, self._sm(device, f"{device.si_type}_sm"), cfg, name="ipmi_si")
+        if cfg.use_irq:
+            self._irq_taps = [(line, self.cpu.attach_irq(line, self.si.irq)) for line in lines]
         self.ipmi = IpmiMsgHandler(self.sim, self.si)
         self._driver_up = True
         self.si.ready.callbacks.append(self._driver_ready)
@@ -190,9 +208,9 @@ class Host:
         _kill(si.proc)
         if not si.ready.triggered:
             self.sim.trigger_at(si.ready, t, False)
-        args = self._attach_args
-        if args is not None and args[2] is not None and args[2].on_assert is not None:
-            args[2].on_assert = None
+        for line, listener in self._irq_taps:       # free_irq
+            line.disconnect(listener)
+        self._irq_taps = []
         failed = 0
         if ipmi is not None:
             failed = ipmi.shutdown(t, CompletionCode.UNSPECIFIED_ERROR)
@@ -214,7 +232,7 @@ class Host:
         timing = self.timing
         env = self.sim.env
         yield env.timeout(max(0, t0 + timing.firmware_boot - env.now))
-        if timing.bios_reads_boot_options and self._attach_args is not None:
+        if timing.bios_reads_boot_options and self.device is not None:
             yield from self._bios()
         else:
             self._booted_from("no override", "BIOS does not ask the BMC")
@@ -224,10 +242,9 @@ class Host:
         yield env.timeout(timing.os_boot)
         self.state = RUNNING
         self._boot_proc = None
-        if self._attach_args is not None:
-            base, config, irq_line, regspacing = self._attach_args
+        if self.device is not None:
             self.cpu.t = max(self.cpu.t, env.now)
-            self.attach_kcs(base, config, irq_line, regspacing)
+            self.attach(self.device, self.si_config)
 
     def _booted_from(self, device: str, why: str = "") -> None:
         t = max(self.cpu.t, self.sim.now)
@@ -235,10 +252,8 @@ class Host:
         self._trace(t, "bios-boot", device=device, **({"why": why} if why else {}))
 
     def _bios(self):
-        """The BIOS asks the BMC where to boot (Get System Boot Options, boot flags), over KCS, polled."""
-        base, _config, _irq, regspacing = self._attach_args
-        sm = KcsSm(self.sim, KcsIo(self.cpu, base, regspacing), component="bios")
-        self._status_port = base + KCS_STATUS_OFFSET * regspacing
+        """The BIOS asks the BMC where to boot (Get System Boot Options, boot flags), polled."""
+        sm = self._sm(self.device, "bios")
         if not (yield from sm.detect()):
             self._booted_from("no override", "no BMC")
             return
@@ -260,8 +275,8 @@ class Host:
         yield from self._bios_request(sm, Chassis.SET_SYSTEM_BOOT_OPTIONS,
                                       bytes((BootParameter.BOOT_INFO_ACKNOWLEDGE, BOOT_INFO_ACK_BIOS, 0)))
 
-    def _bios_request(self, sm: KcsSm, cmd: int, data: bytes):
-        """Generator: one polled KCS transaction; the response, or None if the interface gave up."""
+    def _bios_request(self, sm: SiSm, cmd: int, data: bytes):
+        """Generator: one polled transaction; the response, or None if the interface gave up."""
         if sm.start_transaction(bytes((netfn_lun(NetFn.CHASSIS), cmd)) + data):
             return None
         cpu, env = self.cpu, self.sim.env
@@ -277,7 +292,7 @@ class Host:
                 # A busy-polling BIOS reacts to the first status change; sleeping on the change costs O(changes).
                 yield from cpu.sync()
                 before = env.now
-                watch = self.io_space.watch(self._status_port)
+                watch = self.io_space.watch(sm.status_port)
                 waits = [env.timeout(self.timing.bios_poll_fallback)]
                 if watch is not None:
                     waits.append(watch.wait())

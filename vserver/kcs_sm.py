@@ -27,7 +27,7 @@ from bmc.ipmi.kcs import (
 )
 from buses.time import s
 
-from .sm import IPMI_MAX_MSG_LENGTH, SmResult
+from .sm import IPMI_MAX_MSG_LENGTH, SiSm, SmResult
 
 IBF_RETRY_TIMEOUT = s(5)
 OBF_RETRY_TIMEOUT = s(5)
@@ -51,29 +51,14 @@ class KcsSmState(IntEnum):
     HOSED = 10
 
 
-class KcsIo:
-    """The two KCS registers at ``base`` (+ ``regspacing``) through the host CPU."""
+class KcsSm(SiSm):
+    """One KCS state machine (``struct si_sm_data``) over a ``PortIo`` (or any ``inputb``/``outputb``)."""
 
-    def __init__(self, cpu, base: int, regspacing: int = 1):
-        self.cpu = cpu
-        self.ports = (base + KCS_DATA_OFFSET * regspacing, base + KCS_STATUS_OFFSET * regspacing)
+    si_type = "kcs"
+    io_size = 2
 
-    def inputb(self, offset: int):
-        return self.cpu.inb(self.ports[offset])
-
-    def outputb(self, offset: int, value: int):
-        return self.cpu.outb(self.ports[offset], value)
-
-
-class KcsSm:
-    """One KCS state machine (``struct si_sm_data``)."""
-
-    name = "kcs"
-
-    def __init__(self, sim, io: KcsIo, component: str = "kcs_sm"):
-        self.sim = sim
-        self.io = io
-        self.component = component
+    def __init__(self, sim, io, component: str = "kcs_sm"):
+        super().__init__(sim, io, component)
         self._init_state(KcsSmState.IDLE)
 
     def _init_state(self, state: KcsSmState) -> None:
@@ -89,10 +74,6 @@ class KcsSm:
         self.obf_timeout = OBF_RETRY_TIMEOUT
         self.error0_deadline = 0
         self.last_error = ""
-
-    def _trace(self, event: str, **fields) -> None:
-        if self.sim.tracer.enabled:
-            self.sim.trace(self.io.cpu.t, "drv", self.component, event, state=self.state.name, **fields)
 
     # -- the si_sm_handlers -------------------------------------------------------------
     def detect(self):

@@ -92,8 +92,7 @@ class SmiMsg:
 class SmiInterface:
     """``struct smi_info``: one KCS/BT system interface and the contexts that drive it."""
 
-    def __init__(self, sim, cpu, sm, config: SiConfig | None = None, name: str = "ipmi_si",
-                 watch_port: int | None = None):
+    def __init__(self, sim, cpu, sm, config: SiConfig | None = None, name: str = "ipmi_si"):
         self.sim = sim
         self.env = sim.env
         self.cpu = cpu
@@ -102,9 +101,8 @@ class SmiInterface:
         self.name = name
         self.jiffy = self.cfg.jiffy
         self.si_timeout_jiffies = -(-SI_TIMEOUT // self.jiffy)   # usecs_to_jiffies rounds up
-        self.watch_port = watch_port
         kip = self.cfg.kipmid
-        self.has_kipmid = (not self.cfg.use_irq and sm.name != "bt") if kip is None else kip
+        self.has_kipmid = (not self.cfg.use_irq and sm.uses_kipmid) if kip is None else kip
         self.si_state = SiState.NORMAL
         self.curr_msg: SmiMsg | None = None
         self.waiting_msg: SmiMsg | None = None
@@ -227,7 +225,8 @@ class SmiInterface:
         yield from self._startup()
         cpu = self.cpu
         env = self.env
-        watch = self.cpu.io_space.watch(self.watch_port) if self.watch_port is not None else None
+        # What a polling context sleeps on: the register whose changes the state machine waits for.
+        watch = self.cpu.io_space.watch(self.sm.status_port)
         while True:
             now = max(cpu.t, env.now)
             # Who runs next?  Candidates: interrupt/kick (now), timer, kipmid.
@@ -236,6 +235,7 @@ class SmiInterface:
                 self._kicked = self._irq_pending = False
                 if irq:
                     self.stats["irq_runs"] += 1
+                    yield from self.sm.irq_ack()
                 result = yield from self._event_handler(0)
                 if kicked and self.has_kipmid:
                     self._after_kipmid(result)
@@ -351,7 +351,7 @@ class SmiInterface:
                 result = yield from sm.event(0)
             if result == SmResult.TRANSACTION_COMPLETE:
                 self.stats["complete_transactions"] += 1
-                self._handle_transaction_done()
+                yield from self._handle_transaction_done()
                 result = yield from sm.event(0)
                 continue
             if result == SmResult.HOSED:
@@ -451,7 +451,8 @@ class SmiInterface:
         else:
             self.si_state = SiState.NORMAL
 
-    def _handle_transaction_done(self) -> None:
+    def _handle_transaction_done(self):
+        """Generator (it may touch the interface: BT's interrupt enable in CHECKING_ENABLES)."""
         rsp = self.sm.get_result()
         state = self.si_state
         self._trace("transaction-done", rsp=rsp)
@@ -494,6 +495,8 @@ class SmiInterface:
                 self.si_state = SiState.NORMAL
                 return
             enables = self.current_global_enables()
+            # "BT has its own interrupt enable bit" (check_bt_irq; a no-op for other types).
+            yield from self.sm.check_irq(self.cfg.use_irq and not self.interrupt_disabled)
             if enables != rsp[3] & GLOBAL_ENABLES_MASK:
                 # Fix only the bits the driver owns; keep the rest (e.g. event logging).
                 self._start(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES,
@@ -576,6 +579,7 @@ class SmiInterface:
         self.sm.get_result()
         self.si_state = SiState.NORMAL
         if self.cfg.use_irq:
+            yield from self.sm.irq_finish_setup()
             self.interrupt_disabled = False
             self.req_events = True
             self._check_start_timer_thread()

@@ -1,13 +1,13 @@
 """The BMC's IPMI command handlers, one module per network function.
 
-Each module declares its handlers with ``@bmc.ipmid.command``; nothing is
-registered on import.  An ``Ipmid`` installs the sets it is given, by
+Each module declares its handlers with ``@command`` (``bmc.commands.spec``);
+nothing is registered on import.  An ``Ipmid`` installs the sets it is given, by
 default the ones below, and OEM sets can replace single commands.
 """
 
 
 def default_command_sets() -> tuple:
     """The modules a plain BMC installs, in order."""
-    from . import app, chassis, sensor_event, storage
+    from . import app, chassis, sensor_event, storage  # the handlers import the whole BMC: load on demand
 
     return (app, chassis, sensor_event, storage)

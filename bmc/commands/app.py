@@ -16,8 +16,8 @@ from ..ipmi.cc import CC_EVENT_BUFFER_EMPTY, CC_MESSAGE_QUEUE_EMPTY, CompletionC
 from ..ipmi.cmd import App
 from ..ipmi.msg import Channel, PreTimeoutInterrupt, TimeoutAction, TimerUse
 from ..ipmi.netfn import NetFn
-from ..ipmid import command
 from ..privilege import Privilege
+from .spec import command
 
 APP = NetFn.APP
 

@@ -13,8 +13,8 @@ from ..ipmi.cc import CompletionCode, IpmiError
 from ..ipmi.cmd import Chassis
 from ..ipmi.msg import ChassisControl, RestartCause
 from ..ipmi.netfn import NetFn
-from ..ipmid import command
 from ..privilege import Privilege
+from .spec import command
 
 CHASSIS = NetFn.CHASSIS
 

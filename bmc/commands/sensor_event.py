@@ -28,10 +28,10 @@ from ..ipmi.cc import CompletionCode, IpmiError
 from ..ipmi.cmd import SensorEvent
 from ..ipmi.msg import Channel, GlobalEnables
 from ..ipmi.netfn import NetFn
-from ..ipmid import command
 from ..privilege import Privilege
 from ..sensors.pef import PARAMETER_REVISION
 from ..sensors.sensor import THRESHOLD_READING, Sensor, ThresholdSensor
+from .spec import command
 
 SE = NetFn.SENSOR_EVENT
 USER, OPERATOR, ADMIN = Privilege.USER, Privilege.OPERATOR, Privilege.ADMINISTRATOR

@@ -24,10 +24,10 @@ from buses.time import S
 from ..ipmi.cc import CompletionCode, IpmiError
 from ..ipmi.cmd import Storage
 from ..ipmi.netfn import NetFn
-from ..ipmid import command
 from ..privilege import Privilege
 from ..sel import RECORD_SIZE
 from ..store import le16
+from .spec import command
 
 STORAGE = NetFn.STORAGE
 USER = Privilege.USER

@@ -1,8 +1,7 @@
 """KCS interface vocabulary (IPMI 2.0 section 9): ports, control codes, status, errors.
 
-The status register's bit layout is also declared, as silicon, in
-``soc.kcs``; the layering keeps ``soc`` from importing this package, and
-``tests/test_layering.py`` checks that both views agree.
+Declared once: the register block (``soc.kcs``), the BMC-side engine and
+the host state machine all take their bits from here.
 """
 
 from enum import IntEnum

@@ -45,10 +45,9 @@ is a plain blocking call during which the simulated clock stands still:
 Given the same answers from the peer (and answers inside the wall bound),
 a run is deterministic: the trace does not depend on how long the peer took.
 
-The interface side is a small protocol (QEMU's ``IPMIInterface``):
-``deliver(response, t)``, ``set_atn(on, irq, t)``, ``set_irq_enable(on, t)``.
-``ExternKcs`` is the KCS one: the same engine as ``IdealKcs``, with the
-request handed here instead of to the in-process ipmid.
+``ExternBmc`` is a ``bmc.channel.BmcCore``: any ideal channel (KCS, BT)
+submits to it exactly as to the in-process ipmid, and the channel that
+``attach``es hears the ATN and IRQ controls (``set_atn``, ``set_irq_enable``).
 """
 
 from __future__ import annotations
@@ -61,11 +60,8 @@ from dataclasses import dataclass
 
 from buses.time import fmt_duration, s, us
 
-from ..firmware import IdealKcs
 from ..ipmi.cc import CompletionCode as CC
 from ..ipmi.cc import IpmiError
-from ..kcs_engine import KcsEngineError
-from ..kcs_ideal import run_now
 from .codec import (
     QEMU_CAPABILITIES,
     VM_MAX_IPMI_MSG,
@@ -157,7 +153,8 @@ class ExternBmc:
         self.config = config
         self.host = host
         self.name = name
-        self.iface = None
+        self.iface = None                      # the channel ATN and IRQ controls go to
+        self._done = None                      # the current request's answer callback
         self.family, self.sockaddr = parse_addr(config.addr, "extern.addr")
         self.decoder = Decoder(min_len=VM_MIN_RESPONSE, sim=sim, name=name)
         self.sock: socket.socket | None = None
@@ -173,6 +170,7 @@ class ExternBmc:
 
     # -- wiring --------------------------------------------------------------------------------
     def attach(self, iface) -> None:
+        """The system-interface channel (``bmc.channel.ChannelBase``) that hears ATN and IRQ controls."""
         self.iface = iface
 
     def _trace(self, t: int, event: str, **fields) -> None:
@@ -253,9 +251,13 @@ class ExternBmc:
             self.sock = None
 
     # -- the request path --------------------------------------------------------------------------
-    def submit(self, request: bytes, t: int) -> None:
-        """The interface hands over a whole request at simulated time ``t``; the answer comes via ``deliver``."""
+    def cost_ns(self, netfn: int, cmd: int) -> int:
+        return self.config.response_latency
+
+    def submit(self, request: bytes, t: int, done) -> None:
+        """``BmcCore.submit``: send a whole request at simulated time ``t``; ``done(response, t)`` when it lands."""
         request = bytes(request)
+        self._done = done
         self.stats["requests"] += 1
         token = self.current = (self.current or 0) + 1
         if len(request) < 2:
@@ -305,8 +307,9 @@ class ExternBmc:
             return
         self.current = None
         self._trace(t, "answer", rsp=response, why=why)
-        if self.iface is not None:
-            self.iface.deliver(response, t)
+        done, self._done = self._done, None
+        if done is not None:
+            done(response, t)
 
     def _read(self, t: int, until_seq: int | None):
         """Read what the peer sends: until the response ``until_seq`` arrives (bounded by ``wall_timeout``),
@@ -404,34 +407,10 @@ _HOST_OPS = {
 }
 
 
-class ExternKcs(IdealKcs):
-    """A KCS register block whose BMC side is a remote BMC (``isa-ipmi-kcs`` + ``ipmi-bmc-extern``)."""
-
-    def __init__(self, sim, block, extern: ExternBmc, use_irq: bool = False, name: str = "kcs-extern"):
-        super().__init__(sim, block, None, use_irq=use_irq, name=name)
-        self.extern = extern
-        self.dropped_responses = 0
-        extern.attach(self)
-
-    def _answer(self):
-        request = self.engine.read_request()
-        self.extern.submit(request, self.ops.t)
-        return
-        yield  # a generator, as the engine expects
-
-    def deliver(self, response: bytes, t: int) -> None:
-        self.ops.t = max(t, self.sim.now)
-        try:
-            run_now(self.engine.write_response(response))
-        except KcsEngineError:
-            # The host aborted or restarted meanwhile; the engine traced the drop.
-            self.dropped_responses += 1
-
-
-def extern_kcs(sim, block, host, config: ExternConfig | str, use_irq: bool = False) -> ExternKcs:
-    """Build and connect the extern attachment for a KCS block (what a world calls)."""
+def extern_bmc(sim, host, config: ExternConfig | str) -> ExternBmc:
+    """Build and start the remote BMC a world's channel submits to (``ipmi-bmc-extern``)."""
     if isinstance(config, str):
         config = ExternConfig(config)
-    channel = ExternKcs(sim, block, ExternBmc(sim, config, host=host), use_irq=use_irq)
-    channel.extern.start()
-    return channel
+    extern = ExternBmc(sim, config, host=host)
+    extern.start()
+    return extern

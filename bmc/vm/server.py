@@ -54,6 +54,7 @@ import stat
 import time
 from collections import Counter
 
+from ..channel import ChannelBase
 from ..ipmi.cc import CompletionCode, IpmiError
 from ..ipmi.msg import Channel, ChannelProtocol
 from ..privilege import Privilege
@@ -201,7 +202,7 @@ def check_loopback(family: int, sockaddr, field: str = "vm") -> None:
                              "reset and NMI the VM, so it is served only on 127.0.0.0/8, ::1 or a unix socket")
 
 
-class VmServer:
+class VmServer(ChannelBase):
     """This BMC, served to one VM at a time over the VM protocol, paced to the wall clock."""
 
     def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = "vm-server",
@@ -215,7 +216,7 @@ class VmServer:
         self.ipmid = ipmid
         self.host = host
         self.name = name
-        self.channel_protocol = ChannelProtocol(protocol)
+        self.protocol = ChannelProtocol(protocol)
         self.max_bad_frames = max_bad_frames
         self.log = log
         host.link = self

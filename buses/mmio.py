@@ -1,0 +1,35 @@
+"""A SoC's memory-mapped register space: regions of ``MmioTarget``s at base addresses.
+
+The firmware CPU (``soc.cpu.FirmwareCpu``) reads and writes through it;
+each region's target gets the offset inside its region.  An access that no
+region decodes is a programming error in the model (on silicon, a bus
+fault), so it raises, naming the address.
+"""
+
+from __future__ import annotations
+
+
+class MmioSpace:
+    def __init__(self, name: str):
+        self.name = name
+        self.regions: list[tuple[int, int, object]] = []
+
+    def add(self, base: int, size: int, device) -> None:
+        for b, n, _d in self.regions:
+            if base < b + n and b < base + size:
+                raise ValueError(f"{self.name}: region 0x{base:08X}+0x{size:X} overlaps 0x{b:08X}")
+        self.regions.append((base, size, device))
+
+    def _find(self, addr: int):
+        for base, size, dev in self.regions:
+            if base <= addr < base + size:
+                return dev, addr - base
+        raise ValueError(f"{self.name}: no device at 0x{addr:08X}")
+
+    def read(self, addr: int, t: int) -> int:
+        dev, off = self._find(addr)
+        return dev.read(off, t)
+
+    def write(self, addr: int, value: int, t: int) -> None:
+        dev, off = self._find(addr)
+        dev.write(off, value, t)

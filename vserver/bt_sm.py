@@ -1,0 +1,422 @@
+"""Host BT (Block Transfer) state machine, faithful to Linux 6.12 ``drivers/char/ipmi/ipmi_bt_sm.c``.
+
+The functions mirror the C file one for one: ``bt_init_data`` (``_init_data``),
+``force_result``, ``bt_start_transaction``, ``bt_get_result``, ``reset_flags``,
+``drain_BMC2HOST``, ``write_all_bytes``, ``read_all_bytes``, ``error_recovery``,
+``bt_event`` and ``bt_detect``; the three BT-only pieces of ``ipmi_si_intf.c``
+(``ipmi_irq_finish_setup``, the BT branch of ``ipmi_si_irq_handler``,
+``check_bt_irq``) are the ``SiSm`` interrupt hooks.
+
+``event(time)``: ``time`` is the simulated time (ns) since the previous call
+*as the caller accounts it* (Linux passes microseconds: the jiffy timer the
+real elapsed time, interrupts 0).  It only counts down ``timeout`` (set from
+``BT_CAP_req2rsp`` per attempt, ``BT_RESET_DELAY`` after the soft reset), so a
+caller that passes 0 never times out, exactly as in Linux.  Everything is
+integer ns.  A whole message goes through the buffer in one call
+(``write_all_bytes``/``read_all_bytes``): each byte is a real port access.
+
+Quirks kept on purpose (commented where they happen): the stale-response
+drain in IDLE/XACTION_START with its second B2H_ATN write for stubborn BMCs
+and a status read as a pause; ``reset_flags`` writing BMC_HWRST to BT_INTMASK
+(which also clears B2H_IRQ_EN); a length byte under 4 taken as "truncated"
+without draining the buffer; the Warm Reset at insmod time (``seq <=
+retries``) that keeps resetting a BMC that shows a nonzero status but never
+answers (``detect`` then never returns, as ``bt_detect`` never does); leaving
+LONG_BUSY through ``bt_init_data``, which forgets the capabilities and
+restarts seq at 0; the request length byte kept as C's ``unsigned char``;
+the ``complete`` field ("Startup magic", always IDLE).  ``bt_debug`` is 0: the
+status reads done only for its printks are not made.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from bmc.ipmi.bt import BT_BUF_OFFSET, BT_CTRL_OFFSET, BT_INTMASK_OFFSET, BtCtrl, BtIntmask
+from bmc.ipmi.cc import CompletionCode as CC
+from buses.time import S, s
+
+from .sm import IPMI_MAX_MSG_LENGTH, SiSm, SmResult
+
+BT_NORMAL_TIMEOUT = s(5)
+BT_NORMAL_RETRY_LIMIT = 2
+BT_RESET_DELAY = s(6)          # after warm reset
+
+# The BtCtrl/BtIntmask bits as plain ints, named as in the C file: an IntFlag
+# operand would cost a Flag construction per bit test on the polling path.
+BT_CLR_WR_PTR = int(BtCtrl.CLR_WR_PTR)
+BT_CLR_RD_PTR = int(BtCtrl.CLR_RD_PTR)
+BT_H2B_ATN = int(BtCtrl.H2B_ATN)
+BT_B2H_ATN = int(BtCtrl.B2H_ATN)
+BT_SMS_ATN = int(BtCtrl.SMS_ATN)
+BT_H_BUSY = int(BtCtrl.H_BUSY)
+BT_B_BUSY = int(BtCtrl.B_BUSY)
+BT_BMC_HWRST = int(BtIntmask.BMC_HWRST)
+IPMI_BT_INTMASK_ENABLE_IRQ_BIT = int(BtIntmask.B2H_IRQ_EN)
+IPMI_BT_INTMASK_CLEAR_IRQ_BIT = int(BtIntmask.B2H_IRQ)
+
+GET_BT_CAP = b"\x18\x36"       # App NetFn, Get BT Interface Capabilities
+BT_CAP_LENGTH = 8              # bt_detect's BT_CAP[8]: NetFn, Cmd, CC + 5 data bytes
+
+
+class BtSmState(IntEnum):
+    """``enum bt_states``: "Order is critical in this list"."""
+
+    IDLE = 0
+    XACTION_START = 1
+    WRITE_BYTES = 2
+    WRITE_CONSUME = 3
+    READ_WAIT = 4
+    CLEAR_B2H = 5
+    READ_BYTES = 6
+    RESET1 = 7          # these must come last
+    RESET2 = 8
+    RESET3 = 9
+    RESTART = 10
+    PRINTME = 11
+    LONG_BUSY = 12      # BT doesn't get hosed :-)
+
+
+class BtSm(SiSm):
+    """One BT state machine (``struct si_sm_data``) over a ``PortIo`` (or any ``inputb``/``outputb``)."""
+
+    si_type = "bt"
+    io_size = 3
+    uses_kipmid = False
+    status_offset = BT_CTRL_OFFSET
+
+    def __init__(self, sim, io, component: str = "bt_sm", jiffy: int = S // 250):
+        super().__init__(sim, io, component)
+        self.jiffy = jiffy
+        self._init_data()
+
+    def _init_data(self) -> None:
+        """``bt_init_data``: the memset zeroes ``bt->io`` too, so seq always restarts at 0."""
+        self.state = BtSmState.IDLE          # start here
+        self.seq = 0
+        self.write_data = bytearray(IPMI_MAX_MSG_LENGTH + 2)
+        self.write_count = 0
+        self.read_data = bytearray(IPMI_MAX_MSG_LENGTH + 2)
+        self.read_count = 0
+        self.truncated = False
+        self.timeout = 0
+        self.error_retries = 0
+        self.nonzero_status = 0              # hung BMCs stay all 0
+        self.complete = BtSmState.IDLE       # end here
+        self.req2rsp = BT_NORMAL_TIMEOUT     # BT_CAP_req2rsp
+        self.retries = BT_NORMAL_RETRY_LIMIT  # BT_CAP_retries
+
+    def _force_result(self, completion_code: int) -> None:
+        """Jam a completion code (probably an error) into a response."""
+        rd, wd = self.read_data, self.write_data
+        rd[0] = 4                    # following bytes
+        rd[1] = wd[1] | 4            # odd NetFn/LUN
+        rd[2] = wd[2]                # seq (ignored)
+        rd[3] = wd[3]                # Command
+        rd[4] = completion_code
+        self.read_count = 5
+
+    # -- the si_sm_handlers -------------------------------------------------------------
+    def start_transaction(self, data: bytes) -> int:
+        """Returns 0, or the completion code Linux synthesises for a refused message."""
+        size = len(data)
+        if size < 2:
+            return CC.REQUEST_DATA_LENGTH_INVALID
+        if size > IPMI_MAX_MSG_LENGTH:
+            return CC.REQUEST_DATA_FIELD_LENGTH_EXCEEDED
+        if self.state == BtSmState.LONG_BUSY:
+            return CC.NODE_BUSY
+        if self.state != BtSmState.IDLE:
+            return CC.NOT_SUPPORTED_IN_PRESENT_STATE
+        wd = self.write_data
+        # "all data plus seq byte", stored in an unsigned char: over 254 bytes it wraps.
+        wd[0] = (size + 1) & 0xFF
+        wd[1] = data[0]                      # NetFn/LUN
+        wd[2] = self.seq                     # seq++: per new request, not per retry
+        self.seq = (self.seq + 1) & 0xFF
+        wd[3:size + 2] = data[1:]
+        self.write_count = size + 2
+        self.error_retries = 0
+        self.nonzero_status = 0
+        self.truncated = False
+        self.state = BtSmState.XACTION_START
+        self.timeout = self.req2rsp
+        self._force_result(CC.UNSPECIFIED_ERROR)
+        if self.sim.tracer.enabled:
+            self._trace("start", seq=wd[2], data=bytes(data))
+        return 0
+
+    def get_result(self) -> bytes:
+        """NetFn/LUN, Cmd, CC, Data (length and seq stripped), as ``bt_get_result(IPMI_MAX_MSG_LENGTH)``."""
+        return self._get_result(IPMI_MAX_MSG_LENGTH)
+
+    def _get_result(self, length: int) -> bytes:
+        msg_len = self.read_count - 2        # account for length & seq
+        if msg_len < 3 or msg_len > IPMI_MAX_MSG_LENGTH:
+            self._force_result(CC.UNSPECIFIED_ERROR)
+            msg_len = 3
+        rd = self.read_data
+        if length < msg_len or self.truncated:
+            return bytes((rd[1], rd[3], CC.REQUEST_DATA_TRUNCATED))
+        return bytes((rd[1], rd[3])) + bytes(rd[4:msg_len + 2])
+
+    # -- register helpers: the port-access generators themselves (no extra layer) ---------
+    def _status(self):
+        return self.io.inputb(BT_CTRL_OFFSET)
+
+    def _control(self, value: int):
+        return self.io.outputb(BT_CTRL_OFFSET, value)
+
+    def _bmc2host(self):
+        return self.io.inputb(BT_BUF_OFFSET)
+
+    def _host2bmc(self, value: int):
+        return self.io.outputb(BT_BUF_OFFSET, value)
+
+    def _intmask_w(self, value: int):
+        return self.io.outputb(BT_INTMASK_OFFSET, value)
+
+    # -- helpers, as in the C file --------------------------------------------------------
+    def _reset_flags(self):
+        if (yield from self._status()) & BT_H_BUSY:
+            yield from self._control(BT_H_BUSY)      # force clear
+        yield from self._control(BT_CLR_WR_PTR)      # always reset
+        yield from self._control(BT_SMS_ATN)         # always clear
+        # "This bit's functionality is optional": a BMC that implements it resets;
+        # the write also clears B2H_IRQ_EN (ipmi_si re-enables it only via check_bt_irq).
+        yield from self._intmask_w(BT_BMC_HWRST)
+
+    def _drain_bmc2host(self):
+        """Get rid of an unwanted/stale response (BMCs with several outstanding requests)."""
+        if not (yield from self._status()) & BT_B2H_ATN:   # not signalling a response
+            return
+        yield from self._control(BT_H_BUSY)          # now set
+        yield from self._control(BT_B2H_ATN)         # always clear
+        yield from self._status()                    # pause
+        yield from self._control(BT_B2H_ATN)         # some BMCs are stubborn
+        yield from self._control(BT_CLR_RD_PTR)      # always reset
+        size = yield from self._bmc2host()
+        for _ in range(size):
+            yield from self._bmc2host()
+        yield from self._control(BT_H_BUSY)          # now clear
+        self._trace("stale-drain", size=size + 1)
+
+    def _write_all_bytes(self):
+        wd = self.write_data
+        if self.sim.tracer.enabled:
+            self._trace("write", data=bytes(wd[:self.write_count]))
+        for i in range(self.write_count):
+            yield from self._host2bmc(wd[i])
+
+    def _read_all_bytes(self):
+        """True if the response is ours (or unreadable: "let next XACTION START clean it up")."""
+        rd, wd = self.read_data, self.write_data
+        # length is "framing info", minimum = 4: NetFn, Seq, Cmd, cCode.
+        rd[0] = yield from self._bmc2host()
+        self.read_count = rd[0]
+        if self.read_count < 4 or self.read_count >= IPMI_MAX_MSG_LENGTH:
+            self.truncated = True                    # the rest stays in the BMC's buffer
+            self._trace("truncated", length=self.read_count)
+            return True
+        for i in range(1, self.read_count + 1):
+            rd[i] = yield from self._bmc2host()
+        self.read_count += 1                         # account internally for length byte
+        # Per the spec, the (NetFn[1], Seq[2], Cmd[3]) tuples must match.
+        ok = rd[3] == wd[3] and rd[2] == wd[2] and (rd[1] & 0xF8) == (wd[1] & 0xF8)
+        if self.sim.tracer.enabled:
+            self._trace("response", seq=rd[2], data=bytes(rd[:self.read_count]), match=ok)
+        return ok
+
+    def _error_recovery(self, status: int, cc: int) -> SmResult:
+        """Restart if retries are left, or return an error completion code."""
+        self.timeout = self.req2rsp
+        reason = "timeout" if cc == CC.TIMEOUT else "internal error"
+        # Per the IPMI spec, retries are based on the sequence number known only
+        # to this module, so manage a restart here.
+        self.error_retries += 1
+        if self.error_retries < self.retries:
+            self._trace("error-recovery", reason=reason, status=status, action="restart",
+                        retries_left=self.retries - self.error_retries)
+            self.state = BtSmState.RESTART
+            return SmResult.CALL_WITHOUT_DELAY
+        if not self.nonzero_status:
+            self._trace("error-recovery", reason=reason, status=status, action="stuck, try power cycle")
+        elif self.seq <= (self.retries & 0xFF):      # this is most likely during insmod
+            self._trace("error-recovery", reason=reason, status=status, action="reset")
+            self.state = BtSmState.RESET1
+            return SmResult.CALL_WITHOUT_DELAY
+        self.state = BtSmState.IDLE
+        if cc == CC.TIMEOUT and status & BT_B_BUSY:
+            cc = CC.NODE_BUSY
+            self.state = BtSmState.LONG_BUSY
+        self._trace("error-recovery", reason=reason, status=status, action="fail", cc=cc)
+        self._force_result(cc)
+        return SmResult.TRANSACTION_COMPLETE
+
+    # -- the state machine ---------------------------------------------------------------
+    def event(self, time: int):
+        """Generator (``bt_event``): check status and (usually) take action; returns an ``SmResult``."""
+        status = yield from self._status()
+        self.nonzero_status |= status
+        st = self.state
+        S_ = BtSmState
+
+        # Commands that time out may still (eventually) provide a response; remove
+        # it (hopefully in IDLE).  Even if it comes later its seq rejects it.
+        if st < S_.WRITE_BYTES and status & BT_B2H_ATN:
+            yield from self._drain_bmc2host()
+            return SmResult.CALL_WITH_DELAY
+
+        if st != S_.IDLE and st < S_.PRINTME:
+            self.timeout -= time
+            if self.timeout < 0 and st < S_.RESET1:
+                return self._error_recovery(status, CC.TIMEOUT)
+
+        if st == S_.IDLE:
+            # Asynchronous messages from another channel, then housekeeping.
+            if status & BT_SMS_ATN:
+                yield from self._control(BT_SMS_ATN)     # clear it
+                return SmResult.ATTN
+            if status & BT_H_BUSY:                       # clear a leftover H_BUSY
+                yield from self._control(BT_H_BUSY)
+            return SmResult.IDLE
+
+        if st == S_.XACTION_START:
+            if status & (BT_B_BUSY | BT_H2B_ATN):
+                return SmResult.CALL_WITH_DELAY
+            if (yield from self._status()) & BT_H_BUSY:
+                yield from self._control(BT_H_BUSY)      # force clear
+            self.state = S_.WRITE_BYTES
+            return SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.WRITE_BYTES:
+            if status & BT_H_BUSY:
+                yield from self._control(BT_H_BUSY)      # clear
+            yield from self._control(BT_CLR_WR_PTR)
+            yield from self._write_all_bytes()
+            yield from self._control(BT_H2B_ATN)         # can clear too fast to catch
+            self.state = S_.WRITE_CONSUME
+            return SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.WRITE_CONSUME:
+            if status & (BT_B_BUSY | BT_H2B_ATN):
+                return SmResult.CALL_WITH_DELAY
+            self.state = S_.READ_WAIT
+            return SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.READ_WAIT:
+            # Spinning hard can suppress B2H_ATN and force a timeout.
+            if not status & BT_B2H_ATN:
+                return SmResult.CALL_WITH_DELAY
+            yield from self._control(BT_H_BUSY)          # set
+            # Some BMCs don't clear B2H_ATN with one hit: CLEAR_B2H keeps hitting it.
+            yield from self._control(BT_B2H_ATN)         # clear it to ACK the BMC
+            self.state = S_.CLEAR_B2H
+            return SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.CLEAR_B2H:
+            if status & BT_B2H_ATN:
+                yield from self._control(BT_B2H_ATN)     # keep hitting it
+                return SmResult.CALL_WITH_DELAY
+            self.state = S_.READ_BYTES
+            return SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.READ_BYTES:
+            if not status & BT_H_BUSY:                   # check in case of retry
+                yield from self._control(BT_H_BUSY)
+            yield from self._control(BT_CLR_RD_PTR)      # start of BMC2HOST buffer
+            mine = yield from self._read_all_bytes()
+            yield from self._control(BT_H_BUSY)          # NOW clear
+            if not mine:                                 # not my message
+                self.state = S_.READ_WAIT
+                return SmResult.CALL_WITHOUT_DELAY
+            self.state = self.complete
+            # "Startup magic": complete is always IDLE, so this is always the normal case.
+            return SmResult.TRANSACTION_COMPLETE if self.state == S_.IDLE else SmResult.CALL_WITHOUT_DELAY
+
+        if st == S_.LONG_BUSY:                           # for example: after FW update
+            if not status & BT_B_BUSY:
+                yield from self._reset_flags()
+                self._init_data()                        # IDLE, but seq 0 and default capabilities
+                self._trace("long-busy-end")
+            return SmResult.CALL_WITH_DELAY
+
+        if st == S_.RESET1:
+            yield from self._reset_flags()
+            yield from self._drain_bmc2host()
+            self.state = S_.RESET2
+            return SmResult.CALL_WITH_DELAY
+
+        if st == S_.RESET2:                              # send a soft reset
+            yield from self._control(BT_CLR_WR_PTR)
+            yield from self._host2bmc(3)                 # number of bytes following
+            yield from self._host2bmc(0x18)              # NetFn/LUN == Application, LUN 0
+            yield from self._host2bmc(42)                # sequence number
+            yield from self._host2bmc(3)                 # Cmd == Soft reset
+            yield from self._control(BT_H2B_ATN)
+            self.timeout = BT_RESET_DELAY
+            self.state = S_.RESET3
+            self._trace("reset", hold=BT_RESET_DELAY)
+            return SmResult.CALL_WITH_DELAY
+
+        if st == S_.RESET3:                              # hold off everything for a bit
+            if self.timeout > 0:
+                return SmResult.CALL_WITH_DELAY
+            yield from self._drain_bmc2host()
+            self.state = S_.RESTART
+            return SmResult.CALL_WITH_DELAY
+
+        if st == S_.RESTART:                             # don't reset retries or seq!
+            self.read_count = 0
+            self.nonzero_status = 0
+            self.timeout = self.req2rsp
+            self.state = S_.XACTION_START
+            return SmResult.CALL_WITH_DELAY
+
+        return self._error_recovery(status, CC.UNSPECIFIED_ERROR)   # should never occur
+
+    def detect(self):
+        """Generator (``bt_detect``): False if nothing is there; else read the BT capabilities, True."""
+        # Status and INTMASK all 1's is what a bogus address reads (INTMASK only if status is).
+        if (yield from self._status()) == 0xFF and (yield from self.io.inputb(BT_INTMASK_OFFSET)) == 0xFF:
+            return False
+        yield from self._reset_flags()
+        rv = self.start_transaction(GET_BT_CAP)
+        if rv:
+            self._trace("detect", error=f"can't start capabilities transaction: {rv:#x}")
+        else:
+            cpu = self.io.cpu
+            result = SmResult.CALL_WITHOUT_DELAY
+            while True:
+                if result is SmResult.CALL_WITH_DELAY or result is SmResult.CALL_WITH_TICK_DELAY:
+                    yield from cpu.sleep(self.jiffy)     # schedule_timeout_uninterruptible(1)
+                    result = yield from self.event(self.jiffy)
+                elif result is SmResult.CALL_WITHOUT_DELAY:
+                    result = yield from self.event(0)
+                else:
+                    break
+            cap = self._get_result(BT_CAP_LENGTH)        # sizeof(BT_CAP): a longer answer is "truncated"
+            self._init_data()
+            if len(cap) >= BT_CAP_LENGTH and cap[2] == 0:
+                self.req2rsp = cap[6] * S
+                self.retries = cap[7]
+            else:
+                self._trace("detect", error=f"bt cap response {cap.hex(' ')}, using default values")
+        self._trace("detect", req2rsp=self.req2rsp, retries=self.retries)
+        return True
+
+    # -- the BT branches of ipmi_si_intf.c ---------------------------------------------------
+    def irq_finish_setup(self):
+        """Generator: enable the interrupt in the BT interface."""
+        return self._intmask_w(IPMI_BT_INTMASK_ENABLE_IRQ_BIT)
+
+    def irq_ack(self):
+        """Generator: "We need to clear the IRQ flag for the BT interface"."""
+        return self._intmask_w(IPMI_BT_INTMASK_CLEAR_IRQ_BIT | IPMI_BT_INTMASK_ENABLE_IRQ_BIT)
+
+    def check_irq(self, on: bool):
+        """Generator (``check_bt_irq``): BT has its own interrupt enable bit."""
+        irqstate = (yield from self.io.inputb(BT_INTMASK_OFFSET)) & IPMI_BT_INTMASK_ENABLE_IRQ_BIT
+        if bool(irqstate) == on:
+            return
+        yield from self._intmask_w(IPMI_BT_INTMASK_ENABLE_IRQ_BIT if on else 0)

@@ -77,7 +77,11 @@ def _guid_bytes(name: str, value) -> bytes | None:
 class Identity:
     """What Get Device ID and the GUID commands report.
 
-    The defaults are QEMU ``ipmi-bmc-sim``'s, so Get Device ID answers
+    The defaults are QEMU ``ipmi-bmc-sim``'s except the additional device
+    support byte, which advertises what the default server has: sensor,
+    SDR repository, SEL and FRU inventory devices and the chassis
+    (``ipmitool fru print`` reads FRU 0 only when bit 3 says there is one).
+    ``QEMU_IDENTITY`` is QEMU's exactly: Get Device ID answers
     ``1C 01 00 20 00 00 00 02 07 00 00 00 00 00``.
     """
 
@@ -88,7 +92,7 @@ class Identity:
     firmware_minor: int = 0             # BCD by convention, e.g. 0x12 = ".12"
     update_in_progress: bool = False    # firmware revision 1 bit 7: device not available
     ipmi_version: int = 0x02            # BCD, low nibble major: 0x02 = 2.0, 0x51 = 1.5
-    additional_support: int = 0x07      # sensor, SDR repository and SEL devices
+    additional_support: int = 0x8F      # chassis, FRU inventory, SEL, SDR repository, sensor devices
     manufacturer_id: int = 0            # 20-bit IANA enterprise number
     product_id: int = 0
     aux_firmware_revision: bytes | None = None  # 4 optional bytes
@@ -122,6 +126,10 @@ class Identity:
             self.product_id & 0xFF, self.product_id >> 8,
         ))
         return out + (bytes(self.aux_firmware_revision) if self.aux_firmware_revision else b"")
+
+
+# QEMU ipmi-bmc-sim's identity byte for byte (its golden Get Device ID).
+QEMU_IDENTITY = Identity(additional_support=0x07)
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,7 @@ class FullStackKcs(ChannelBase):
     def stop_servicing(self) -> None:
         """The firmware dies: the KCS interrupt is masked and IBF is never read again."""
         self.soc.gic.disable(self.driver.spi)
+
+    def start_servicing(self) -> None:
+        """The firmware is back: the interrupt is unmasked and a pending IBF is taken."""
+        self.soc.gic.enable(self.driver.spi)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from buses import Hop
 
 from .channel import ChannelBase
-from .ipmi.kcs import STATUS_SMS_ATN
+from .ipmi.kcs import STATUS_IBF, STATUS_SMS_ATN
 from .ipmi.msg import ChannelProtocol
 from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
 
@@ -128,4 +128,7 @@ class IdealKcs(ChannelBase):
         self.serving = False
 
     def start_servicing(self) -> None:
+        """Back: a byte the host left in IDR (IBF still set) is taken now."""
         self.serving = True
+        if self.block.status & STATUS_IBF:
+            self._host_wrote(self.sim.now)

@@ -15,10 +15,13 @@ adding a SoC a row to the last.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
 from bmc.firmware import FullStackKcs
 from bmc.kcs_ideal import IdealKcs
 from soc.ast2600 import Ast2600
+from soc.bt import BtBlock
 from soc.kcs import KcsBlock
 from vserver.sm import SiDevice
 
@@ -31,8 +34,8 @@ class Placement:
     irq_info: int                  # Get Channel Info's interrupt byte (ISA IRQ, 0x10+INTx, 0xFF)
 
 
-BLOCKS = {"kcs": KcsBlock}
-IDEAL_CHANNELS = {"kcs": IdealKcs}
+BLOCKS = {"kcs": KcsBlock, "bt": partial(BtBlock, size=QEMU_BT_BUFFER)}
+IDEAL_CHANNELS = {"kcs": IdealKcs, "bt": IdealBt}
 
 
 def place_isa(world, block, si) -> Placement:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bmc.firmware import FirmwareTiming
+from bmc.ipmi.bt import BT_DEFAULT_BASE
 from bmc.ipmi.kcs import KCS_DEFAULT_DATA_PORT
 from buses.time import ms
 
@@ -67,6 +68,8 @@ PRESETS: dict[str, Preset] = {
     p.name: p for p in (
         Preset("isa-ipmi-kcs", "isa", "ideal", (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ),),
                description="QEMU's isa-ipmi-kcs with ipmi-bmc-sim: KCS at 0xCA2, IRQ 5, the BMC answers at once"),
+        Preset("isa-ipmi-bt", "isa", "ideal", (SystemInterface("bt", BT_DEFAULT_BASE, QEMU_ISA_IRQ),),
+               description="QEMU's isa-ipmi-bt with ipmi-bmc-sim: BT at 0xE4, IRQ 5, the BMC answers at once"),
         Preset("ast2600", "lpc", "firmware",
                (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ, channel=3),),
                soc="ast2600", firmware=_ASPEED_FIRMWARE,

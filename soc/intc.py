@@ -53,6 +53,12 @@ class Intc:
         """Mask input ``n`` (``disable_irq``): pending and future assertions are ignored."""
         self.enabled.discard(n)
 
+    def enable(self, n: int) -> None:
+        """Unmask input ``n`` (``enable_irq``); a line still asserted is taken at once."""
+        self.enabled.add(n)
+        if self.asserted(n):
+            self._pend(n, max(self.cpu.t, self.sim.now))
+
     def _pend(self, n: int, t: int) -> None:
         if n not in self.enabled or n in self._in_flight:
             return

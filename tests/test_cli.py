@@ -6,7 +6,7 @@ import pytest
 
 from scenarios.cli import main, mc_info_lines
 
-GOLDEN_DEVICE_ID = "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"   # QEMU ipmi-bmc-sim's defaults
+GOLDEN_DEVICE_ID = "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"   # the default server (QEMU's, plus FRU and chassis)
 PRESET_KEYS = {"txn_per_s", "events_per_txn", "events_per_s", "simpy_ratio", "sim_per_wall", "mean_latency_ns"}
 
 

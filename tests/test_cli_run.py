@@ -29,7 +29,7 @@ def test_json_is_one_object_with_bytes_and_times(capsys):
     assert result["ok"] is True and result["preset"] == "isa-ipmi-kcs" and result["command"] == "mc info"
     assert result["data"]["device_id"] == 0x20 and result["data"]["ipmi_version"] == "2.0"
     (req,) = result["requests"]
-    assert req["request"] == "18 01" and req["response"] == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"
+    assert req["request"] == "18 01" and req["response"] == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
     assert result["elapsed_ns"] == req["t_done_ns"] - req["t_sent_ns"] == 56_000
 
 
@@ -44,7 +44,7 @@ def test_fru_print_on_each_preset(capsys, preset):
 
 def test_raw_and_its_failure(capsys):
     rc, out, _ = run(capsys, "run", "--", "raw", "0x06", "0x01")
-    assert rc == 0 and " 20 00 00 00 02 07 00 00 00 00 00" in out
+    assert rc == 0 and " 20 00 00 00 02 8f 00 00 00 00 00" in out
     rc, out, _ = run(capsys, "run", "--json", "--", "raw", "0x06", "0x7F")
     result = json.loads(out)
     assert rc == 1 and result["ok"] is False and result["data"]["cc"] == 0xC1

@@ -119,7 +119,7 @@ def system_name_hello(w, rsp):
 
 CASES = [
     # Get Device ID
-    Case("18 01", 0x00, rsp="1C 01 00 20 00 00 00 02 07 00 00 00 00 00", note="QEMU default identity"),
+    Case("18 01", 0x00, rsp="1C 01 00 20 00 00 00 02 8F 00 00 00 00 00", note="default: + FRU, chassis"),
     Case("18 01 00", 0xC7, "long"),
     Case("18 01", 0xD4, "privilege", privilege=P.CALLBACK),
     # Cold Reset / Warm Reset

@@ -39,7 +39,7 @@ def test_power_cycle_stops_the_driver_and_boots_it_again(preset):
     assert not w.host.ready and w.request(0x06, 0x01).cc == 0xFF          # /dev/ipmi0 is gone while off
     assert ask(w, "00 01") == "04 01 00 60 00 00 00"
     r = request_when_ready(w, 0x06, 0x01)
-    assert r.raw == from_hex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")
+    assert r.raw == from_hex("1C 01 00 20 00 00 00 02 8F 00 00 00 00 00")
     on = t + timing.power_cycle_interval
     assert w.host.power_events == [(t, "power-cycle"), (on, "power-on")]
     names = [what for _, what in w.host.boot_log]

@@ -54,7 +54,7 @@ class RecordingInterface(ChannelBase):
 
 QEMU_DEFAULT_STATE = [
     # (request, reply) for ipmi-bmc-sim in its default state (qemu-ipmi.md 4.1 case 1, 4.4)
-    ("18 01", "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"),
+    ("18 01", "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"),
     ("19 01", "1D 01 C2"),
     ("18 FF", "1C FF C1"),
     ("08 00", "0C 00 C1"),
@@ -83,7 +83,7 @@ def test_qemu_kcs_enable_irq_golden():
     _, bmc, ipmid = make()
     assert ask(ipmid, "18 2E 0F") == "1C 2E 00"
     assert bmc.global_enables == 0x0F
-    assert ask(ipmid, "18 01") == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"
+    assert ask(ipmid, "18 01") == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
 
 
 def test_qemu_kcs_lan_channel_golden():
@@ -130,7 +130,7 @@ def test_kcs_qtest_trailing_zero_needs_lenient_length():
     _, _, strict = make()
     assert ask(strict, "18 01 00") == "1C 01 C7"
     _, _, lenient = make(strict_length=False)
-    assert ask(lenient, "18 01 00") == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"
+    assert ask(lenient, "18 01 00") == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
     assert ask(lenient, "18 2E 0F 00") == "1C 2E 00"
     assert ask(lenient, "18 2E") == "1C 2E C7"  # short is still short
 
@@ -277,7 +277,7 @@ def test_identity_and_guids():
                      manufacturer_id=0x00A2B3, product_id=0x0102, aux_firmware_revision=b"\x01\x02\x03\x04",
                      device_guid=bytes(range(16)), system_guid="00112233-4455-6677-8899-aabbccddeeff")
     _, _, ipmid = make(identity=ident)
-    assert ask(ipmid, "18 01") == "1C 01 00 21 03 01 23 02 07 B3 A2 00 02 01 01 02 03 04"
+    assert ask(ipmid, "18 01") == "1C 01 00 21 03 01 23 02 8F B3 A2 00 02 01 01 02 03 04"
     assert ask(ipmid, "18 08") == "1C 08 00 " + hexdump(bytes(range(16)))
     assert ask(ipmid, "18 37") == "1C 37 00 FF EE DD CC BB AA 99 88 77 66 55 44 33 22 11 00"
 
@@ -376,7 +376,7 @@ def test_cold_reset_restores_power_up_state():
 def test_get_message_privilege_needs_system_interface():
     sim, bmc, ipmid = make(lan_channel=1)
     assert ask(ipmid, "18 31", channel=1) == "1C 31 D4"
-    assert ask(ipmid, "18 01", channel=1, privilege=Privilege.USER) == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"
+    assert ask(ipmid, "18 01", channel=1, privilege=Privilege.USER) == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
 
 
 # -- channels ------------------------------------------------------------------------------------

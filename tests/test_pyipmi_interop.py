@@ -36,7 +36,7 @@ def test_each_call_runs_the_simulation(default_world):
     assert dev.device_id == 0x20 and dev.ipmi_version.major == 2 and dev.ipmi_version.minor == 0
     r = iface.results[-1]
     assert r.request == bytes((NetFn.APP << 2, App.GET_DEVICE_ID))
-    assert r.raw.hex(" ").upper() == "1C 01 00 20 00 00 00 02 07 00 00 00 00 00"   # QEMU's bytes
+    assert r.raw.hex(" ").upper() == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"   # the default identity
     assert t0 <= r.t_sent < r.t_done == iface.simulated_time
     assert ipmi.is_target_accessible()
 

@@ -34,7 +34,7 @@ from bmc.vm.server import VmHost, VmServer
 from scenarios.cli import main
 from scenarios.cli_serve import build_served_bmc
 
-GET_DEVICE_ID = bytes.fromhex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")
+GET_DEVICE_ID = bytes.fromhex("1C 01 00 20 00 00 00 02 8F 00 00 00 00 00")
 
 
 class VmPeer:

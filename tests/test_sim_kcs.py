@@ -7,7 +7,7 @@ from buses.time import MS, S, ms, s, us
 from scenarios.world import World
 from vserver.si import SiConfig
 
-GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")   # qemu-ipmi.md 4.1
+GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 8F 00 00 00 00 00")   # the default identity (QEMU_IDENTITY: 07)
 PRESETS = ["isa-ipmi-kcs", "ast2600"]
 
 

@@ -157,13 +157,13 @@ def run(world, words):
 
 def test_mc_info_matches_qemu_identity(booted):
     out = run(booted, "mc info")
-    assert [r.raw.hex(" ").upper() for r in out.exchanges] == ["1C 01 00 20 00 00 00 02 07 00 00 00 00 00"]
+    assert [r.raw.hex(" ").upper() for r in out.exchanges] == ["1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"]
     assert dict(out.fields)["IPMI Version"] == "2.0" and out.elapsed == out.exchanges[0].elapsed
 
 
 def test_raw_prints_like_ipmitool(booted):
     out = run(booted, "raw 0x06 0x01")
-    assert out.lines == [" 20 00 00 00 02 07 00 00 00 00 00"] and out.exit_code == 0
+    assert out.lines == [" 20 00 00 00 02 8f 00 00 00 00 00"] and out.exit_code == 0
     out = run(booted, "raw 0x06 0x7f")
     assert out.exit_code == 1 and "rsp=0xc1" in out.lines[0]
 

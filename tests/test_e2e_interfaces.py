@@ -1,0 +1,86 @@
+"""One end-to-end suite over every preset x every system interface it has, polled and interrupt-driven.
+
+Each case boots the host's Linux-faithful driver against the preset's BMC
+side and checks: the probe; Get Device ID against QEMU's golden bytes
+(under the QEMU-compatible identity); a 60-byte response; recovery after
+the BMC stops answering and comes back; the driver's documented error
+state and its simulated time when the BMC stays dead; and determinism.
+"""
+
+import pytest
+
+from bmc.bmc import QEMU_IDENTITY
+from bmc.ipmi.msg import from_hex
+from buses.time import S, s
+from scenarios.presets import PRESETS
+from scenarios.world import World
+
+GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")   # qemu-ipmi.md 4.1
+CASES = [(name, si.kind) for name, p in PRESETS.items() for si in p.interfaces]
+IDS = [f"{name}-{kind}" for name, kind in CASES]
+READ_FRU_56 = (0x0A, 0x11, bytes((0, 0, 0, 56)))     # Read FRU Data: CC, count, 56 bytes -> 60-byte response
+
+
+def booted(preset, kind, irq=False, **kw):
+    w = World(preset, interface=kind, seed=kw.pop("seed", 5), use_irq=irq,
+              bmc_kwargs={"identity": QEMU_IDENTITY}, **kw)
+    assert w.boot() is True, f"{preset}/{kind}: the driver did not find the BMC"
+    return w
+
+
+@pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_probe_golden_bytes_and_a_long_response(preset, kind, irq):
+    w = booted(preset, kind, irq)
+    assert w.host.si.sm.si_type == kind and w.host.si.device_id == GOLDEN_DEVICE_ID
+    assert w.request(0x06, 0x01).raw == GOLDEN_DEVICE_ID
+    r = w.request(*READ_FRU_56)
+    assert r.cc == 0 and len(r.raw) == 60 and r.data[0] == 56
+    if irq:
+        assert w.host.si.stats["interrupts"] >= 0    # wired and requested; ideal devices answer before waiting
+
+
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_the_bmc_stops_and_comes_back(preset, kind):
+    w = booted(preset, kind)
+    w.channel.stop_servicing()
+    failed = w.request(0x06, 0x01, limit=s(300))
+    assert failed.cc != 0
+    w.channel.start_servicing()
+    # The first request after the outage may still meet leftovers (a stale response, an error state).
+    answers = [w.request(0x06, 0x01, limit=s(300)).raw for _ in range(2)]
+    assert answers[-1] == GOLDEN_DEVICE_ID
+
+
+# What the Linux driver does when the BMC never answers (reference/linux-ipmi.md):
+# KCS: each of MAX_ERROR_RETRIES + 1 = 11 attempts waits IBF_RETRY_TIMEOUT (5 s), then HOSED, 0xFF.
+# BT: one attempt per BT_CAP_retries waits BT_CAP_req2rsp; then 0xC3 (0xC0 while B_BUSY is set).
+DEAD = {"kcs": (0xFF, 55 * S), "bt": (0xC3, None)}
+
+
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_a_dead_bmc_drives_the_driver_to_its_error_state_in_time(preset, kind):
+    w = booted(preset, kind)
+    sm = w.host.si.sm
+    w.channel.stop_servicing()
+    r = w.request(0x06, 0x01, limit=s(300))
+    cc, budget = DEAD[kind]
+    if kind == "bt":
+        budget = sm.req2rsp * max(1, sm.retries)
+        assert sm.state.name == "IDLE"
+    else:
+        assert w.host.si.stats["hosed_count"] == 1
+    assert r.cc == cc
+    slack = 11 * 2 * w.host.si.jiffy
+    assert budget <= r.elapsed <= budget + slack, (r.elapsed, budget)
+
+
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_same_seed_same_trace_digest(preset, kind):
+    def digest(seed):
+        w = booted(preset, kind, irq=True, seed=seed, trace=True)
+        for _ in range(2):
+            w.request(0x06, 0x01)
+        w.request(*READ_FRU_56)
+        return w.sim.tracer.digest()
+    assert digest(3) == digest(3)

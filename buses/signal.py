@@ -48,13 +48,14 @@ class IrqLine:
     always allowed; an edge is reported only on a 0 -> 1 transition.
     """
 
-    __slots__ = ("sim", "name", "level", "listeners", "asserts")
+    __slots__ = ("sim", "name", "level", "listeners", "fall_listeners", "asserts")
 
     def __init__(self, sim, name: str):
         self.sim = sim
         self.name = name
         self.level = 0
         self.listeners: list[Callable[[int], None]] = []
+        self.fall_listeners: list[Callable[[int], None]] = []   # 1 -> 0: for a level follower (PCI INTx)
         self.asserts = 0
 
     def connect(self, fn: Callable[[int], None]) -> None:
@@ -73,4 +74,7 @@ class IrqLine:
         if level:
             self.asserts += 1
             for fn in self.listeners:
+                fn(t)
+        else:
+            for fn in self.fall_listeners:
                 fn(t)

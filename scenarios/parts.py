@@ -14,24 +14,35 @@ adding a SoC a row to the last.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
 from bmc.firmware import FullStackKcs
 from bmc.kcs_ideal import IdealKcs
+from buses.pci import PciBus, PciFunction
 from soc.ast2600 import Ast2600
 from soc.bt import BtBlock
 from soc.kcs import KcsBlock
+from vserver.pci import enumerate_bus, probe_ipmi
 from vserver.sm import SiDevice
+
+# QEMU's PCI IPMI functions (hw/ipmi/pci_ipmi_*.c): PCI_VENDOR_ID_QEMU, device 0x1112, revision 1.
+QEMU_PCI_VENDOR = 0x1234
+QEMU_PCI_IPMI_DEVICE = 0x1112
+PCI_IPMI_PROG_IF = {"kcs": 0x01, "bt": 0x02}
+PCI_IPMI_BAR_SIZE = 8
+PCI_IPMI_SLOT = 4                  # the slot the function sits in on bus 0 (INTA -> PIRQA with the swizzle)
 
 
 @dataclass(frozen=True)
 class Placement:
     """Where an ideal block ended up on the host side."""
 
-    device: SiDevice               # what the platform tells ipmi_si (SMBIOS record / PCI probe)
+    device: SiDevice | None        # what the platform tells ipmi_si (an SMBIOS record), None: found by probing
     irq_info: int                  # Get Channel Info's interrupt byte (ISA IRQ, 0x10+INTx, 0xFF)
+    discover: Callable | None = None   # generator function: the host firmware's probe, returning the SiDevice
 
 
 BLOCKS = {"kcs": KcsBlock, "bt": partial(BtBlock, size=QEMU_BT_BUFFER)}
@@ -47,6 +58,28 @@ def place_isa(world, block, si) -> Placement:
     return Placement(SiDevice(si.kind, si.address, irq=irq, source="smbios"), irq if irq else 0xFF)
 
 
-BUSES = {"isa": place_isa}
+def place_pci(world, block, si) -> Placement:
+    """QEMU's ``pci-ipmi-*``: a function with the block in an 8-byte I/O BAR, INTA; the host enumerates."""
+    if world.pci is None:
+        world.pci = PciBus(world.sim, world.io)
+    function = PciFunction(world.sim, f"{block.name}.pci", QEMU_PCI_VENDOR, QEMU_PCI_IPMI_DEVICE,
+                           0x0C0700 | PCI_IPMI_PROG_IF[si.kind], revision=1,
+                           bars=((PCI_IPMI_BAR_SIZE, block),), pin=1, irq_line=block.host_irq)
+    world.pci.add(PCI_IPMI_SLOT, function)
+    world.pci.wire(world.host)
+    world.pci_function = function
+
+    def discover():
+        cpu = world.host.cpu
+        found = yield from enumerate_bus(cpu, world.pci.route, sim=world.sim)
+        for f in found:
+            device = yield from probe_ipmi(cpu, f, use_irq=world.use_irq)
+            if device is not None:
+                return device
+        return None
+    return Placement(None, 0x10 if world.use_irq else 0xFF, discover)
+
+
+BUSES = {"isa": place_isa, "pci": place_pci}
 SOCS = {"ast2600": Ast2600}
 FIRMWARE_CHANNELS = {"kcs": FullStackKcs}

@@ -58,6 +58,7 @@ class World:
         self.extern = extern_bmc(sim, self.host, extern) if bmc == "extern" else None
         self.core = self.extern or self.ipmid
         self.soc = None
+        self.pci = None                        # the host's PCI bus, when a part sits on one
         self.device: SiDevice | None = None
         if p.attachment == "ideal":
             self._build_ideal()
@@ -74,7 +75,17 @@ class World:
             self.extern.attach(self.channel)
         else:
             self.bmc.attach_interface(self.channel)
-        self._start_host(placement.device)
+        if placement.discover is None:
+            self._start_host(placement.device)
+        else:
+            self.sim.process(self._discover(placement.discover))
+
+    def _discover(self, discover):
+        """The host firmware finds the interface (PCI enumeration, the driver's probe), then the OS loads it."""
+        device = yield from discover()
+        if device is None:
+            raise RuntimeError(f"{self.preset.name}: the host found no IPMI function on its bus")
+        self._start_host(device)
 
     def _build_firmware(self, timing) -> None:
         si = self.interface

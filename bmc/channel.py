@@ -18,6 +18,8 @@ ioctls (SMS_ATN, force abort) and its open/release (servicing):
 - ``cold_reset(t)`` / ``warm_reset(t)``: Cold/Warm Reset of the BMC;
 - ``stop_servicing()`` / ``start_servicing()``: the firmware behind the
   channel dies (nobody reads the interface any more) and comes back;
+- ``bt_capabilities()``: what Get BT Interface Capabilities answers when
+  the firmware behind this channel answers it (a BT channel on OpenBMC);
 - ``protocol`` (``ChannelProtocol``) and ``irq_info`` (0x00-0x0F ISA IRQ,
   0x10-0x13 PCI INTA-D, 0xFF none): Get Channel Info for channel 0xF.
 
@@ -59,6 +61,10 @@ class ChannelBase:
 
     def cold_reset(self, t: int) -> None:
         pass
+
+    def bt_capabilities(self) -> bytes | None:
+        """The five Get BT Interface Capabilities data bytes when the firmware answers it here, else None."""
+        return None
 
     def warm_reset(self, t: int) -> None:
         pass

@@ -1,23 +1,33 @@
-"""BMC firmware: the channel drivers and the IPMI daemon behind them.
+"""BMC firmware: the channel drivers and the bridge daemons behind them (OpenBMC-like).
 
-The full-stack way to put the KCS engine and command set behind a register
-block (the ideal, QEMU-like way is ``bmc.kcs_ideal``):
+The full-stack way to put a system interface behind its register block
+(the ideal, QEMU-like ways are ``bmc.kcs_ideal`` and ``bmc.bt_ideal``):
 
-- ``FullStackKcs``: an OpenBMC-like stack on a SoC.  The SoC channel driver
-  (``kcs_bmc_aspeed``) takes each IBF interrupt after the CPU's interrupt
-  latency and runs the engine with a cost per MMIO access; whole requests go
-  to a daemon (``kcsbridged`` -> D-Bus -> ``ipmid``) that answers after its
-  latency plus the command's processing cost.
+- ``FullStackKcs``: the SoC's KCS driver (``kcs_bmc_aspeed`` or
+  ``kcs_bmc_npcm7xx``) takes each IBF interrupt after the CPU's interrupt
+  latency and runs the KCS engine (``kcs_bmc_cdev_ipmi``) with a cost per
+  MMIO access; whole requests go to ``kcsbridged`` -> D-Bus -> ``ipmid``;
+- ``FullStackBt``: ``bt-bmc`` on the ASPEED iBT; ``btbridged`` reads whole
+  frames from ``/dev/ipmi-bt-host``, strips the BT framing, asks ipmid and
+  writes the framed answer back.  ipmid answers Get BT Interface
+  Capabilities on this channel (``bt_capabilities``), as phosphor does.
+
+Either bridge pays ``daemon_latency`` plus the command's cost per request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simpy import Interrupt
+
 from buses import Hop
 from buses.time import ms
+from soc.bt import SMS_ATN
 
+from .bt_aspeed import AspeedBtDriver, BtBmcError
 from .channel import ChannelBase
+from .ipmi.bt import bt_capabilities
 from .ipmi.msg import ChannelProtocol
 from .kcs_aspeed import AspeedKcsDriver
 from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
@@ -40,15 +50,16 @@ class FullStackKcs(ChannelBase):
     protocol = ChannelProtocol.KCS
 
     def __init__(self, sim, soc, core, si, sirq: int = 0, timing: FirmwareTiming | None = None,
-                 name: str | None = None):
-        # si: the preset's SystemInterface (its SoC channel number and host I/O address).
+                 name: str | None = None, driver=AspeedKcsDriver):
+        # si: the preset's SystemInterface (its SoC channel number and host I/O address);
+        # driver: the SoC's KCS device driver class (device ops + probe + interrupt).
         channel, io_addr = si.channel, si.address
         self.sim = sim
         self.soc = soc
         self.core = core
         self.to_core = Hop(core.submit, f"kcs{channel}.core")
         self.timing = timing or FirmwareTiming()
-        self.driver = AspeedKcsDriver(soc, channel, io_addr, sirq)
+        self.driver = driver(soc, channel, io_addr, sirq)
         self.block = self.driver.block
         self.engine = KcsIpmiEngine(sim, self.driver, name or f"ipmi-kcs{channel}")
         self.driver.client_event = self._event
@@ -105,8 +116,100 @@ class FullStackKcs(ChannelBase):
 
     def stop_servicing(self) -> None:
         """The firmware dies: the KCS interrupt is masked and IBF is never read again."""
-        self.soc.gic.disable(self.driver.spi)
+        self.soc.intc.disable(self.driver.irq)
 
     def start_servicing(self) -> None:
         """The firmware is back: the interrupt is unmasked and a pending IBF is taken."""
-        self.soc.gic.enable(self.driver.spi)
+        self.soc.intc.enable(self.driver.irq)
+
+
+# phosphor-host-ipmid's Get BT Interface Capabilities: 1 outstanding request, 63-byte buffers
+# (the 64-byte iBT FIFO less the length byte), 10 s request-to-response, 1 retry.
+PHOSPHOR_BT_CAPS = bt_capabilities(1, 0x3F, 0x3F, 10, 1)
+
+
+class FullStackBt(ChannelBase):
+    """``bt-bmc`` + ``btbridged`` on an ASPEED SoC's iBT."""
+
+    protocol = ChannelProtocol.BT_15
+
+    def __init__(self, sim, soc, core, si, sirq: int = 0, timing: FirmwareTiming | None = None,
+                 name: str = "btbridged"):
+        self.sim = sim
+        self.soc = soc
+        self.core = core
+        self.name = name
+        self.to_core = Hop(core.submit, f"{name}.core")
+        self.timing = timing or FirmwareTiming()
+        # bt-bmc takes its BMC-side interrupt when the device tree gives one (always, on these SoCs);
+        # the host-side SerIRQ is the driver's fixed 10, routed only when the host uses interrupts.
+        self.driver = AspeedBtDriver(soc, use_irq=True, io_addr=si.address, sirq=sirq)
+        self.block = self.driver.block
+        self.ready = sim.env.event()
+        self.served = 0
+        self.bad_frames = 0
+        self.dropped_responses = 0
+        soc.cpu.post(self._probe, sim.now, latency=0)
+        self.proc = sim.process(self._daemon())
+
+    def bt_capabilities(self) -> bytes:
+        return PHOSPHOR_BT_CAPS
+
+    def _trace(self, event: str, **fields) -> None:
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.sim.now, "fw", self.name, event, **fields)
+
+    def _probe(self):
+        yield from self.driver.probe()
+
+    def _daemon(self):
+        try:
+            yield from self._serve()
+        except Interrupt:
+            # The daemon died: its file is released, which sets B_BUSY for the host to see.
+            self._trace("stopped")
+            yield from self.driver.release()
+
+    def _serve(self):
+        env = self.sim.env
+        yield from self.driver.open()             # btbridged opens /dev/ipmi-bt-host: B_BUSY clears
+        if not self.ready.triggered:
+            self.sim.trigger_at(self.ready, max(self.soc.cpu.t, env.now))
+        while True:
+            try:
+                frame = yield from self.driver.read()
+            except BtBmcError as err:
+                self._trace("read-failed", why=str(err))
+                continue
+            if len(frame) < 4:
+                self.bad_frames += 1
+                self._trace("bad-frame", data=frame, why="shorter than len, netfn, seq, cmd")
+                continue
+            seq, request = frame[2], bytes((frame[1],)) + frame[3:]
+            yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
+            answered = env.event()
+            self.to_core.call(request, env.now, lambda rsp, t, ev=answered: self.sim.trigger_at(ev, t, rsp))
+            response = yield answered
+            out = bytes((len(response) + 1, response[0], seq)) + response[1:]
+            try:
+                yield from self.driver.write(out)
+                self.served += 1
+            except BtBmcError as err:
+                self.dropped_responses += 1
+                self._trace("write-failed", why=str(err), data=out)
+
+    # -- what the BMC core calls ------------------------------------------------------------------
+    def set_atn(self, on: bool, irq: bool, t: int) -> None:
+        # The SMS_ATN ioctl sets the bit; only the host clears it.
+        if on and not self.block.ctrl & SMS_ATN:
+            self.soc.cpu.post(self.driver.set_sms_atn, t, latency=0)
+
+    def stop_servicing(self) -> None:
+        """btbridged dies: nobody reads the interface, and the released device shows B_BUSY."""
+        if self.proc.is_alive:
+            self.proc.interrupt("btbridged stopped")
+
+    def start_servicing(self) -> None:
+        """btbridged is started again: it opens the device (B_BUSY clears) and serves."""
+        if not self.proc.is_alive:
+            self.proc = self.sim.process(self._daemon())

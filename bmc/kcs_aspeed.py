@@ -39,7 +39,7 @@ class AspeedKcsDriver:
         idr, odr, sts = CHANNEL_REGS[channel]
         self.addr = {"IDR": LPC_BASE + idr, "ODR": LPC_BASE + odr, "STR": LPC_BASE + sts}
         self.block = soc.lpc.kcs[channel]
-        self.spi = soc.kcs_spi[channel]
+        self.irq = soc.kcs_irq[channel]
         self.client_event = None          # generator function: the client's event()
         self._obe_armed = False
         self.obe_slow_path = 0
@@ -96,13 +96,13 @@ class AspeedKcsDriver:
             yield from self._field("HICR5", f"ID{ch}IRQX", self.sirq)
         elif self.sirq and ch == 4:
             yield from self._field("HICRC", "ID4IRQX", self.sirq)
-        self.soc.gic.request_irq(self.spi, self._irq)
+        self.soc.intc.request_irq(self.irq, self._irq)
         # Enable the channel last ("Finish configuring ASPEED KCS device before enable").
         if ch == 4:
             yield from self._field("HICRB", "LPC4E", 1)
         else:
             yield from self._field("HICR0", f"LPC{ch}E", 1)
-        self.sim.trace(self.cpu.t, "fw", self.name, "probed", io=f"0x{self.io_addr:X}", spi=self.spi,
+        self.sim.trace(self.cpu.t, "fw", self.name, "probed", io=f"0x{self.io_addr:X}", irq=self.irq,
                        sirq=self.sirq)
 
     def _ibfie(self, on: bool):

@@ -6,7 +6,7 @@
   port range; a PCI function with an I/O BAR);
 - ``SOCS[soc]``: a BMC SoC, which places its own blocks on its LPC bus and
   its blocks;
-- ``FIRMWARE_CHANNELS[kind]``: the firmware stack that serves one of them.
+- ``FIRMWARE_CHANNELS[(soc family, kind)]``: the firmware stack that serves one of them.
 
 Adding an interface adds a row to the first two tables and one preset;
 adding a SoC a row to the last.
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
-from bmc.firmware import FullStackKcs
+from bmc.firmware import FullStackBt, FullStackKcs
 from bmc.kcs_ideal import IdealKcs
 from buses.pci import PciBus, PciFunction
-from soc.ast2600 import Ast2600
+from soc.aspeed.soc import ast2500, ast2600
 from soc.bt import BtBlock
 from soc.kcs import KcsBlock
 from vserver.pci import enumerate_bus, probe_ipmi
@@ -81,5 +81,5 @@ def place_pci(world, block, si) -> Placement:
 
 
 BUSES = {"isa": place_isa, "pci": place_pci}
-SOCS = {"ast2600": Ast2600}
-FIRMWARE_CHANNELS = {"kcs": FullStackKcs}
+SOCS = {"ast2500": ast2500, "ast2600": ast2600}
+FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt}

@@ -91,7 +91,8 @@ class World:
         si = self.interface
         self.soc = parts.SOCS[self.preset.soc](self.sim, self.io)
         sirq = si.irq if self.use_irq else 0
-        self.channel = parts.FIRMWARE_CHANNELS[si.kind](self.sim, self.soc, self.core, si, sirq=sirq, timing=timing)
+        build = parts.FIRMWARE_CHANNELS[(self.soc.family, si.kind)]
+        self.channel = build(self.sim, self.soc, self.core, si, sirq=sirq, timing=timing)
         self.block = self.channel.block
         if si.irq:
             self.host.wire_irq(si.irq, self.block.host_irq)

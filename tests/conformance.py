@@ -28,6 +28,8 @@ class Case:
     setup: Callable | None = None        # setup(world) before the request
     check: Callable | None = None        # check(world, response_bytes) after it
     note: str = ""
+    preset: str = "isa-ipmi-kcs"         # the world whose dispatcher answers
+    interface: str | None = None         # that preset's interface (default: its first)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -42,15 +44,15 @@ class Case:
         return f"{self.kind}:{self.request}"
 
 
-def fresh_world():
-    """The default world's BMC, not booted: requests go straight to the dispatcher."""
+def fresh_world(preset: str = "isa-ipmi-kcs", interface: str | None = None):
+    """A world's BMC, not booted: requests go straight to the dispatcher."""
     from scenarios.world import World
 
-    return World("isa-ipmi-kcs")
+    return World(preset, interface=interface)
 
 
 def run_case(case: Case):
-    w = fresh_world()
+    w = fresh_world(case.preset, case.interface)
     if case.setup is not None:
         case.setup(w)
     rsp = w.ipmid.handle(from_hex(case.request), privilege=case.privilege)

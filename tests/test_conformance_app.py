@@ -151,6 +151,12 @@ CASES = [
     Case("18 37", 0xC1, "state", note="no system GUID configured"),
     Case("18 37 00", 0xC7, "long"),
     Case("18 37", 0xD4, "privilege", privilege=P.CALLBACK),
+    # Get BT Interface Capabilities: the firmware's BT channel (phosphor) answers on every channel
+    Case("18 36", 0x00, rsp="1C 36 00 01 3F 3F 0A 01", preset="ast2600", interface="bt",
+         note="1 request, 63-byte buffers, 10 s, 1 retry"),
+    Case("18 36", 0xC1, "state", rsp="1C 36 C1", note="no BT channel behind this BMC"),
+    Case("18 36 00", 0xC7, "long", preset="ast2600", interface="bt"),
+    Case("18 36", 0xD4, "privilege", preset="ast2600", interface="bt", privilege=P.CALLBACK),
     # Reset / Set / Get Watchdog Timer
     Case("18 22", 0x00, rsp="1C 22 00", setup=with_watchdog_set, check=watchdog_running),
     Case("18 22", 0x80, "state", rsp="1C 22 80", note="QEMU: never set"),

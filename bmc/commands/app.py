@@ -34,6 +34,17 @@ def get_device_id(call):
     return call.bmc.device_id_data
 
 
+@command(APP, App.GET_BT_INTERFACE_CAPABILITIES, privilege=Privilege.USER, req_len=0, system_interface_only=True)
+def get_bt_interface_capabilities(call):
+    """Section 22.10.  Firmware with a BT channel answers it on every channel (phosphor-host-ipmid's
+    apphandler does not look at the channel); a BMC without one does not know the command (QEMU's BT
+    device answers it itself, before the BMC sees it)."""
+    caps = next((c for c in (i.bt_capabilities() for i in call.bmc.interfaces) if c is not None), None)
+    if caps is None:
+        raise IpmiError(CompletionCode.INVALID_COMMAND, "Get BT Interface Capabilities: not a BT channel")
+    return caps
+
+
 @command(APP, App.COLD_RESET, privilege=Privilege.ADMINISTRATOR, req_len=0)
 def cold_reset(call):
     call.bmc.cold_reset(call.t)

@@ -1,4 +1,4 @@
-"""ASPEED LPC controller: the host-interface control registers and KCS channels 1-4.
+"""ASPEED LPC controller: the host-interface control registers, KCS channels 1-4 and the iBT.
 
 Offsets and bits follow the AST2400/2500/2600 datasheets as the Linux driver
 ``kcs_bmc_aspeed`` uses them (reference/linux-ipmi.md 2.3).  The registers
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from buses import Access, Field, Register, RegisterFile
 from soc.kcs import DATA_OFFSET, STATUS_OFFSET, KcsBlock
+
+from .ibt import IBT_OFFSET, IBT_SIZE, AspeedIbt
 
 LPC_BASE = 0x1E789000
 LPC_SIZE = 0x1000
@@ -80,8 +82,6 @@ REG = {r.name: r for r in REGISTERS}   # firmware drivers address the block by d
 # (IDR, ODR, STR) offsets per channel: how the driver identifies a channel.
 CHANNEL_REGS = {1: (0x024, 0x030, 0x03C), 2: (0x028, 0x034, 0x040), 3: (0x02C, 0x038, 0x044),
                 4: (0x114, 0x118, 0x11C)}
-# AST2600 GIC SPI per KCS channel (aspeed-g6.dtsi).
-AST2600_KCS_SPI = {1: 138, 2: 139, 3: 140, 4: 141}
 
 
 class _Port:
@@ -104,7 +104,7 @@ class _Port:
 
 
 class AspeedLpc:
-    """The LPC controller's KCS part, BMC-side MMIO at ``LPC_BASE``."""
+    """The LPC controller's KCS channels and iBT, BMC-side MMIO at ``LPC_BASE``."""
 
     def __init__(self, sim, io_space, name: str = "lpc"):
         self.sim = sim
@@ -112,6 +112,7 @@ class AspeedLpc:
         self.name = name
         self.regs = RegisterFile(name, REGISTERS, sim)
         self.kcs = {n: KcsBlock(sim, f"kcs{n}") for n in CHANNEL_REGS}
+        self.ibt = AspeedIbt(sim, io_space, "ibt")
         self._ladr12 = {1: 0, 2: 0}          # LADR12H/L latch per channel (selected by LADR12AS)
         self._decoded: dict[int, tuple[int, int]] = {}
         self._port_objs: dict[int, tuple] = {}    # split data/status decoders per channel
@@ -141,6 +142,8 @@ class AspeedLpc:
             if reg == "ODR":
                 return blk.odr
             return blk.read_str(t)
+        if IBT_OFFSET <= offset < IBT_OFFSET + IBT_SIZE:
+            return self.ibt.read(offset - IBT_OFFSET, t)
         if offset in self.regs.by_offset:
             return self.regs.read(offset, t)
         return 0
@@ -155,6 +158,9 @@ class AspeedLpc:
             elif reg == "STR":
                 blk.write_str(value, t)
             return  # IDR is read-only from the BMC
+        if IBT_OFFSET <= offset < IBT_OFFSET + IBT_SIZE:
+            self.ibt.write(offset - IBT_OFFSET, value, t)
+            return
         if offset in self.regs.by_offset:
             self.regs.write(offset, value, t)
             if self.sim.tracer.enabled:

@@ -37,12 +37,12 @@ def _bytes_arg(value: str) -> int:
 def cmd_obe_stall(args, console) -> int:
     from . import obe_stall
 
-    r = obe_stall.run(read_delay=args.read_delay, nbytes=args.bytes, poll=args.poll, seed=args.seed)
+    r = obe_stall.run(read_delay=args.read_delay, nbytes=args.bytes, poll=args.poll, seed=args.seed, soc=args.soc)
     if args.json:
         print(json.dumps({"read_delay_ns": r.read_delay, "write_times_ns": r.write_times,
                           "read_times_ns": r.read_times, "intervals_ns": r.intervals, "slow_path": r.slow_path}))
         return 0
-    tab = Table(title=f"AST2600 raw KCS stream, host reads ODR {fmt_duration(r.read_delay)} after OBF")
+    tab = Table(title=f"{args.soc.upper()} raw KCS stream, host reads ODR {fmt_duration(r.read_delay)} after OBF")
     for col in ("byte", "BMC wrote ODR at", "host read it at", "until the next write"):
         tab.add_column(col)
     gaps = r.intervals + [None]
@@ -50,8 +50,12 @@ def cmd_obe_stall(args, console) -> int:
         gap = gaps[i]
         tab.add_row(str(i + 1), fmt_time(w), fmt_time(rd), "-" if gap is None else fmt_duration(gap))
     console.print(tab)
-    verdict = ("inside the driver's 100 us busy poll: no stall" if r.slow_path == 0 else
-               f"after the 100 us busy poll: {r.slow_path} byte(s) waited for the 500 ms OBE timer")
+    if args.soc == "npcm7xx":
+        verdict = "the NPCM7xx's OBE interrupt wakes the driver: no stall"
+    elif r.slow_path == 0:
+        verdict = "inside the driver's 100 us busy poll: no stall"
+    else:
+        verdict = f"after the 100 us busy poll: {r.slow_path} byte(s) waited for the 500 ms OBE timer"
     console.print(f"host read {fmt_duration(r.read_delay)} after OBF -> {verdict}")
     return 0
 
@@ -64,7 +68,10 @@ def register(sub, fmt) -> None:
                         help="AST2600 has no OBE interrupt: a host that reads ODR late stalls each byte 500 ms",
                         description="The BMC streams bytes through a raw KCS channel (kcs_bmc_cdev_raw) on an "
                                     "AST2600; after each ODR write the driver busy-polls STR for 100 us, then falls "
-                                    "back to a 500 ms timer (reference/linux-ipmi.md B-3).")
+                                    "back to a 500 ms timer (reference/linux-ipmi.md B-3). --soc npcm7xx runs the "
+                                    "same stream on a Nuvoton KCS, which has a real OBE interrupt.")
+    o.add_argument("--soc", choices=("ast2500", "ast2600", "npcm7xx"), default="ast2600",
+                   help="the BMC SoC (default: ast2600)")
     o.add_argument("--read-delay", type=_duration_arg("--read-delay"), default=150_000, metavar="T",
                    help="how long after seeing OBF the host reads ODR, e.g. 50us or 150us (default: 150us)")
     o.add_argument("--poll", type=_duration_arg("--poll"), default=10_000, metavar="T",

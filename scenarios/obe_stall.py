@@ -4,7 +4,11 @@ The BMC streams bytes to the host through a raw KCS channel.  After each ODR
 write the driver busy-polls STR for 100 us; a host that reads ODR within
 that window lets the next byte go at once, a host that reads later (IBM P10
 hosts often take 100-200 us) leaves the driver on its 500 ms timer: ten
-times slower messages, a 50% longer boot.
+times slower messages, a 50% longer boot.  The same stream on an NPCM7xx,
+whose KCS block has a real OBE interrupt, never stalls: the comparison.  On
+the AST2500 all LPC interrupts share one input, so the host's traffic on the
+IPMI channel wakes the raw client early: its stalls shrink to that traffic's
+period while the host driver is busy.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bmc.kcs_aspeed import AspeedKcsDriver
+from bmc.kcs_npcm7xx import NpcmKcsDriver
 from bmc.kcs_raw import KcsRawClient
 from buses.time import S, us
 
 from .world import World
 
 RAW_CHANNEL = 2
-RAW_DATA_PORT = 0xCA8     # channel 2: status at data + 4
+RAW_DATA_PORT = 0xCA8
+SOCS = ("ast2500", "ast2600", "npcm7xx")
 
 
 @dataclass
@@ -35,11 +41,19 @@ class ObeStallResult:
 
 
 def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: int = 0,
-        trace: bool = False) -> ObeStallResult:
+        trace: bool = False, soc: str = "ast2600") -> ObeStallResult:
     """Stream ``nbytes`` from BMC to host; the host reads each byte ``read_delay`` after seeing OBF."""
-    w = World("ast2600", seed=seed, trace=trace)
+    if soc not in SOCS:
+        raise ValueError(f"soc: {soc!r} is not one of {', '.join(SOCS)}")
+    w = World(soc, seed=seed, trace=trace)
     sim = w.sim
-    driver = AspeedKcsDriver(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
+    if w.soc.family == "nuvoton":
+        w.soc.kcs.decode(RAW_CHANNEL, RAW_DATA_PORT)           # the host's firmware places the channel
+        driver = NpcmKcsDriver(w.soc, RAW_CHANNEL, name="kcs_bmc_npcm7xx.2")
+        status_port = RAW_DATA_PORT + 1
+    else:
+        driver = AspeedKcsDriver(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
+        status_port = RAW_DATA_PORT + 4                        # LPC channel 2: status at data + 4
     client = KcsRawClient(sim, driver)
 
     up = sim.env.event()
@@ -51,7 +65,7 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
     w.soc.cpu.post(bring_up, 0, latency=0)
     reads: list[int] = []
     cpu = w.host.cpu
-    status_port, data_port = RAW_DATA_PORT + 4, RAW_DATA_PORT
+    data_port = RAW_DATA_PORT
 
     def host_reader():
         # Host firmware polling the mailbox's status register every ``poll``, once the

@@ -21,10 +21,12 @@ from functools import partial
 from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
 from bmc.firmware import FullStackBt, FullStackKcs
 from bmc.kcs_ideal import IdealKcs
+from bmc.kcs_npcm7xx import NpcmKcsDriver
 from buses.pci import PciBus, PciFunction
 from soc.aspeed.soc import ast2500, ast2600
 from soc.bt import BtBlock
 from soc.kcs import KcsBlock
+from soc.nuvoton.soc import npcm7xx
 from vserver.pci import enumerate_bus, probe_ipmi
 from vserver.sm import SiDevice
 
@@ -80,6 +82,13 @@ def place_pci(world, block, si) -> Placement:
     return Placement(None, 0x10 if world.use_irq else 0xFF, discover)
 
 
+def npcm_kcs(sim, soc, core, si, **kw) -> FullStackKcs:
+    """``kcs_bmc_npcm7xx`` behind the same stack; the host's firmware decodes the channel at the
+    preset's address first (the BMC driver never programs host addresses on this SoC)."""
+    soc.kcs.decode(si.channel, si.address, sim.now)
+    return FullStackKcs(sim, soc, core, si, driver=NpcmKcsDriver, **kw)
+
+
 BUSES = {"isa": place_isa, "pci": place_pci}
-SOCS = {"ast2500": ast2500, "ast2600": ast2600}
-FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt}
+SOCS = {"ast2500": ast2500, "ast2600": ast2600, "npcm7xx": npcm7xx}
+FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt, ("nuvoton", "kcs"): npcm_kcs}

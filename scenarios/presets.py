@@ -62,7 +62,7 @@ class Preset:
         raise ValueError(f"interface: preset {self.name} has no {kind!r} interface (it has {have})")
 
 
-_ASPEED_FIRMWARE = FirmwareTiming(daemon_latency=ms(2))
+_OPENBMC_FIRMWARE = FirmwareTiming(daemon_latency=ms(2))
 # KCS3 at 0xCA2 with SerIRQ 5 as the SMBIOS record says; the iBT where bt-bmc puts it (0xE4, SerIRQ 10).
 ASPEED_BT_SERIRQ = 10
 _ASPEED_INTERFACES = (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ, channel=3),
@@ -78,12 +78,16 @@ PRESETS: dict[str, Preset] = {
                description="QEMU's pci-ipmi-kcs: KCS in an 8-byte I/O BAR the host's enumeration assigns, INTA"),
         Preset("pci-ipmi-bt", "pci", "ideal", (SystemInterface("bt"),),
                description="QEMU's pci-ipmi-bt: BT in an 8-byte I/O BAR the host's enumeration assigns, INTA"),
-        Preset("ast2500", "lpc", "firmware", _ASPEED_INTERFACES, soc="ast2500", firmware=_ASPEED_FIRMWARE,
+        Preset("ast2500", "lpc", "firmware", _ASPEED_INTERFACES, soc="ast2500", firmware=_OPENBMC_FIRMWARE,
                description="ASPEED AST2500: LPC KCS3 at 0xCA2 (kcs_bmc_aspeed) and iBT at 0xE4 (bt-bmc), one "
                            "shared LPC interrupt, behind OpenBMC-like bridge daemons"),
-        Preset("ast2600", "lpc", "firmware", _ASPEED_INTERFACES, soc="ast2600", firmware=_ASPEED_FIRMWARE,
+        Preset("ast2600", "lpc", "firmware", _ASPEED_INTERFACES, soc="ast2600", firmware=_OPENBMC_FIRMWARE,
                description="ASPEED AST2600: LPC KCS3 at 0xCA2 (kcs_bmc_aspeed) and iBT at 0xE4 (bt-bmc), one "
                            "GIC interrupt each, behind OpenBMC-like bridge daemons"),
+        Preset("npcm7xx", "lpc", "firmware", (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ, channel=1),),
+               soc="npcm7xx", firmware=_OPENBMC_FIRMWARE,
+               description="Nuvoton NPCM7xx: KCS1 at 0xCA2 (kcs_bmc_npcm7xx, a real output-buffer-empty "
+                           "interrupt, three channels on one shared GIC input), behind OpenBMC-like daemons"),
     )
 }
 

@@ -1,0 +1,1 @@
+"""Nuvoton NPCM7xx: the BMC SoC parts the IPMI firmware drives."""

@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
-from buses.time import S
+from buses.time import S, ms
 
 from .access import ChannelAccessTable, UserTable
 from .chassis_state import ChassisState
@@ -45,6 +45,11 @@ SUPPORTED_GLOBAL_ENABLES = 0x0F
 
 # Get Self Test Results: 0x55 = no error, second byte 0 (section 20.4).
 SELF_TEST_PASSED = b"\x55\x00"
+
+# Chassis Control answers first and pulls the wire this long after the request: the answer of a
+# full-stack KCS or BT crosses in a few ms; OpenBMC's state managers start power sequencing later
+# still, ipmi_sim acts once the answer is sent.
+CHASSIS_CONTROL_DELAY = ms(100)
 
 # Event message revision for IPMI 1.5/2.0 event messages.
 EVM_REV = 0x04
@@ -151,7 +156,8 @@ class Bmc:
 
     def __init__(self, sim, identity: Identity | None = None, host=None, *, name: str = "bmc",
                  slave_address: int = 0x20, lan_channel: int | None = None,
-                 receive_queue_size: int | None = None, state_dir=None):
+                 receive_queue_size: int | None = None, state_dir=None,
+                 chassis_control_delay: int = CHASSIS_CONTROL_DELAY):
         if not 0 <= slave_address <= 0xFE or slave_address & 1:
             raise ValueError(f"slave_address 0x{slave_address:02X} is not an even 8-bit IPMB address")
         if lan_channel is not None and not 0x1 <= lan_channel <= 0xB:
@@ -161,6 +167,7 @@ class Bmc:
         self.identity = identity if identity is not None else Identity()
         self.device_id_data = self.identity.device_id_data()
         self.host = host if host is not None else NullHostControl()
+        self.chassis_control_delay = chassis_control_delay
         self.slave_address = slave_address
         self.interfaces: list = []
         self.channels: dict[int, ChannelInfo] = {Channel.PRIMARY_IPMB: ChannelInfo(ChannelMedium.IPMB,

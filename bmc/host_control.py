@@ -4,8 +4,10 @@ On a real board these are GPIOs and pins from the BMC to the chipset.  The
 host model (``vserver``) implements ``HostControl``; the BMC calls it from
 Chassis Control and from the watchdog, at the simulated instant ``t`` the
 action takes effect.  An operation the board cannot do raises
-``IpmiError(NOT_SUPPORTED_IN_PRESENT_STATE)`` (0xD5), which Chassis Control
-passes back to the requester and the watchdog records in its trace.
+``IpmiError(NOT_SUPPORTED_IN_PRESENT_STATE)`` (0xD5).  Chassis Control asks
+``check`` first, answers, and pulls the wire afterwards (a BMC answers
+before the power goes: the requester sees its success); the watchdog acts
+at once and records a refusal in its trace.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class HostControl(Protocol):
     @property
     def power_on_state(self) -> bool:
         """True while system power is on (Get Chassis Status bit 0)."""
+        ...
+
+    def check(self, op: str) -> None:
+        """Raise ``IpmiError`` (0xD5) if ``op`` (one of ``HOST_OPS``) cannot be done now."""
         ...
 
     def power_off(self, t: int) -> None:
@@ -84,6 +90,9 @@ class NullHostControl:
     def supports(self, op: str) -> bool:
         return False
 
+    def check(self, op: str) -> None:
+        self._unsupported(op)
+
     def _unsupported(self, op: str):
         raise IpmiError(CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE, f"no host wired for {op}")
 
@@ -130,6 +139,10 @@ class RecordingHostControl:
 
     def supports(self, op: str) -> bool:
         return op not in self.unsupported
+
+    def check(self, op: str) -> None:
+        if op in self.unsupported:
+            raise IpmiError(CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE, f"host cannot {op}")
 
     def _record(self, op: str, t: int) -> None:
         if op in self.unsupported:

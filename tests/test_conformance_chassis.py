@@ -41,15 +41,24 @@ def pxe_staged(w):
     assert ask(w, "00 08 05 80 04 00 00 00") == "04 08 00"
 
 
+def after_the_answer(w):
+    """The BMC answers Chassis Control first and pulls the wire ``chassis_control_delay`` later."""
+    assert w.host.power_events in ([], [(0, "power-off")])      # nothing yet (host_off's own event aside)
+    w.sim.run(until=w.bmc.chassis_control_delay + 1)
+    return w.bmc.chassis_control_delay
+
+
 def last_event(event):
     def check(w, rsp):
-        assert w.host.power_events[-1] == (0, event)
+        t = after_the_answer(w)
+        assert w.host.power_events[-1] == (t, event)
     return check
 
 
 def hard_reset_by_command(w, rsp):
-    assert w.host.power_events == [(0, "hard-reset")]
-    assert ask(w, "00 07") == "04 07 00 01 0F"            # chassis control command, system interface
+    assert ask(w, "00 07") == "04 07 00 01 0F"            # chassis control command, system interface: at once
+    t = after_the_answer(w)
+    assert w.host.power_events == [(t, "hard-reset")]
 
 
 def identify_15s(w, rsp):

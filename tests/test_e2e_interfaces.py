@@ -89,3 +89,21 @@ def test_same_seed_same_trace_digest(preset, kind):
         w.request(*READ_FRU_56)
         return w.sim.tracer.digest()
     assert digest(3) == digest(3)
+
+
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_chassis_power_off_is_answered_before_the_power_goes(preset, kind):
+    w = booted(preset, kind)
+    r = w.request(0x00, 0x02, b"\x00")                 # Chassis Control: power down
+    assert r.cc == 0 and w.host.power_on_state         # the host read its success with power still on
+    w.sim.run(until=w.sim.now + w.bmc.chassis_control_delay + 1)
+    (t_off, what), = w.host.power_events
+    assert what == "power-off" and t_off > r.t_done and not w.host.power_on_state
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_ipmilab_run_chassis_power_off_succeeds(preset, capsys):
+    from scenarios.cli import main
+
+    assert main(["run", "--preset", preset, "--", "chassis", "power", "off"]) == 0
+    assert capsys.readouterr().out.startswith("Chassis Power Control: Down/Off")

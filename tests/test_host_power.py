@@ -21,6 +21,16 @@ def ask(w, request: str) -> str:
     return hexdump(w.ipmid.handle(from_hex(request)))
 
 
+def control(w, request: str) -> int:
+    """A Chassis Control from outside: answered at once; returns when the BMC pulled the wire."""
+    before = list(w.host.power_events)
+    assert ask(w, request) == "04 02 00"
+    assert w.host.power_events == before                         # the answer comes first
+    t = w.sim.now + w.bmc.chassis_control_delay
+    w.sim.run(until=t + 1)
+    return t
+
+
 def request_when_ready(w, netfn, cmd, data=b""):
     def go():
         yield from w.host.wait_ready()
@@ -31,8 +41,7 @@ def request_when_ready(w, netfn, cmd, data=b""):
 @pytest.mark.parametrize("preset", PRESETS)
 def test_power_cycle_stops_the_driver_and_boots_it_again(preset):
     w = booted(preset)
-    t = w.sim.now
-    assert ask(w, "00 02 02") == "04 02 00"
+    t = control(w, "00 02 02")
     timing = w.host.timing
     assert w.host.power_events == [(t, "power-cycle")]
     w.sim.run(until=t + ms(1))
@@ -57,6 +66,7 @@ def test_a_request_in_flight_completes_with_ff_when_power_drops():
         return (yield from w.host.ipmi.request(0x06, 0x01))
     proc = w.sim.process(user())
     w.sim.run(until=w.sim.now + ms(1))                    # the request is on the wires (about 5 ms in all)
+    w.bmc.chassis_control_delay = 0                       # the wire at the instant of the answer
     t_off = w.sim.now
     assert ask(w, "00 02 00") == "04 02 00"
     w.sim.run(until=proc)
@@ -69,7 +79,7 @@ def test_a_request_in_flight_completes_with_ff_when_power_drops():
 
 def test_idle_off_host_costs_nothing():
     w = booted()
-    assert ask(w, "00 02 00") == "04 02 00"
+    control(w, "00 02 00")
     w.sim.run(until=w.sim.now + S)
     before = w.sim.events_scheduled
     w.sim.run(until=w.sim.now + 3600 * S)
@@ -81,12 +91,12 @@ def test_bios_boots_pxe_once_and_acknowledges(preset):
     w = booted(preset)
     for data in ("00 01", "04 01 01", "05 80 04 00 00 00", "00 02", "00 00"):   # ipmitool chassis bootdev pxe
         assert w.request(0x00, 0x08, from_hex(data)).cc == 0
-    assert ask(w, "00 02 03") == "04 02 00"                                     # hard reset
+    control(w, "00 02 03")                                                      # hard reset
     request_when_ready(w, 0x06, 0x01)
     assert [d for _, d in w.host.boots] == ["PXE"]
     assert ask(w, "00 09 05 00 00") == "04 09 00 01 05 00 04 00 00 00"          # one-time flags used up
     assert ask(w, "00 09 04 00 00") == "04 09 00 01 04 00 00"                   # BIOS/POST handled it
-    assert ask(w, "00 02 03") == "04 02 00"
+    control(w, "00 02 03")
     request_when_ready(w, 0x06, 0x01)
     assert [d for _, d in w.host.boots] == ["PXE", "no override"]
 
@@ -95,7 +105,7 @@ def test_persistent_boot_flags_stay():
     w = booted()
     assert ask(w, "00 08 05 C0 14 00 00 00") == "04 08 00"                      # persistent CD/DVD
     for _ in range(2):
-        assert ask(w, "00 02 03") == "04 02 00"
+        control(w, "00 02 03")
         request_when_ready(w, 0x06, 0x01)
     assert [d for _, d in w.host.boots] == ["CD/DVD", "CD/DVD"]
     assert w.bmc.chassis.boot.flags[0] == 0xC0
@@ -130,7 +140,7 @@ def test_restart_causes_seen_by_the_bmc():
     r = request_when_ready(w, 0x00, 0x07)
     assert r.raw == from_hex("04 07 00 03 00")                   # power-up via power pushbutton
     assert request_when_ready(w, 0x00, 0x01).raw == from_hex("04 01 00 61 00 00 00")   # not via IPMI command
-    assert ask(w, "00 02 01") == "04 02 00"                      # already on: nothing happens
+    control(w, "00 02 01")                                       # already on: nothing happens
     assert w.host.power_events[-1][1] == "power-on"
 
 
@@ -138,11 +148,11 @@ def test_power_on_hours_count_only_on_time():
     w = booted()
     w.sim.run(until=2 * 3600 * S)
     assert ask(w, "00 0F") == "04 0F 00 3C 02 00 00 00"
-    assert ask(w, "00 02 00") == "04 02 00"
+    control(w, "00 02 00")
     w.sim.run(until=10 * 3600 * S)
     assert ask(w, "00 0F") == "04 0F 00 3C 02 00 00 00"          # off time does not count
-    assert ask(w, "00 02 01") == "04 02 00"
-    w.sim.run(until=11 * 3600 * S + 1)
+    on = control(w, "00 02 01")
+    w.sim.run(until=on + 3600 * S + 1)
     assert ask(w, "00 0F") == "04 0F 00 3C 03 00 00 00"
 
 
@@ -150,9 +160,7 @@ def test_diagnostic_interrupt_and_nmi_reach_the_running_os():
     w = booted()
     seen = []
     w.host.nmi_listeners.append(seen.append)
-    t = w.sim.now
-    assert ask(w, "00 02 04") == "04 02 00"
-    w.sim.run(until=t + 1)
+    t = control(w, "00 02 04")
     assert w.host.nmis == [t] and seen == [t] and w.host.power_events == [(t, "diag-interrupt")]
 
 
@@ -161,7 +169,7 @@ def test_host_reset_rolls_back_a_set_in_progress_and_clears_the_os_name():
     w.bmc.system_info.set_text(4, "Debian GNU/Linux")
     assert ask(w, "00 08 00 01") == "04 08 00"
     assert ask(w, "00 08 05 80 04 00 00 00") == "04 08 00"
-    assert ask(w, "00 02 03") == "04 02 00"
+    control(w, "00 02 03")
     assert ask(w, "00 09 00 00 00") == "04 09 00 01 00 00"       # set complete again
     assert w.bmc.chassis.boot.flags == bytes(5)                  # the uncommitted write is gone
     assert w.bmc.system_info.text(4) == ""
@@ -172,7 +180,7 @@ def test_custom_timing_and_tracing_are_deterministic():
         w = World("ast2600", seed=9, trace=True)
         w.host.timing = HostTiming(power_cycle_interval=2 * S, firmware_boot=S, os_boot=S)
         assert w.boot()
-        assert ask(w, "00 02 02") == "04 02 00"
+        control(w, "00 02 02")
         request_when_ready(w, 0x06, 0x01)
         return w
     a, b = run(), run()

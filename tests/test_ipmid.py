@@ -405,14 +405,19 @@ def test_chassis_control_drives_the_host(control, op):
     sim, bmc, ipmid = make(host=RecordingHostControl(power_on=(control != 1)))
     sim.run(until=1234)
     assert ask(ipmid, f"00 02 {control:02X}") == "04 02 00"
-    assert bmc.host.calls == [(1234, op)]
+    assert bmc.host.calls == []                              # answered first
+    sim.run(until=1234 + bmc.chassis_control_delay + 1)
+    assert bmc.host.calls == [(1234 + bmc.chassis_control_delay, op)]
 
 
 def test_chassis_control_status_and_restart_cause():
-    _, bmc, ipmid = make(host=RecordingHostControl())
+    sim, bmc, ipmid = make(host=RecordingHostControl())
     assert ask(ipmid, "00 02 00") == "04 02 00"
+    assert ask(ipmid, "00 01") == "04 01 00 61 00 00 00"     # answered before the power goes
+    sim.run(until=sim.now + bmc.chassis_control_delay + 1)
     assert ask(ipmid, "00 01") == "04 01 00 60 00 00 00"     # power now off
     assert ask(ipmid, "00 02 01") == "04 02 00"
+    sim.run(until=sim.now + bmc.chassis_control_delay + 1)
     assert ask(ipmid, "00 01") == "04 01 00 61 10 00 00"     # on, last power-on via IPMI command
     assert ask(ipmid, "00 07") == "04 07 00 01 0F"           # chassis control command, channel 0xF
     assert ask(ipmid, "00 02 06") == "04 02 CC"

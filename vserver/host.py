@@ -314,6 +314,11 @@ class Host:
         for fn in self.power_listeners:
             fn(event, t, source)
 
+    def check(self, op: str) -> None:
+        """``HostControl.check``: every wire exists; all but power off/on need the power on."""
+        if op not in ("power_off", "power_on"):
+            self._refuse_when_off(op.replace("_", " "))
+
     def _refuse_when_off(self, op: str) -> None:
         if not self.power_on_state:
             raise IpmiError(CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE, f"{op}: system power is off")

@@ -52,23 +52,37 @@ def get_chassis_status(call):
 
 
 def _control(call, control: ChassisControl) -> None:
-    """Pull the host's wire for ``control``; an ``IpmiError`` from the host (0xD5) passes through."""
+    """Check the host can do ``control`` (0xD5 if not), answer, and pull the wire afterwards.
+
+    A BMC acts after it has answered: the wire is pulled ``bmc.chassis_control_delay``
+    after the request, so the requester reads its success before the power goes.
+    """
     bmc = call.bmc
     chassis = bmc.chassis
+    op = CONTROL_OPS[control]
+    bmc.host.check(op)
     chassis.boot.chassis_control_seen(call.t)
     if control in POWER_UPS:
         chassis.command_power_on_pending = True
-    try:
-        getattr(bmc.host, CONTROL_OPS[control])(call.t)
-    except IpmiError:
-        chassis.command_power_on_pending = False
-        raise
     if control in POWER_UPS and not chassis.listening:
         bmc.last_power_event |= LAST_POWER_ON_VIA_IPMI   # a host without power listeners: assume it came on
     if control in RESTARTS:
         bmc.note_restart(RestartCause.CHASSIS_CONTROL_COMMAND, call.channel)
     if bmc.sim.tracer.enabled:
         bmc.sim.trace(call.t, "bmc", bmc.name, "chassis", control=control.name)
+    bmc.sim.call_at(call.t + bmc.chassis_control_delay, _pull, bmc, control, op)
+
+
+def _pull(bmc, control: ChassisControl, op: str) -> None:
+    t = bmc.sim.now
+    try:
+        getattr(bmc.host, op)(t)
+    except IpmiError as err:                  # the host changed state since the check
+        bmc.chassis.command_power_on_pending = False
+        bmc.sim.trace(t, "bmc", bmc.name, "chassis-refused", control=control.name, why=str(err))
+        return
+    if bmc.sim.tracer.enabled:
+        bmc.sim.trace(t, "bmc", bmc.name, "chassis-wire", control=control.name)
 
 
 @command(CHASSIS, Chassis.CHASSIS_CONTROL, privilege=Privilege.OPERATOR, req_len=1)

@@ -116,14 +116,27 @@ class VmHost:
         for listener in self.power_listeners:
             listener(event, t, source)
 
-    def _send(self, op: str, t: int) -> None:
-        cap, cmd = HOST_OP_CONTROLS[op]
+    def check(self, op: str) -> None:
+        if op == "power_off" and not self.power_on_state:
+            return                                     # nothing connected: a no-op, not a refusal
+        if op == "power_on":
+            if not self.power_on_state:
+                raise IpmiError(_D5, "power on cannot be sent over the VM protocol (start the VM instead)")
+            return
+        if op == "power_cycle":
+            raise IpmiError(_D5, "power cycle needs a power on, which the VM protocol cannot send")
+        if op == "smi":
+            raise IpmiError(_D5, "the VM protocol has no SMI")
+        cap = HOST_OP_CONTROLS[op][0]
         link = self.link
         if link is None or not link.vm_ready:
             raise IpmiError(_D5, f"{op}: no VM is connected")
         if not self.capabilities & cap:
             raise IpmiError(_D5, f"{op}: the VM did not declare capability {cap.name}")
-        link.send_control(cmd, t)
+
+    def _send(self, op: str, t: int) -> None:
+        self.check(op)
+        self.link.send_control(HOST_OP_CONTROLS[op][1], t)
 
     # -- HostControl --------------------------------------------------------------
 
@@ -135,11 +148,10 @@ class VmHost:
         self._notify("off", t, "bmc")
 
     def power_on(self, t: int) -> None:
-        if not self.power_on_state:
-            raise IpmiError(_D5, "power on cannot be sent over the VM protocol (start the VM instead)")
+        self.check("power_on")
 
     def power_cycle(self, t: int) -> None:
-        raise IpmiError(_D5, "power cycle needs a power on, which the VM protocol cannot send")
+        self.check("power_cycle")
 
     def hard_reset(self, t: int) -> None:
         self._send("hard_reset", t)
@@ -155,7 +167,7 @@ class VmHost:
         self._send("nmi", t)
 
     def smi(self, t: int) -> None:
-        raise IpmiError(_D5, "the VM protocol has no SMI")
+        self.check("smi")
 
     # -- what the link reports ---------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .chassis_state import ChassisState
 from .fru import FruDevices
 from .host_control import NullHostControl
 from .ipmb import IpmbSatellite
+from .ipmi.device_id import DeviceId
 from .ipmi.msg import (
     IPMI_FORUM_IANA,
     Channel,
@@ -119,18 +120,9 @@ class Identity:
 
     def device_id_data(self) -> bytes:
         """The Get Device ID response data (section 20.1)."""
-        m = self.manufacturer_id
-        out = bytes((
-            self.device_id,
-            self.provides_device_sdrs << 7 | self.device_revision,
-            self.update_in_progress << 7 | self.firmware_major,
-            self.firmware_minor,
-            self.ipmi_version,
-            self.additional_support,
-            m & 0xFF, m >> 8 & 0xFF, m >> 16 & 0xFF,
-            self.product_id & 0xFF, self.product_id >> 8,
-        ))
-        return out + (bytes(self.aux_firmware_revision) if self.aux_firmware_revision else b"")
+        return DeviceId(self.device_id, self.device_revision, self.provides_device_sdrs, self.firmware_major,
+                        self.firmware_minor, self.update_in_progress, self.ipmi_version, self.additional_support,
+                        self.manufacturer_id, self.product_id, self.aux_firmware_revision).encode()
 
 
 # QEMU ipmi-bmc-sim's identity byte for byte (its golden Get Device ID).

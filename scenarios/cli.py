@@ -8,7 +8,6 @@ option and the value (argparse's convention); a run that fails exits 1.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections import Counter
@@ -23,13 +22,15 @@ from rich.text import Text
 
 from bmc.ipmi.cc import cc_name
 from bmc.ipmi.cmd import App, Chassis, command_name
+from bmc.ipmi.device_id import DeviceId
 from bmc.ipmi.kcs import KcsControl
 from bmc.ipmi.msg import from_hex, hexdump
 from bmc.ipmi.netfn import NetFn, netfn_name
-from buses.time import fmt_duration, fmt_time, s
+from buses.time import S, fmt_duration, fmt_time, s
 from buses.trace import LAYERS, TraceRecord
 
 from . import bench
+from .argtypes import duration_arg
 from .presets import PRESETS
 from .world import World
 
@@ -61,11 +62,6 @@ MC_INFO_EXCHANGE = (
     (NetFn.CHASSIS, Chassis.GET_CHASSIS_STATUS),
 )
 
-# Get Device ID's Additional Device Support byte, bit 0 first, as ipmitool names the bits.
-ADDITIONAL_DEVICE_SUPPORT = (
-    "Sensor Device", "SDR Repository Device", "SEL Device", "FRU Inventory Device",
-    "IPMB Event Receiver", "IPMB Event Generator", "Bridge", "Chassis Device",
-)
 # Response data fields by byte, for the byte-by-byte trace (IPMI 2.0 sections 20.1, 20.4, 22.2, 28.2).
 RESPONSE_FIELDS = {
     (NetFn.APP, App.GET_DEVICE_ID): (
@@ -138,16 +134,6 @@ def _data_arg(value: str) -> bytes:
         raise argparse.ArgumentTypeError(f"{value!r} is not hex bytes (write \"01 02\" or \"0x01 0x02\")") from None
 
 
-def _seconds_arg(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not (x > 0 and math.isfinite(x)):
-        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
-    return x
-
-
 def _seed_arg(value: str) -> int:
     try:
         n = int(value)
@@ -201,26 +187,22 @@ def _cc_text(cc: int) -> Text:
 
 def mc_info_lines(data: bytes) -> list[str]:
     """The Get Device ID response data (after the completion code) as ``ipmitool mc info`` prints it."""
-    if len(data) < 11:
-        raise ValueError(f"Get Device ID data length {len(data)} too short: need 11 bytes")
-    device_id, device_rev, fw1, fw2, ipmi_version, support = data[:6]
-    manufacturer = (data[8] & 0x0F) << 16 | data[7] << 8 | data[6]   # 20-bit IANA number, LS byte first
-    product = data[10] << 8 | data[9]
+    d = DeviceId.decode(data)
     lines = [
-        f"Device ID                 : {device_id}",
-        f"Device Revision           : {device_rev & 0x0F}",
-        f"Firmware Revision         : {fw1 & 0x7F}.{fw2:02x}",   # minor is BCD: printed as hex
-        f"IPMI Version              : {ipmi_version & 0x0F:x}.{ipmi_version >> 4:x}",
-        f"Manufacturer ID           : {manufacturer}",
-        f"Product ID                : {product} (0x{data[10]:02x}{data[9]:02x})",
-        f"Device Available          : {'no' if fw1 & 0x80 else 'yes'}",
-        f"Provides Device SDRs      : {'yes' if device_rev & 0x80 else 'no'}",
+        f"Device ID                 : {d.device_id}",
+        f"Device Revision           : {d.device_revision}",
+        f"Firmware Revision         : {d.firmware_revision}",
+        f"IPMI Version              : {d.ipmi_version_text}",
+        f"Manufacturer ID           : {d.manufacturer_id}",
+        f"Product ID                : {d.product_id} (0x{d.product_id:04x})",
+        f"Device Available          : {'no' if d.update_in_progress else 'yes'}",
+        f"Provides Device SDRs      : {'yes' if d.provides_device_sdrs else 'no'}",
         "Additional Device Support :",
     ]
-    lines += [f"    {name}" for bit, name in enumerate(ADDITIONAL_DEVICE_SUPPORT) if support >> bit & 1]
-    if len(data) >= 15:
+    lines += [f"    {name}" for name in d.support_names]
+    if d.aux_firmware_revision is not None:
         lines.append("Aux Firmware Rev Info     :")
-        lines += [f"    0x{b:02x}" for b in data[11:15]]
+        lines += [f"    0x{b:02x}" for b in d.aux_firmware_revision]
     return lines
 
 
@@ -494,12 +476,12 @@ def cmd_bench(args, console: Console) -> int:
                 tasks[stage] = progress.add_task(stage, total=1.0)
             progress.update(tasks[stage], completed=min(fraction, 1.0))
 
-        result = bench.run_bench(args.seconds, args.presets, progress=on_progress)
+        result = bench.run_bench(args.seconds / S, args.presets, progress=on_progress)
     if args.json:
         sys.stdout.write(bench.to_json(result) + "\n")
         return 0
 
-    table = Table(title=f"ipmilab bench: back-to-back Get Device ID, polled host, {args.seconds:g} s each",
+    table = Table(title=f"ipmilab bench: back-to-back Get Device ID, polled host, {args.seconds / S:g} s each",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
                   caption="ev = SimPy events; vs SimPy = our ev/s / raw SimPy ev/s")
     for col in ("preset", "txn/s", "ev/txn", "ev/s", "vs SimPy", "sim/wall", "latency", "txns"):
@@ -594,8 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Measure raw SimPy events/s, then back-to-back Get Device ID per preset on a "
                                    "polled host: transactions/s, events/transaction, simulated/wall time.")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    p.add_argument("--seconds", type=_seconds_arg, default=2.0, metavar="S",
-                   help="wall seconds per measurement (default: %(default)s)")
+    p.add_argument("--seconds", type=duration_arg(bare_unit="s"), default=2 * S, metavar="S",
+                   help="wall time per measurement: seconds, or a duration such as 500ms (default: 2)")
     p.add_argument("--presets", type=_preset_arg, nargs="+", default=list(bench.DEFAULT_PRESETS), metavar="P",
                    help=f"presets to measure (default: {' '.join(bench.DEFAULT_PRESETS)})")
     p.set_defaults(run=cmd_bench)

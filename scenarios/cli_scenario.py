@@ -9,19 +9,7 @@ from rich.table import Table
 
 from buses.time import fmt_duration, fmt_time
 
-
-def _duration_arg(name: str):
-    def parse(value: str) -> int:
-        from .config_check import parse_duration
-
-        try:
-            t = parse_duration(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{name} {value!r}: {exc}") from None
-        if t <= 0:
-            raise argparse.ArgumentTypeError(f"{name} {value!r}: must be more than 0")
-        return t
-    return parse
+from .argtypes import duration_arg
 
 
 def _bytes_arg(value: str) -> int:
@@ -72,9 +60,9 @@ def register(sub, fmt) -> None:
                                     "same stream on a Nuvoton KCS, which has a real OBE interrupt.")
     o.add_argument("--soc", choices=("ast2500", "ast2600", "npcm7xx"), default="ast2600",
                    help="the BMC SoC (default: ast2600)")
-    o.add_argument("--read-delay", type=_duration_arg("--read-delay"), default=150_000, metavar="T",
+    o.add_argument("--read-delay", type=duration_arg(), default=150_000, metavar="T",
                    help="how long after seeing OBF the host reads ODR, e.g. 50us or 150us (default: 150us)")
-    o.add_argument("--poll", type=_duration_arg("--poll"), default=10_000, metavar="T",
+    o.add_argument("--poll", type=duration_arg(), default=10_000, metavar="T",
                    help="the host's status poll period (default: 10us)")
     o.add_argument("--bytes", type=_bytes_arg, default=4, metavar="N", help="bytes to stream (default: 4)")
     o.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default: 0)")

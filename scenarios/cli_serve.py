@@ -25,6 +25,9 @@ import time
 
 from bmc.ipmi.msg import ChannelProtocol
 from bmc.vm.server import VmHost, VmServer, parse_listen_addr
+from buses.time import S
+
+from .argtypes import duration_arg
 
 PROTOCOLS = {"kcs": ChannelProtocol.KCS, "bt": ChannelProtocol.BT_15, "ssif": ChannelProtocol.IPMI_SMBUS}
 
@@ -90,16 +93,6 @@ def _unix_arg(value: str) -> str:
     return value
 
 
-def _duration_arg(value: str) -> float:
-    try:
-        n = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 < n < 1e9:
-        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number of seconds")
-    return n
-
-
 def register(sub, fmt) -> None:
     p = sub.add_parser(
         "serve", formatter_class=fmt, help="serve this BMC to a real QEMU guest (ipmi-bmc-extern, VM protocol)",
@@ -125,8 +118,8 @@ def register(sub, fmt) -> None:
     p.add_argument("--interface", choices=sorted(PROTOCOLS), default="kcs",
                    help="the system interface QEMU presents, for Get Channel Info (default: %(default)s)")
     p.add_argument("--trace", metavar="FILE", default=None, help="write every trace record to FILE as it happens")
-    p.add_argument("--duration", type=_duration_arg, default=None, metavar="S",
-                   help="stop after S wall seconds (default: run until SIGINT/SIGTERM)")
+    p.add_argument("--duration", type=duration_arg(bare_unit="s"), default=None, metavar="S",
+                   help="stop after S wall seconds, or a duration such as 90s or 2min (default: until SIGINT/SIGTERM)")
     p.set_defaults(run=cmd_serve)
 
 
@@ -154,7 +147,7 @@ def cmd_serve(args, console) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 old[sig] = signal.signal(sig, lambda _n, _f: server.stop())
         _log(f"listening on {addr} (one VM connection at a time; Ctrl-C or SIGTERM stops)")
-        server.serve(args.duration)
+        server.serve(None if args.duration is None else args.duration / S)
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

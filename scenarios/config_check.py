@@ -8,10 +8,9 @@ and the bad value.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from buses.time import S
+from buses.time import fmt_ns, parse_duration
 
 # -- errors -----------------------------------------------------------------------------------------
 
@@ -112,34 +111,6 @@ class Checker:
         return t
 
 
-_UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": S, "min": 60 * S, "h": 3600 * S}
-_DURATION = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zµ]+)\s*$")
-
-
-def parse_duration(text: str) -> int:
-    """``"2.5 s"`` -> 2500000000: a decimal number and a unit (ns, us, ms, s, min, h), exactly, in int ns."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError('not a duration: write a number and a unit, e.g. "10ms", "2.5 s" or "100 us"')
-    number, unit = m.groups()
-    if unit not in _UNITS_NS:
-        raise ValueError(f"unknown unit {unit!r}; use one of: {', '.join(_UNITS_NS)}")
-    try:
-        value = Decimal(number) * _UNITS_NS[unit]
-    except InvalidOperation:
-        raise ValueError(f"{number!r} is not a decimal number") from None
-    if value != value.to_integral_value():
-        raise ValueError("is not a whole number of nanoseconds")
-    if value < 0:
-        raise ValueError("must not be negative")
-    return int(value)
-
-
-def fmt_ns(t: int) -> str:
-    for unit in ("h", "min", "s", "ms", "us"):
-        if t and t % _UNITS_NS[unit] == 0:
-            return f"{t // _UNITS_NS[unit]} {unit}"
-    return f"{t} ns"
 
 
 

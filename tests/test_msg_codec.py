@@ -116,3 +116,18 @@ def test_any_request_bytes_round_trip(raw):
             assert encode(decode(raw)) == raw
     else:
         assert encode(decode_request(raw)) == raw
+
+
+def test_device_id_has_one_codec_both_ways():
+    from bmc.bmc import QEMU_IDENTITY
+    from bmc.ipmi.device_id import DeviceId
+
+    golden = from_hex("20 00 00 00 02 07 00 00 00 00 00")           # QEMU's Get Device ID data
+    assert QEMU_IDENTITY.device_id_data() == golden
+    d = DeviceId.decode(golden)
+    assert d.ipmi_version_text == "2.0" and d.support_names == ["Sensor Device", "SDR Repository Device", "SEL Device"]
+    rich = DeviceId(0x21, 3, True, 1, 0x12, True, 0x51, 0x88, 0x0ABCDE, 0x1234, b"\x01\x02\x03\x04")
+    assert DeviceId.decode(rich.encode()) == rich
+    assert rich.firmware_revision == "1.12" and rich.ipmi_version_text == "1.5"
+    with pytest.raises(ValueError, match="length 10 too short"):
+        DeviceId.decode(golden[:10])

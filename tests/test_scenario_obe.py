@@ -42,4 +42,4 @@ def test_cli_scenario_obe_stall(capsys):
     assert json.loads(capsys.readouterr().out)["slow_path"] == 0
     with pytest.raises(SystemExit) as exc:
         main(["scenario", "obe-stall", "--read-delay", "5xs"])
-    assert exc.value.code == 2 and "--read-delay '5xs'" in capsys.readouterr().err
+    assert exc.value.code == 2 and "argument --read-delay: '5xs'" in capsys.readouterr().err

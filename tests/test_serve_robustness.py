@@ -452,7 +452,7 @@ def test_the_bmc_must_be_built_with_the_vm_host():
     (["serve", "--vm", "unix:/tmp/x"], "use --unix PATH"),
     (["serve"], "one of the arguments --vm --unix is required"),
     (["serve", "--vm", "127.0.0.1:9002", "--unix", "/tmp/x"], "not allowed with argument"),
-    (["serve", "--vm", "127.0.0.1:9002", "--duration", "-1"], "argument --duration: '-1' must be a positive"),
+    (["serve", "--vm", "127.0.0.1:9002", "--duration", "-1"], "argument --duration: '-1': must not be negative"),
 ])
 def test_cli_errors_name_the_option_and_value(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:

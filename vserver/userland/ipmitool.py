@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from bmc.ipmi.cc import CompletionCode, cc_name
 from bmc.ipmi.cmd import App, Chassis, SensorEvent, Storage
+from bmc.ipmi.device_id import DeviceId
 from bmc.ipmi.netfn import NetFn
 
 from .fru import FruFormatError, decode_fru
@@ -49,9 +50,6 @@ SELF_TEST_DETAIL = ("controller operational firmware corrupted", "controller upd
                     "corrupted", "internal use area of BMC FRU corrupted", "SDR repository empty",
                     "IPMB signal lines do not respond", "cannot access BMC FRU device",
                     "cannot access SDR repository", "cannot access SEL device")
-DEVICE_SUPPORT = ("Sensor Device", "SDR Repository Device", "SEL Device", "FRU Inventory Device",
-                  "IPMB Event Receiver", "IPMB Event Generator", "Bridge", "Chassis Device")
-
 # The command lines ``run`` accepts: words -> usage text (for errors and --help).
 USAGE = (
     "mc info", "mc guid", "mc selftest", "mc watchdog get", "chassis status",
@@ -195,30 +193,27 @@ class IpmiTool:
     # -- mc ---------------------------------------------------------------------------------
 
     def mc_info(self):
-        d = yield from self._ok(NetFn.APP, App.GET_DEVICE_ID, what="Get Device ID")
-        if len(d) < 11:
-            raise ValueError(f"Get Device ID data length {len(d)} too short: need 11 bytes")
-        manufacturer = (d[8] & 0x0F) << 16 | d[7] << 8 | d[6]
-        product = d[10] << 8 | d[9]
-        support = [name for bit, name in enumerate(DEVICE_SUPPORT) if d[5] >> bit & 1]
+        d = DeviceId.decode((yield from self._ok(NetFn.APP, App.GET_DEVICE_ID, what="Get Device ID")))
         out = self._out
         out.fields = [
-            ("Device ID", str(d[0])), ("Device Revision", str(d[1] & 0x0F)),
-            ("Firmware Revision", f"{d[2] & 0x7F}.{d[3]:02x}"),
-            ("IPMI Version", f"{d[4] & 0x0F:x}.{d[4] >> 4:x}"), ("Manufacturer ID", str(manufacturer)),
-            ("Product ID", f"{product} (0x{product:04x})"),
-            ("Device Available", "no" if d[2] & 0x80 else "yes"),
-            ("Provides Device SDRs", "yes" if d[1] & 0x80 else "no"),
-            ("Additional Device Support", ", ".join(support)),
+            ("Device ID", str(d.device_id)), ("Device Revision", str(d.device_revision)),
+            ("Firmware Revision", d.firmware_revision),
+            ("IPMI Version", d.ipmi_version_text), ("Manufacturer ID", str(d.manufacturer_id)),
+            ("Product ID", f"{d.product_id} (0x{d.product_id:04x})"),
+            ("Device Available", "no" if d.update_in_progress else "yes"),
+            ("Provides Device SDRs", "yes" if d.provides_device_sdrs else "no"),
+            ("Additional Device Support", ", ".join(d.support_names)),
         ]
-        aux = d[11:15]
-        if len(aux) == 4:
+        aux = d.aux_firmware_revision
+        if aux is not None:
             out.fields.append(("Aux Firmware Rev Info", " ".join(f"0x{b:02x}" for b in aux)))
-        out.data = {"device_id": d[0], "device_revision": d[1] & 0x0F, "firmware_major": d[2] & 0x7F,
-                    "firmware_minor": d[3], "ipmi_version": f"{d[4] & 0x0F}.{d[4] >> 4}",
-                    "manufacturer_id": manufacturer, "product_id": product, "device_available": not d[2] & 0x80,
-                    "provides_device_sdrs": bool(d[1] & 0x80), "additional_device_support": support,
-                    "aux_firmware_revision": aux.hex() if len(aux) == 4 else None}
+        out.data = {"device_id": d.device_id, "device_revision": d.device_revision,
+                    "firmware_major": d.firmware_major, "firmware_minor": d.firmware_minor,
+                    "ipmi_version": f"{d.ipmi_version & 0x0F}.{d.ipmi_version >> 4}",
+                    "manufacturer_id": d.manufacturer_id, "product_id": d.product_id,
+                    "device_available": not d.update_in_progress, "provides_device_sdrs": d.provides_device_sdrs,
+                    "additional_device_support": d.support_names,
+                    "aux_firmware_revision": aux.hex() if aux is not None else None}
 
     def mc_guid(self):
         # ipmitool's "mc guid" asks for the system GUID; the BMC sends it least significant byte first.

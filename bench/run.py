@@ -17,7 +17,7 @@ from scenarios import bench  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="wall seconds per measurement (default: 2)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="wall seconds per measurement (default: 1)")
     parser.add_argument("--presets", nargs="+", default=list(bench.DEFAULT_PRESETS), help="presets to measure")
     args = parser.parse_args(argv)
     try:

@@ -7,7 +7,7 @@ import pytest
 from scenarios.cli import main, mc_info_lines
 
 GOLDEN_DEVICE_ID = "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"   # the default server (QEMU's, plus FRU and chassis)
-PRESET_KEYS = {"txn_per_s", "events_per_txn", "events_per_s", "simpy_ratio", "sim_per_wall", "mean_latency_ns"}
+PRESET_KEYS = {"txn_per_s", "events_per_txn", "sim_per_wall", "mean_latency_ns", "response_bytes", "wall_s"}
 
 
 def run(capsys, *argv):
@@ -109,17 +109,22 @@ def test_presets_table(capsys):
 
 
 def test_bench_json(capsys):
-    rc, out, _ = run(capsys, "bench", "--json", "--seconds", "0.2")
+    rc, out, _ = run(capsys, "bench", "--json", "--seconds", "0.05", "--presets", "isa-ipmi-kcs", "ast2600")
     assert rc == 0
     result = json.loads(out)  # stdout is exactly one JSON object
-    assert set(result) == {"raw_simpy_events_per_s", "presets", "dispatcher", "python", "machine"}
+    assert set(result) == {"raw_simpy_events_per_s", "presets", "bt_vs_kcs", "dispatcher", "python", "machine"}
     assert result["dispatcher"]["get_device_id_per_s"] > 0 and result["dispatcher"]["get_sdr_per_s"] > 0
     assert result["raw_simpy_events_per_s"] > 0
     assert set(result["presets"]) == {"isa-ipmi-kcs", "ast2600"}
-    for name, r in result["presets"].items():
-        assert PRESET_KEYS <= set(r), name
-        assert r["txns"] > 0 and r["failed"] == 0
-        assert r["events_per_txn"] > 0 and r["mean_latency_ns"] > 0
+    assert set(result["presets"]["ast2600"]) == {"fidelity", "bus", "kcs", "bt"}
+    for name, p in result["presets"].items():
+        for kind in ("kcs", "bt") if name == "ast2600" else ("kcs",):
+            for workload, r in p[kind].items():
+                assert PRESET_KEYS <= set(r), (name, kind, workload)
+                assert r["txns"] > 0 and r["failed"] == 0 and r["events_per_txn"] > 0
+                assert r["response_bytes"] == {"get_device_id": 14, "read_60": 60}[workload]
+    assert set(result["bt_vs_kcs"]) == {"ast2600"}
+    assert "simpy_ratio" not in out
 
 
 @pytest.mark.parametrize(("argv", "option", "value"), [

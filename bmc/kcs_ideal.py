@@ -42,10 +42,10 @@ class IdealKcsOps:
 
     def inb(self, reg: str):
         blk = self.block
+        if reg == "STR":                 # the engine reads STR first on every event
+            return blk.status
         if reg == "IDR":
             return blk.read_idr(self.t)
-        if reg == "STR":
-            return blk.status
         return blk.odr
         yield  # a generator, like every device op
 

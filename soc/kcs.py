@@ -76,12 +76,13 @@ class KcsBlock:
     io_size = 2                       # host I/O locations: data, status/command
 
     __slots__ = (
-        "sim", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "host_write_listeners",
+        "sim", "tracer", "name", "status", "idr", "odr", "host_watch", "bmc_watch", "host_write_listeners",
         "host_read_listeners", "host_irq", "obf_irq_enable", "atn_irq", "bmc_irq", "ibf_irq_enable", "dropped_writes",
     )
 
     def __init__(self, sim, name: str):
         self.sim = sim
+        self.tracer = sim.tracer          # one attribute less per access on the hot path
         self.name = name
         self.status = STR.reset
         self.idr = 0
@@ -115,7 +116,7 @@ class KcsBlock:
                 self.bmc_watch.notify(t)
                 for fn in self.host_read_listeners:
                     fn(t)
-            if self.sim.tracer.enabled:
+            if self.tracer.enabled:
                 self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
             return value
         value = self.status
@@ -124,7 +125,7 @@ class KcsBlock:
             self.atn_irq = False
             if not value & OBF:
                 self.host_irq.set(0, t)
-        if self.sim.tracer.enabled:
+        if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "host-rd-STR", value=f"0x{value:02X}", STR=STR.render(value))
         return value
 
@@ -141,7 +142,7 @@ class KcsBlock:
             self.status |= IBF | C_D
         else:
             self.status = (self.status | IBF) & ~C_D
-        if self.sim.tracer.enabled:
+        if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, f"host-wr-{kind}", value=f"0x{value:02X}", STR=STR.render(self.status))
         self.host_watch.notify(t)
         if self.ibf_irq_enable:
@@ -160,14 +161,14 @@ class KcsBlock:
             if self.bmc_irq.level:
                 self.bmc_irq.set(0, t)
             self.host_watch.notify(t)
-        if self.sim.tracer.enabled:
+        if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "bmc-rd-IDR", value=f"0x{value:02X}", STR=STR.render(self.status))
         return value
 
     def write_odr(self, value: int, t: int) -> None:
         self.odr = value & 0xFF
         self.status |= OBF
-        if self.sim.tracer.enabled:
+        if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "bmc-wr-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
         if self.obf_irq_enable and not self.host_irq.level:
             self.host_irq.set(1, t)
@@ -183,7 +184,7 @@ class KcsBlock:
         if new == self.status:
             return
         self.status = new
-        if self.sim.tracer.enabled:
+        if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "bmc-wr-STR", STR=STR.render(new))
         self.host_watch.notify(t)
 

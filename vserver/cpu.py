@@ -25,9 +25,10 @@ class HostCpu(Initiator):
     def inb(self, port: int):
         """Generator: ``inb``; the read lands when the I/O cycle completes."""
         env = self.env
-        now = env.now
+        now = env._now                       # SimPy's own fields: no property, no method call
         t = (self.t if self.t > now else now) + self.io_ns
-        if env.peek() <= t:
+        q = env._queue
+        if q and q[0][0] <= t:
             yield env.timeout(t - now)
         self.t = t
         return self.io_space.inb(port, t)
@@ -35,9 +36,10 @@ class HostCpu(Initiator):
     def outb(self, port: int, value: int):
         """Generator: ``outb``; the write lands when the I/O cycle completes."""
         env = self.env
-        now = env.now
+        now = env._now
         t = (self.t if self.t > now else now) + self.io_ns
-        if env.peek() <= t:
+        q = env._queue
+        if q and q[0][0] <= t:
             yield env.timeout(t - now)
         self.t = t
         self.io_space.outb(port, value, t)

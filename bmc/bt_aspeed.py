@@ -181,7 +181,7 @@ class AspeedBtDriver:
         for b in frame:
             yield from self._outb(b, BT_BMC2HOST)
         yield from self._outb(B2H_ATN, BT_CTRL)      # set_b2h_atn
-        self._trace("write", data=bytes(frame))
+        self._trace("write", frame=bytes(frame))
         return True
 
     def set_sms_atn(self):

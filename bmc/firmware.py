@@ -183,7 +183,7 @@ class FullStackBt(ChannelBase):
                 continue
             if len(frame) < 4:
                 self.bad_frames += 1
-                self._trace("bad-frame", data=frame, why="shorter than len, netfn, seq, cmd")
+                self._trace("bad-frame", frame=frame, why="shorter than len, netfn, seq, cmd")
                 continue
             seq, request = frame[2], bytes((frame[1],)) + frame[3:]
             yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
@@ -196,7 +196,7 @@ class FullStackBt(ChannelBase):
                 self.served += 1
             except BtBmcError as err:
                 self.dropped_responses += 1
-                self._trace("write-failed", why=str(err), data=out)
+                self._trace("write-failed", why=str(err), frame=out)
 
     # -- what the BMC core calls ------------------------------------------------------------------
     def set_atn(self, on: bool, irq: bool, t: int) -> None:

@@ -365,7 +365,14 @@ def _fields_text(rec: TraceRecord, meaning: str) -> Text:
         if i:
             text.append("  ")
         text.append(f"{key}=", style="dim")
-        if isinstance(value, (bytes, bytearray)):
+        if isinstance(value, (bytes, bytearray)) and key == "frame":
+            # A BT frame: length, NetFn/LUN, seq, Cmd, data (IPMI 2.0 section 11.2).
+            text.append(f"[{hexdump(value)}]")
+            if len(value) >= 4:
+                message = bytes((value[1],)) + bytes(value[3:])
+                text.append(f" BT length {value[0]}, seq {value[2]}: {describe_message(message)}",
+                            style="italic cyan")
+        elif isinstance(value, (bytes, bytearray)):
             text.append(f"[{hexdump(value)}]")
             text.append(f" {describe_message(bytes(value))}", style="italic cyan")
         elif key == "STR" and isinstance(value, str) and "STATE=" in value:

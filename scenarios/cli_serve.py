@@ -93,6 +93,21 @@ def _unix_arg(value: str) -> str:
     return value
 
 
+def _serve_preset_arg(value: str):
+    from .presets import get_preset
+
+    try:
+        return get_preset(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("preset: ")) from None
+
+
+# What QEMU calls the device for a preset's interface (a SoC's LPC interfaces are ISA devices to QEMU).
+def qemu_device(preset, kind: str) -> str:
+    bus = "pci" if preset.bus == "pci" else "isa"
+    return f"{bus}-ipmi-{kind},bmc=bmc0"
+
+
 def register(sub, fmt) -> None:
     p = sub.add_parser(
         "serve", formatter_class=fmt, help="serve this BMC to a real QEMU guest (ipmi-bmc-extern, VM protocol)",
@@ -115,8 +130,13 @@ def register(sub, fmt) -> None:
     p.add_argument("--config", metavar="FILE", default=None, help="a world configuration (TOML) for the BMC")
     p.add_argument("--state-dir", default=None, metavar="DIR",
                    help="keep the SEL, SDR repository and FRU in DIR (overrides the config's state_dir)")
-    p.add_argument("--interface", choices=sorted(PROTOCOLS), default="kcs",
-                   help="the system interface QEMU presents, for Get Channel Info (default: %(default)s)")
+    p.add_argument("--preset", type=_serve_preset_arg, default=None, metavar="NAME",
+                   help="serve as this preset's BMC: its interface (for Get Channel Info) and, for a firmware "
+                        "preset (ast2500, ast2600, npcm7xx), its daemon latency and command costs before each "
+                        "answer; the log names the QEMU device to use (default: answer at once, as ipmi_sim)")
+    p.add_argument("--interface", choices=sorted(PROTOCOLS), default=None,
+                   help="the system interface QEMU presents, for Get Channel Info (default: the preset's, "
+                        "else kcs)")
     p.add_argument("--trace", metavar="FILE", default=None, help="write every trace record to FILE as it happens")
     p.add_argument("--duration", type=duration_arg(bare_unit="s"), default=None, metavar="S",
                    help="stop after S wall seconds, or a duration such as 90s or 2min (default: until SIGINT/SIGTERM)")
@@ -128,7 +148,24 @@ def _log(text: str) -> None:
     print(f"{stamp} {text}", flush=True)
 
 
+def _serving(args):
+    """(interface kind, answer_delay, log line) for the command line's --preset/--interface."""
+    preset = args.preset
+    if preset is None:
+        return args.interface or "kcs", None, None
+    kinds = [si.kind for si in preset.interfaces]
+    kind = args.interface or kinds[0]
+    if kind not in kinds:
+        raise ValueError(f"--interface: preset {preset.name} has no {kind!r} interface (it has {', '.join(kinds)})")
+    line = f"serving as {preset.name}: QEMU side -device {qemu_device(preset, kind)}"
+    if preset.attachment != "firmware":
+        return kind, None, line
+    latency = preset.firmware.daemon_latency
+    return kind, latency, line + f"; answers after the firmware's {latency / 1e6:g} ms daemon latency + command cost"
+
+
 def cmd_serve(args, console) -> int:
+    kind, latency, line = _serving(args)
     served = build_served_bmc(args.config, state_dir=args.state_dir, trace=args.trace is not None)
     sink = None
     if args.trace is not None:
@@ -138,8 +175,16 @@ def cmd_serve(args, console) -> int:
             served.bmc.store.close()
             raise ValueError(f"--trace: cannot write {args.trace} ({exc.strerror})") from None
         served.sim.tracer.sinks.append(lambda rec: sink.write(rec.format() + "\n"))
-    server = VmServer(served.sim, served.bmc, served.ipmid, served.host, protocol=PROTOCOLS[args.interface],
-                      log=_log)
+    delay = None
+    if latency is not None:
+        ipmid = served.ipmid
+
+        def delay(request: bytes) -> int:
+            return latency + (ipmid.cost_ns(request[0] >> 2, request[1]) if len(request) >= 2 else 0)
+    server = VmServer(served.sim, served.bmc, served.ipmid, served.host, protocol=PROTOCOLS[kind],
+                      log=_log, answer_delay=delay)
+    if line is not None:
+        _log(line)
     old = {}
     try:
         addr = server.listen(args.vm if args.vm is not None else f"unix:{args.unix}")

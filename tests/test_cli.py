@@ -5,6 +5,7 @@ import json
 import pytest
 
 from scenarios.cli import main, mc_info_lines
+from scenarios.presets import PRESETS
 
 GOLDEN_DEVICE_ID = "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"   # the default server (QEMU's, plus FRU and chassis)
 PRESET_KEYS = {"txn_per_s", "events_per_txn", "sim_per_wall", "mean_latency_ns", "response_bytes", "wall_s"}
@@ -16,9 +17,12 @@ def run(capsys, *argv):
     return rc, out, err
 
 
-@pytest.mark.parametrize("preset", ["isa-ipmi-kcs", "ast2600"])
-def test_demo_shows_exchange_and_decoded_device_id(capsys, preset):
-    rc, out, _ = run(capsys, "demo", "--preset", preset)
+EVERY_INTERFACE = [(name, si.kind) for name, p in PRESETS.items() for si in p.interfaces]
+
+
+@pytest.mark.parametrize("preset,kind", EVERY_INTERFACE, ids=[f"{p}-{k}" for p, k in EVERY_INTERFACE])
+def test_demo_shows_exchange_and_decoded_device_id(capsys, preset, kind):
+    rc, out, _ = run(capsys, "demo", "--preset", preset, "--interface", kind)
     assert rc == 0
     for name in ("Get Device ID", "Get Device GUID", "Get Self Test Results", "Get BMC Global Enables",
                  "Get Chassis Status"):
@@ -59,6 +63,14 @@ def test_mc_info_decodes_every_field():
     assert lines[-5:] == ["Aux Firmware Rev Info     :", "    0x01", "    0x02", "    0x03", "    0x04"]
     with pytest.raises(ValueError, match="length 3"):
         mc_info_lines(b"\x20\x00\x00")
+
+
+@pytest.mark.parametrize("preset,kind", EVERY_INTERFACE, ids=[f"{p}-{k}" for p, k in EVERY_INTERFACE])
+def test_trace_and_run_work_on_every_preset_and_interface(capsys, preset, kind):
+    rc, out, _ = run(capsys, "trace", "--preset", preset, "--interface", kind, "--layers", "drv")
+    assert rc == 0 and GOLDEN_DEVICE_ID in out and ("kcs_sm" if kind == "kcs" else "bt_sm") in out
+    rc, out, _ = run(capsys, "run", "--preset", preset, "--interface", kind, "--", "fru", "print")
+    assert rc == 0 and "Product Name" in out
 
 
 def test_trace_raw_is_plain_records(capsys):

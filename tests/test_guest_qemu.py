@@ -1,6 +1,6 @@
 """``ipmilab serve --vm`` against a real QEMU and a real Linux guest (slow, real peers).
 
-For each of QEMU's ``isa-ipmi-kcs``, ``isa-ipmi-bt`` and ``smbus-ipmi`` (q35)
+For each of QEMU's ``isa-ipmi-kcs``, ``isa-ipmi-bt``, ``pci-ipmi-kcs``, ``pci-ipmi-bt`` and ``smbus-ipmi`` (q35)
 behind ``ipmi-bmc-extern``, one guest boots (TCG) against a fresh
 ``ipmilab serve --vm 127.0.0.1:0``: the Debian kernel's driver must bind,
 every ipmitool check must pass, and ``chassis power off`` from inside the

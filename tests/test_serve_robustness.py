@@ -551,3 +551,50 @@ def test_sigterm_shuts_down_cleanly_and_keeps_the_sel(tmp_path):
         rsp = vm.request(0x0A, 0x43, bytes.fromhex("00 00 00 00 00 FF"))
         assert rsp[2] == 0 and rsp[5 + 7:] == entry[7:], rsp.hex()  # the event survived the restart
         vm.close()
+
+
+# -- serving as a preset ---------------------------------------------------------------------------
+
+
+def _serve_args(*argv):
+    import argparse
+
+    from scenarios import cli_serve
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    cli_serve.register(sub, argparse.HelpFormatter)
+    return parser.parse_args(["serve", "--vm", "127.0.0.1:0", *argv])
+
+
+@pytest.mark.parametrize("preset, kind, device, delayed", [
+    ("isa-ipmi-kcs", "kcs", "isa-ipmi-kcs,bmc=bmc0", False),
+    ("pci-ipmi-bt", "bt", "pci-ipmi-bt,bmc=bmc0", False),
+    ("ast2600", "kcs", "isa-ipmi-kcs,bmc=bmc0", True),
+    ("npcm7xx", "kcs", "isa-ipmi-kcs,bmc=bmc0", True),
+])
+def test_serve_as_a_preset_names_the_qemu_device_and_takes_the_firmware_latency(preset, kind, device, delayed):
+    from scenarios.cli_serve import _serving
+
+    got_kind, latency, line = _serving(_serve_args("--preset", preset))
+    assert got_kind == kind and f"-device {device}" in line
+    assert (latency is not None) == delayed
+    if delayed:
+        r = Running(answer_delay=lambda request: latency)
+        try:
+            vm = r.peer()
+            vm.control()
+            start = time.monotonic()
+            assert vm.request(0x06, 0x01) == GET_DEVICE_ID
+            assert time.monotonic() - start >= latency / 1e9
+            vm.close()
+        finally:
+            r.stop()
+
+
+def test_serve_preset_and_interface_must_agree():
+    from scenarios.cli_serve import _serving
+
+    assert _serving(_serve_args("--preset", "ast2500", "--interface", "bt"))[0] == "bt"
+    with pytest.raises(ValueError, match="preset npcm7xx has no 'bt' interface"):
+        _serving(_serve_args("--preset", "npcm7xx", "--interface", "bt"))

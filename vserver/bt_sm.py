@@ -204,7 +204,7 @@ class BtSm(SiSm):
     def _write_all_bytes(self):
         wd = self.write_data
         if self.sim.tracer.enabled:
-            self._trace("write", data=bytes(wd[:self.write_count]))
+            self._trace("write", frame=bytes(wd[:self.write_count]))
         for i in range(self.write_count):
             yield from self._host2bmc(wd[i])
 
@@ -224,7 +224,7 @@ class BtSm(SiSm):
         # Per the spec, the (NetFn[1], Seq[2], Cmd[3]) tuples must match.
         ok = rd[3] == wd[3] and rd[2] == wd[2] and (rd[1] & 0xF8) == (wd[1] & 0xF8)
         if self.sim.tracer.enabled:
-            self._trace("response", seq=rd[2], data=bytes(rd[:self.read_count]), match=ok)
+            self._trace("response", seq=rd[2], frame=bytes(rd[:self.read_count]), match=ok)
         return ok
 
     def _error_recovery(self, status: int, cc: int) -> SmResult:

@@ -218,7 +218,9 @@ class VmServer(ChannelBase):
     """This BMC, served to one VM at a time over the VM protocol, paced to the wall clock."""
 
     def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = "vm-server",
-                 protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None):
+                 protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None, answer_delay=None):
+        # answer_delay(request) -> ns: how long after a request its answer goes out (None: at once, as
+        # ipmi_sim); a firmware preset's daemon latency and command cost.
         if bmc.host is not host:
             raise ValueError("host: the BMC must be built with this VmHost as its host (Bmc(sim, host=VmHost()))")
         if not isinstance(max_bad_frames, int) or max_bad_frames < 1:
@@ -231,6 +233,7 @@ class VmServer(ChannelBase):
         self.protocol = ChannelProtocol(protocol)
         self.max_bad_frames = max_bad_frames
         self.log = log
+        self.answer_delay = answer_delay
         host.link = self
         self.decoder = Decoder(min_len=VM_MIN_REQUEST, max_len=VM_MAX_FRAME, sim=sim, name=name,
                                on_drop=self._on_drop)
@@ -622,9 +625,16 @@ class VmServer(ChannelBase):
             deferred, self._deferred = self._deferred, None
         if len(rsp) > VM_MAX_IPMI_MSG:  # more than QEMU can take: the spec's "cannot return" code
             rsp = rsp[:2] + bytes((CompletionCode.CANNOT_RETURN_REQUESTED_BYTES,))
-        self._send(encode_message(msg.seq, rsp))
+        delay = self.answer_delay(msg.msg) if self.answer_delay is not None else 0
+        if delay > 0:
+            self.sim.call_at(t + delay, self._answer, msg.seq, rsp, deferred)
+        else:
+            self._answer(msg.seq, rsp, deferred)
+
+    def _answer(self, seq: int, rsp: bytes, deferred: list) -> None:
+        self._send(encode_message(seq, rsp))
         for cmd in deferred:
-            self._control_out(cmd, t)
+            self._control_out(cmd, self.sim.now)
 
     # -- sending ---------------------------------------------------------------------------------
 

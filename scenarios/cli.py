@@ -1,4 +1,4 @@
-"""The ``ipmilab`` command line: ``demo``, ``trace``, ``bench`` and ``presets``.
+"""The ``ipmilab`` command line: ``demo``, ``trace`` and ``presets`` here; the other subcommands in ``cli_*``.
 
 Every subcommand builds a ``World`` from a preset and drives it; nothing here
 models hardware.  Bad options exit with code 2 and a message naming the
@@ -16,7 +16,6 @@ from rich import box
 from rich.console import Console
 from rich.padding import Padding
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -26,11 +25,9 @@ from bmc.ipmi.device_id import DeviceId
 from bmc.ipmi.kcs import KcsControl
 from bmc.ipmi.msg import from_hex, hexdump
 from bmc.ipmi.netfn import NetFn, netfn_name
-from buses.time import S, fmt_duration, fmt_time, s
+from buses.time import fmt_duration, fmt_time, s
 from buses.trace import LAYERS, TraceRecord
 
-from . import bench
-from .argtypes import duration_arg
 from .presets import PRESETS
 from .world import World
 
@@ -465,49 +462,8 @@ def cmd_trace(args, console: Console) -> int:
     return 0
 
 
-# -- bench ------------------------------------------------------------------------------------------------
-
-
 def _short_duration(t: int) -> str:
     return f"{t / 1e6:.3f} ms" if t >= 1_000_000 else f"{t / 1e3:.1f} us"
-
-
-def cmd_bench(args, console: Console) -> int:
-    err = _console(stderr=True)
-    with Progress(TextColumn("{task.description:<14}"), BarColumn(), TimeRemainingColumn(), console=err,
-                  transient=True, disable=not err.is_terminal) as progress:
-        tasks: dict[str, int] = {}
-
-        def on_progress(stage: str, fraction: float) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=1.0)
-            progress.update(tasks[stage], completed=min(fraction, 1.0))
-
-        result = bench.run_bench(args.seconds / S, args.presets, progress=on_progress)
-    if args.json:
-        sys.stdout.write(bench.to_json(result) + "\n")
-        return 0
-
-    table = Table(title=f"ipmilab bench: back-to-back transactions, polled host, {args.seconds / S:g} s each",
-                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
-                  caption=f"ev = SimPy events (deterministic); raw SimPy on this machine: "
-                          f"{result['raw_simpy_events_per_s']:,.0f} ev/s")
-    for col in ("preset", "if", "workload", "rsp", "txn/s", "ev/txn", "sim/wall", "latency", "txns"):
-        table.add_column(col, justify="left" if col in ("preset", "if", "workload") else "right", no_wrap=True)
-    for name, p in result["presets"].items():
-        for kind, cases in p.items():
-            if not isinstance(cases, dict):
-                continue
-            for workload, r in cases.items():
-                table.add_row(name, kind, workload, f"{r['response_bytes']}", f"{r['txn_per_s']:,.0f}",
-                              f"{r['events_per_txn']:.1f}", f"{r['sim_per_wall']:.3f}",
-                              _short_duration(r["mean_latency_ns"]), f"{r['txns']:,}")
-    console.print(table)
-    for name, target, value, met in bench.check_targets(result):
-        mark = Text("met   ", style="green") if met else Text("missed", style="red")
-        console.print(Text.assemble(mark, f" {name}: {target} (measured {value:g})"))
-    console.print(f"{result['python']}; {result['machine']}", style="dim")
-    return 0
 
 
 # -- presets -------------------------------------------------------------------------------------------------
@@ -583,17 +539,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
     p.set_defaults(run=cmd_trace, parser=p)
 
-    p = sub.add_parser("bench", formatter_class=fmt, help="measure simulator speed (see bench/README.md)",
-                       description="Per preset and interface, back-to-back Get Device ID and a 60-byte Read FRU "
-                                   "Data on a polled host: transactions/s, events/transaction, simulated/wall time; "
-                                   "BT vs KCS events/transaction; the dispatcher alone.")
-    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    p.add_argument("--seconds", type=duration_arg(bare_unit="s"), default=1 * S, metavar="S",
-                   help="wall time per measurement: seconds, or a duration such as 500ms (default: 1)")
-    p.add_argument("--presets", type=_preset_arg, nargs="+", default=list(bench.DEFAULT_PRESETS), metavar="P",
-                   help="presets to measure (default: all)")
-    p.set_defaults(run=cmd_bench)
-
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",
                        description="List the fidelity presets worlds are built from.")
     p.set_defaults(run=cmd_presets)
@@ -609,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # One line per plug-in module (``scenarios/cli_*.py``).
 EXTRA_COMMAND_MODULES: list[str] = [
+    "scenarios.cli_bench",
     "scenarios.cli_commands",
     "scenarios.cli_run",
     "scenarios.cli_serve",

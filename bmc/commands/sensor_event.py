@@ -30,7 +30,8 @@ from ..ipmi.msg import Channel, GlobalEnables
 from ..ipmi.netfn import NetFn
 from ..privilege import Privilege
 from ..sensors.pef import PARAMETER_REVISION
-from ..sensors.sensor import THRESHOLD_READING, Sensor, ThresholdSensor
+from ..sensors.sensor import THRESHOLD_READING, Sensor
+from ..sensors.threshold import ThresholdSensor
 from .spec import command
 
 SE = NetFn.SENSOR_EVENT

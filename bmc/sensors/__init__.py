@@ -12,10 +12,12 @@
 
 from .conversion import Linear
 from .defaults import default_sensors, install_default_sensors
+from .discrete import DiscreteSensor
 from .models import Constant, Function, Model, Piecewise, Ramp, Step
 from .registry import SensorRegistry
-from .sensor import DiscreteSensor, Sensor, ThresholdSensor
+from .sensor import Sensor
 from .spec import install_from_specs, sensor_from_spec
+from .threshold import ThresholdSensor
 
 __all__ = ["Constant", "DiscreteSensor", "Function", "Linear", "Model", "Piecewise", "Ramp", "Sensor",
            "SensorRegistry", "Step", "ThresholdSensor", "default_sensors", "install_default_sensors",

@@ -12,9 +12,10 @@ Management Controller Device Locator for the BMC itself.
 from __future__ import annotations
 
 from .conversion import Linear
+from .discrete import DiscreteSensor
 from .models import Constant
 from .sdr import CompactSensorRecord, McDeviceLocator
-from .sensor import DiscreteSensor, ThresholdSensor
+from .threshold import ThresholdSensor
 
 # Sensor types (Table 42-3), unit codes (Table 43-15), entity ids (Table 43-13).
 TEMPERATURE, VOLTAGE, FAN, PHYSICAL_SECURITY, POWER_SUPPLY, WATCHDOG_2 = 0x01, 0x02, 0x04, 0x05, 0x08, 0x23

@@ -15,8 +15,10 @@ from __future__ import annotations
 from buses.time import S
 
 from .conversion import Linear
+from .discrete import DiscreteSensor
 from .models import Constant, Function, Model, Piecewise, Ramp, Step
-from .sensor import THRESHOLD_READING, DiscreteSensor, Sensor, ThresholdSensor
+from .sensor import THRESHOLD_READING, Sensor
+from .threshold import ThresholdSensor
 
 
 def model_from_spec(m, discrete: bool = False) -> Model:

@@ -36,40 +36,41 @@ class Initiator:
         work completes.
         """
         env = self.env
-        if self.t < env.now:
-            self.t = env.now
+        if self.t < env._now:
+            self.t = env._now
         t = self.t + cost
-        if env.peek() <= t:
-            yield env.timeout(t - env.now)
+        q = env._queue
+        if q and q[0][0] <= t:                 # env.peek() <= t, without the call
+            yield env.timeout(t - env._now)
         self.t = t
         return t
 
     def sleep(self, duration: int):
         """Generator: be idle for ``duration`` from local time; always syncs."""
         env = self.env
-        t = max(self.t, env.now) + duration
-        yield env.timeout(t - env.now)
+        t = max(self.t, env._now) + duration
+        yield env.timeout(t - env._now)
         self.t = t
 
     def sleep_until(self, t: int):
         """Generator: be idle until absolute time ``t`` (no-op if already past)."""
         env = self.env
-        if t > env.now:
-            yield env.timeout(t - env.now)
+        if t > env._now:
+            yield env.timeout(t - env._now)
         if self.t < t:
             self.t = t
 
     def wait(self, event):
         """Generator: block on ``event``; local time resumes at max(busy-until, event time)."""
         value = yield event
-        if self.t < self.env.now:
-            self.t = self.env.now
+        if self.t < self.env._now:
+            self.t = self.env._now
         return value
 
     def sync(self):
         """Generator: bring the kernel clock up to local time."""
         env = self.env
-        if self.t > env.now:
-            yield env.timeout(self.t - env.now)
+        if self.t > env._now:
+            yield env.timeout(self.t - env._now)
         else:
-            self.t = env.now
+            self.t = env._now

@@ -13,6 +13,7 @@ class MmioSpace:
     def __init__(self, name: str):
         self.name = name
         self.regions: list[tuple[int, int, object]] = []
+        self._last: tuple[int, int, object] = (0, 0, None)
 
     def add(self, base: int, size: int, device) -> None:
         for b, n, _d in self.regions:
@@ -21,8 +22,13 @@ class MmioSpace:
         self.regions.append((base, size, device))
 
     def _find(self, addr: int):
-        for base, size, dev in self.regions:
+        base, size, dev = self._last                   # a driver works one block at a time
+        if base <= addr < base + size:
+            return dev, addr - base
+        for region in self.regions:
+            base, size, dev = region
             if base <= addr < base + size:
+                self._last = region
                 return dev, addr - base
         raise ValueError(f"{self.name}: no device at 0x{addr:08X}")
 

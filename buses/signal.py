@@ -70,7 +70,8 @@ class IrqLine:
         if level == self.level:
             return
         self.level = level
-        self.sim.trace(t, "irq", self.name, "assert" if level else "deassert")
+        if self.sim.tracer.enabled:
+            self.sim.trace(t, "irq", self.name, "assert" if level else "deassert")
         if level:
             self.asserts += 1
             for fn in self.listeners:

@@ -47,8 +47,8 @@ class FirmwareCpu(Initiator):
                 self._idle = env.event()
                 yield self._idle
             handler = self._runq.popleft()
-            if self.t < env.now:
-                self.t = env.now
+            if self.t < env._now:
+                self.t = env._now
             self.irqs_taken += 1
             yield from handler()
 
@@ -60,16 +60,31 @@ class FirmwareCpu(Initiator):
         def run():
             value = yield from job()
             self.sim.trigger_at(done, self.t, value)
-        self.post(run, self.env.now if t is None else t, latency=0)
+        self.post(run, self.env._now if t is None else t, latency=0)
         return done
 
     # -- register access -------------------------------------------------------
+    # mmio_read/mmio_write inline ``Initiator.advance``: one generator layer less per access.
     def mmio_read(self, addr: int):
-        t = yield from self.advance(self.mmio_ns)
+        env = self.env
+        if self.t < env._now:
+            self.t = env._now
+        t = self.t + self.mmio_ns
+        q = env._queue
+        if q and q[0][0] <= t:
+            yield env.timeout(t - env._now)
+        self.t = t
         return self.mmio.read(addr, t)
 
     def mmio_write(self, addr: int, value: int):
-        t = yield from self.advance(self.mmio_ns)
+        env = self.env
+        if self.t < env._now:
+            self.t = env._now
+        t = self.t + self.mmio_ns
+        q = env._queue
+        if q and q[0][0] <= t:
+            yield env.timeout(t - env._now)
+        self.t = t
         self.mmio.write(addr, value, t)
 
     def mmio_update(self, addr: int, mask: int, value: int):

@@ -30,7 +30,10 @@ class Intc:
         line.connect(lambda t, n=n: self._pend(n, t))
 
     def asserted(self, n: int) -> bool:
-        return any(line.level for line in self.sources.get(n, ()))
+        for line in self.sources.get(n, ()):
+            if line.level:
+                return True
+        return False
 
     def request_irq(self, n: int, handler) -> None:
         """Add ``handler`` (a generator function) on input ``n`` and enable it."""

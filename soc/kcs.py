@@ -66,6 +66,8 @@ C_D = STATUS_C_D
 SMS_ATN = STATUS_SMS_ATN
 STATE = STATUS_STATE_MASK
 
+_FIRMWARE_OWNED = STATE | STR.OEM2.mask | STR.OEM1.mask | SMS_ATN   # the STR bits a BMC write changes
+
 DATA_OFFSET = KCS_DATA_OFFSET
 STATUS_OFFSET = KCS_STATUS_OFFSET
 
@@ -103,7 +105,8 @@ class KcsBlock:
         self.idr = self.odr = 0
         self.host_irq.set(0, t)
         self.bmc_irq.set(0, t)
-        self.host_watch.notify(t)
+        if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
+            self.host_watch.notify(t)
 
     # -- host face ---------------------------------------------------------
     def io_read(self, offset: int, t: int) -> int:
@@ -113,7 +116,8 @@ class KcsBlock:
                 self.status &= ~OBF
                 if self.host_irq.level and not self.atn_irq:
                     self.host_irq.set(0, t)
-                self.bmc_watch.notify(t)
+                if self.bmc_watch._ev is not None:   # lazy notify, inlined on the hot path
+                    self.bmc_watch.notify(t)
                 for fn in self.host_read_listeners:
                     fn(t)
             if self.tracer.enabled:
@@ -144,7 +148,8 @@ class KcsBlock:
             self.status = (self.status | IBF) & ~C_D
         if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, f"host-wr-{kind}", value=f"0x{value:02X}", STR=STR.render(self.status))
-        self.host_watch.notify(t)
+        if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
+            self.host_watch.notify(t)
         if self.ibf_irq_enable:
             self.bmc_irq.set(1, t)
         for fn in self.host_write_listeners:
@@ -160,7 +165,8 @@ class KcsBlock:
             self.status &= ~IBF
             if self.bmc_irq.level:
                 self.bmc_irq.set(0, t)
-            self.host_watch.notify(t)
+            if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
+                self.host_watch.notify(t)
         if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "bmc-rd-IDR", value=f"0x{value:02X}", STR=STR.render(self.status))
         return value
@@ -172,21 +178,23 @@ class KcsBlock:
             self.sim.trace(t, "reg", self.name, "bmc-wr-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
         if self.obf_irq_enable and not self.host_irq.level:
             self.host_irq.set(1, t)
-        self.host_watch.notify(t)
+        if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
+            self.host_watch.notify(t)
 
     def read_str(self, t: int) -> int:
         return self.status
 
     def write_str(self, value: int, t: int) -> None:
         """BMC write of STR: only firmware-owned bits (STATE, OEM, SMS_ATN) change."""
-        owned = STATE | STR.OEM2.mask | STR.OEM1.mask | SMS_ATN
+        owned = _FIRMWARE_OWNED
         new = (self.status & ~owned) | (value & owned)
         if new == self.status:
             return
         self.status = new
         if self.tracer.enabled:
             self.sim.trace(t, "reg", self.name, "bmc-wr-STR", STR=STR.render(new))
-        self.host_watch.notify(t)
+        if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
+            self.host_watch.notify(t)
 
     def set_ibf_irq_enable(self, enable: bool, t: int) -> None:
         self.ibf_irq_enable = enable

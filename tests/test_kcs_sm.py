@@ -36,6 +36,12 @@ class ScriptedIo:
         return
         yield
 
+    def reader(self, offset):
+        return lambda: self.inputb(offset)
+
+    def writer(self, offset):
+        return lambda value: self.outputb(offset, value)
+
 
 def sm_with(script):
     io = ScriptedIo(script)

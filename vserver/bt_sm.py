@@ -86,6 +86,14 @@ class BtSm(SiSm):
     status_offset = BT_CTRL_OFFSET
 
     def __init__(self, sim, io, component: str = "bt_sm", jiffy: int = S // 250):
+        # The register helpers (BT_STATUS, BT_CONTROL, BMC2HOST, HOST2BMC, BT_INTMASK_W of the C file):
+        # each returns the port-access generator itself, bound once to its register.
+        if io is not None:
+            self._status = io.reader(BT_CTRL_OFFSET)
+            self._control = io.writer(BT_CTRL_OFFSET)
+            self._bmc2host = io.reader(BT_BUF_OFFSET)
+            self._host2bmc = io.writer(BT_BUF_OFFSET)
+            self._intmask_w = io.writer(BT_INTMASK_OFFSET)
         super().__init__(sim, io, component)
         self.jiffy = jiffy
         self._init_data()
@@ -159,22 +167,6 @@ class BtSm(SiSm):
         if length < msg_len or self.truncated:
             return bytes((rd[1], rd[3], CC.REQUEST_DATA_TRUNCATED))
         return bytes((rd[1], rd[3])) + bytes(rd[4:msg_len + 2])
-
-    # -- register helpers: the port-access generators themselves (no extra layer) ---------
-    def _status(self):
-        return self.io.inputb(BT_CTRL_OFFSET)
-
-    def _control(self, value: int):
-        return self.io.outputb(BT_CTRL_OFFSET, value)
-
-    def _bmc2host(self):
-        return self.io.inputb(BT_BUF_OFFSET)
-
-    def _host2bmc(self, value: int):
-        return self.io.outputb(BT_BUF_OFFSET, value)
-
-    def _intmask_w(self, value: int):
-        return self.io.outputb(BT_INTMASK_OFFSET, value)
 
     # -- helpers, as in the C file --------------------------------------------------------
     def _reset_flags(self):

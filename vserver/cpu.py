@@ -11,17 +11,19 @@ HOST_IRQ_LATENCY_NS = us(2)
 
 
 class HostCpu(Initiator):
-    __slots__ = ("io_space", "io_ns", "irq_latency")
+    __slots__ = ("io_space", "io_ns", "irq_latency", "_decode")
 
     def __init__(self, sim, io_space, name: str = "host.cpu", io_ns: int | None = None,
                  irq_latency: int = HOST_IRQ_LATENCY_NS):
         super().__init__(sim, name)
         self.io_space = io_space
+        self._decode = io_space._decode      # the space's live port map (mutated in place, never replaced)
         self.io_ns = CPU_PORT_IO_NS if io_ns is None else io_ns
         self.irq_latency = irq_latency
 
-    # inb/outb inline ``Initiator.advance``: they are the hottest code in the
-    # simulator, and one generator layer less per port access is worth it.
+    # inb/outb inline ``Initiator.advance`` and the space's decode: they are the
+    # hottest code in the simulator, and a layer less per port access is worth it.
+    # An unmapped port goes through ``IoSpace`` (which floats it and traces).
     def inb(self, port: int):
         """Generator: ``inb``; the read lands when the I/O cycle completes."""
         env = self.env
@@ -31,7 +33,10 @@ class HostCpu(Initiator):
         if q and q[0][0] <= t:
             yield env.timeout(t - now)
         self.t = t
-        return self.io_space.inb(port, t)
+        hit = self._decode.get(port)
+        if hit is None:
+            return self.io_space.inb(port, t)
+        return hit[0].io_read(hit[1], t)
 
     def outb(self, port: int, value: int):
         """Generator: ``outb``; the write lands when the I/O cycle completes."""
@@ -42,7 +47,11 @@ class HostCpu(Initiator):
         if q and q[0][0] <= t:
             yield env.timeout(t - now)
         self.t = t
-        self.io_space.outb(port, value, t)
+        hit = self._decode.get(port)
+        if hit is None:
+            self.io_space.outb(port, value, t)
+        else:
+            hit[0].io_write(hit[1], value & 0xFF, t)
 
     def _wide(self):
         env = self.env

@@ -59,6 +59,12 @@ class KcsSm(SiSm):
 
     def __init__(self, sim, io, component: str = "kcs_sm"):
         super().__init__(sim, io, component)
+        # The register helpers of the C file (read_status, read_data, write_cmd, write_data): each
+        # returns the port-access generator itself, bound once to its register (no extra layer).
+        self._read_status = io.reader(KCS_STATUS_OFFSET)
+        self._read_data = io.reader(KCS_DATA_OFFSET)
+        self._write_cmd = io.writer(KCS_STATUS_OFFSET)
+        self._write_data = io.writer(KCS_DATA_OFFSET)
         self._init_state(KcsSmState.IDLE)
 
     def _init_state(self, state: KcsSmState) -> None:
@@ -113,20 +119,6 @@ class KcsSm(SiSm):
         return bytes(data)
 
     # -- helpers, as in the C file --------------------------------------------------------
-    # The register helpers return the port-access generators themselves
-    # (no extra generator layer on the hot path).
-    def _read_status(self):
-        return self.io.inputb(KCS_STATUS_OFFSET)
-
-    def _read_data(self):
-        return self.io.inputb(KCS_DATA_OFFSET)
-
-    def _write_cmd(self, value: int):
-        return self.io.outputb(KCS_STATUS_OFFSET, value)
-
-    def _write_data(self, value: int):
-        return self.io.outputb(KCS_DATA_OFFSET, value)
-
     def _write_next_byte(self):
         yield from self._write_data(self.write_data[self.write_pos])
         self.write_pos += 1

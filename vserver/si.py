@@ -172,14 +172,14 @@ class SmiInterface:
         """``smi_mod_timer``: arming also notes the current jiffy, from which the
         next timer run measures the elapsed time it hands to the state machine."""
         self.timer_expires = expires
-        now = max(self.cpu.t, self.env.now)
+        now = max(self.cpu.t, self.env._now)
         self.last_timer_run = now - now % self.jiffy
 
     def _check_start_timer_thread(self) -> None:
         if self.si_state == SiState.NORMAL and self.curr_msg is None:
-            self._mod_timer(self._next_jiffy(max(self.cpu.t, self.env.now), self.si_timeout_jiffies))
+            self._mod_timer(self._next_jiffy(max(self.cpu.t, self.env._now), self.si_timeout_jiffies))
             if self.has_kipmid:
-                self.kipmid_next = max(self.cpu.t, self.env.now)
+                self.kipmid_next = max(self.cpu.t, self.env._now)
 
     def _kick(self) -> None:
         self._kicked = True
@@ -196,7 +196,7 @@ class SmiInterface:
         env = self.env
         if self._kicked or self._irq_pending:
             return
-        if deadline is not None and deadline <= env.now:
+        if deadline is not None and deadline <= env._now:
             return
         w = self._waiter = env.event()
         if watch is not None:
@@ -205,7 +205,7 @@ class SmiInterface:
             if deadline == self._timer_ev_at and self._timer_ev is not None and not self._timer_ev.processed:
                 ev = self._timer_ev
             else:
-                ev = env.timeout(deadline - env.now)
+                ev = env.timeout(deadline - env._now)
                 if deadline == self.timer_expires:
                     self._timer_ev, self._timer_ev_at = ev, deadline
             ev.callbacks.append(lambda _e, w=w: self._wake_if(w))
@@ -218,7 +218,8 @@ class SmiInterface:
             w.succeed()
 
     def _kipmid_draw(self) -> int:
-        return self.sim.rng.randint(KIPMID_SLEEP_MIN, KIPMID_SLEEP_MAX)
+        # randint(a, b) is randrange(a, b + 1): the same draws, one call less.
+        return self.sim.rng.randrange(KIPMID_SLEEP_MIN, KIPMID_SLEEP_MAX + 1)
 
     # -- the contexts ------------------------------------------------------------------------------
     def _thread(self):
@@ -228,7 +229,7 @@ class SmiInterface:
         # What a polling context sleeps on: the register whose changes the state machine waits for.
         watch = self.cpu.io_space.watch(self.sm.status_port)
         while True:
-            now = max(cpu.t, env.now)
+            now = max(cpu.t, env._now)
             # Who runs next?  Candidates: interrupt/kick (now), timer, kipmid.
             if self._irq_pending or self._kicked:
                 kicked, irq = self._kicked, self._irq_pending
@@ -259,7 +260,7 @@ class SmiInterface:
             skipping = t_kip is not None and self._skippable
             if skipping:
                 yield from self._sleep(t_timer, watch)
-                woke = env.now
+                woke = env._now
                 if self._kicked or self._irq_pending or (t_timer is not None and woke >= t_timer):
                     # Advance kipmid's grid past the polls that were skipped.
                     self.kipmid_next = self._kipmid_grid_after(t_kip, woke, inclusive=False)
@@ -270,8 +271,8 @@ class SmiInterface:
                 continue
             deadlines = [t for t in (t_timer, t_kip) if t is not None]
             yield from self._sleep(min(deadlines) if deadlines else None, None)
-            if cpu.t < env.now:
-                cpu.t = env.now
+            if cpu.t < env._now:
+                cpu.t = env._now
 
     _skippable = False
     _progressed = False

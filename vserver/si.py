@@ -26,12 +26,17 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
+from simpy import Interrupt
+
 from bmc.ipmi.cc import CompletionCode as CC
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.time import US, S, ms, us
 
 from .sm import SmResult
+
+_WAKE = object()          # the Interrupt cause of a kick or IRQ waking a bare-timeout sleep
+_ON_TIMEOUT = object()    # _waiter while the thread sleeps on a timeout itself
 
 SI_TIMEOUT = ms(10)                # SI_TIMEOUT_TIME_USEC
 KIPMID_SLEEP_MIN = us(100)         # usleep_range(100, 200)
@@ -187,8 +192,13 @@ class SmiInterface:
 
     def _wake(self) -> None:
         w = self._waiter
-        if w is not None:
-            self._waiter = None
+        if w is None:
+            return
+        self._waiter = None
+        if w is _ON_TIMEOUT:
+            # Asleep on a bare timeout (the common poll): a rare kick or IRQ interrupts it.
+            self.proc.interrupt(_WAKE)
+        else:
             w.succeed()
 
     def _sleep(self, deadline: int | None, watch) -> None:
@@ -198,18 +208,34 @@ class SmiInterface:
             return
         if deadline is not None and deadline <= env._now:
             return
+        if watch is None and deadline is not None:
+            # One wake source besides a kick: yield the timeout itself, not an event it triggers
+            # (one kernel event per poll instead of two).
+            ev = self._deadline_event(deadline)
+            self._waiter = _ON_TIMEOUT
+            try:
+                yield ev
+            except Interrupt as why:
+                if why.cause is not _WAKE:
+                    raise
+            if self._waiter is _ON_TIMEOUT:
+                self._waiter = None
+            return
         w = self._waiter = env.event()
         if watch is not None:
             watch.wait().callbacks.append(lambda _e, w=w: self._wake_if(w))
         if deadline is not None:
-            if deadline == self._timer_ev_at and self._timer_ev is not None and not self._timer_ev.processed:
-                ev = self._timer_ev
-            else:
-                ev = env.timeout(deadline - env._now)
-                if deadline == self.timer_expires:
-                    self._timer_ev, self._timer_ev_at = ev, deadline
-            ev.callbacks.append(lambda _e, w=w: self._wake_if(w))
+            self._deadline_event(deadline).callbacks.append(lambda _e, w=w: self._wake_if(w))
         yield w
+
+    def _deadline_event(self, deadline: int):
+        """A timeout at ``deadline``; the timer's own is shared by every sleep that ends on it."""
+        if deadline == self._timer_ev_at and self._timer_ev is not None and not self._timer_ev.processed:
+            return self._timer_ev
+        ev = self.env.timeout(deadline - self.env._now)
+        if deadline == self.timer_expires:
+            self._timer_ev, self._timer_ev_at = ev, deadline
+        return ev
 
     def _wake_if(self, w) -> None:
         if not w.triggered:

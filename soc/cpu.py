@@ -1,8 +1,11 @@
 """The BMC firmware CPU's time model: interrupt latency and a cost per MMIO access.
 
 Interrupt handlers are generator functions run one at a time, in the order
-their interrupts became due, on one persistent process: a single core with
-interrupts disabled inside a handler, as Linux runs a hardirq.  Register
+their interrupts became due: a single core with interrupts disabled inside
+a handler, as Linux runs a hardirq.  The CPU steps the handler itself from
+the interrupt's own kernel event (and from the events the handler waits
+on), as a SimPy process would, without a process's wake-up event per
+interrupt.  Register
 accesses go through ``mmio_read``/``mmio_write``, which charge ``mmio_ns``
 of local time each (see ``buses.initiator`` for why that costs no kernel
 event unless something else is due in between).
@@ -16,7 +19,7 @@ from buses import Initiator
 
 
 class FirmwareCpu(Initiator):
-    __slots__ = ("irq_latency", "mmio_ns", "mmio", "_runq", "_idle", "irqs_taken")
+    __slots__ = ("irq_latency", "mmio_ns", "mmio", "_runq", "_gen", "irqs_taken")
 
     def __init__(self, sim, name: str, irq_latency: int, mmio_ns: int, mmio=None):
         super().__init__(sim, name)
@@ -24,9 +27,8 @@ class FirmwareCpu(Initiator):
         self.mmio_ns = mmio_ns
         self.mmio = mmio                  # address decoder with read(addr, t)/write(addr, v, t)
         self._runq: deque = deque()
-        self._idle = None
+        self._gen = None                  # the handler running (suspended on an event), if any
         self.irqs_taken = 0
-        sim.process(self._run())
 
     def post(self, handler, t: int, latency: int | None = None) -> None:
         """Run ``handler()`` (a generator function) in interrupt context from ``t + latency``."""
@@ -35,22 +37,44 @@ class FirmwareCpu(Initiator):
 
     def _ready(self, handler) -> None:
         self._runq.append(handler)
-        idle = self._idle
-        if idle is not None:
-            self._idle = None
-            idle.succeed()
+        if self._gen is None:
+            self._run_queue()
 
-    def _run(self):
-        env = self.env
-        while True:
-            if not self._runq:
-                self._idle = env.event()
-                yield self._idle
-            handler = self._runq.popleft()
-            if self.t < env._now:
-                self.t = env._now
+    def _run_queue(self) -> None:
+        """Run queued handlers in order until one waits on an event (or none is left)."""
+        runq = self._runq
+        while runq:
+            handler = runq.popleft()
+            now = self.env._now
+            if self.t < now:
+                self.t = now
             self.irqs_taken += 1
-            yield from handler()
+            self._gen = handler()
+            if not self._step(None, True):
+                return                        # suspended: _resume carries on
+        self._gen = None
+
+    def _step(self, value, ok: bool) -> bool:
+        """Advance the running handler; True when it has finished."""
+        gen = self._gen
+        while True:
+            try:
+                event = gen.send(value) if ok else gen.throw(value)
+            except StopIteration:
+                self._gen = None
+                return True
+            if event.callbacks is not None:   # pending: resume when the kernel processes it
+                event.callbacks.append(self._resume)
+                return False
+            ok, value = event._ok, event._value   # already processed: go on at once
+            if not ok:
+                event._defused = True
+
+    def _resume(self, event) -> None:
+        if not event._ok:
+            event._defused = True
+        if self._step(event._value, event._ok):
+            self._run_queue()
 
     def call(self, job, t: int | None = None):
         """Run ``job()`` (a generator function) on this CPU from ``t`` (default now), as a syscall under

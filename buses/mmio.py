@@ -22,6 +22,7 @@ class MmioSpace:
         self.regions.append((base, size, device))
 
     def _find(self, addr: int):
+        """(device, offset) that decodes ``addr``; the firmware CPU caches the answer per address."""
         base, size, dev = self._last                   # a driver works one block at a time
         if base <= addr < base + size:
             return dev, addr - base

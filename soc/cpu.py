@@ -19,7 +19,7 @@ from buses import Initiator
 
 
 class FirmwareCpu(Initiator):
-    __slots__ = ("irq_latency", "mmio_ns", "mmio", "_runq", "_gen", "irqs_taken")
+    __slots__ = ("irq_latency", "mmio_ns", "mmio", "_runq", "_gen", "irqs_taken", "_decoded")
 
     def __init__(self, sim, name: str, irq_latency: int, mmio_ns: int, mmio=None):
         super().__init__(sim, name)
@@ -28,6 +28,7 @@ class FirmwareCpu(Initiator):
         self.mmio = mmio                  # address decoder with read(addr, t)/write(addr, v, t)
         self._runq: deque = deque()
         self._gen = None                  # the handler running (suspended on an event), if any
+        self._decoded: dict = {}          # address -> (device, offset): regions never move or overlap
         self.irqs_taken = 0
 
     def post(self, handler, t: int, latency: int | None = None) -> None:
@@ -98,7 +99,10 @@ class FirmwareCpu(Initiator):
         if q and q[0][0] <= t:
             yield env.timeout(t - env._now)
         self.t = t
-        return self.mmio.read(addr, t)
+        hit = self._decoded.get(addr)
+        if hit is None:
+            hit = self._decoded[addr] = self.mmio._find(addr)
+        return hit[0].read(hit[1], t)
 
     def mmio_write(self, addr: int, value: int):
         env = self.env
@@ -109,7 +113,10 @@ class FirmwareCpu(Initiator):
         if q and q[0][0] <= t:
             yield env.timeout(t - env._now)
         self.t = t
-        self.mmio.write(addr, value, t)
+        hit = self._decoded.get(addr)
+        if hit is None:
+            hit = self._decoded[addr] = self.mmio._find(addr)
+        hit[0].write(hit[1], value, t)
 
     def mmio_update(self, addr: int, mask: int, value: int):
         """Read-modify-write as one locked access pair (regmap_update_bits)."""

@@ -244,8 +244,8 @@ class SmiInterface:
             w.succeed()
 
     def _kipmid_draw(self) -> int:
-        # randint(a, b) is randrange(a, b + 1): the same draws, one call less.
-        return self.sim.rng.randrange(KIPMID_SLEEP_MIN, KIPMID_SLEEP_MAX + 1)
+        # randint(a, b) is a + _randbelow(b - a + 1) in CPython: the same draws, four calls less.
+        return KIPMID_SLEEP_MIN + self.sim.rng._randbelow(KIPMID_SLEEP_MAX - KIPMID_SLEEP_MIN + 1)
 
     # -- the contexts ------------------------------------------------------------------------------
     def _thread(self):

@@ -62,7 +62,7 @@ class FullStackKcs(ChannelBase):
         self.driver = driver(soc, channel, io_addr, sirq)
         self.block = self.driver.block
         self.engine = KcsIpmiEngine(sim, self.driver, name or f"ipmi-kcs{channel}")
-        self.driver.client_event = self._event
+        self.driver.client_event = self.engine.event    # kcs_bmc_ipmi_event: the client's event()
         self.ready = sim.env.event()
         self.dropped_responses = 0
         self.served = 0
@@ -75,9 +75,6 @@ class FullStackKcs(ChannelBase):
         # The daemon opens /dev/ipmi-kcsN: the client enables the IBF interrupt.
         yield from self.driver.irq_mask_update(EVENT_IBF, EVENT_IBF)
         self.sim.trigger_at(self.ready, self.soc.cpu.t)
-
-    def _event(self):
-        yield from self.engine.event()
 
     def _daemon(self):
         env = self.sim.env

@@ -124,14 +124,6 @@ class KcsSm(SiSm):
         self.write_pos += 1
         self.write_count -= 1
 
-    def _read_next_byte(self):
-        if len(self.read_data) >= MAX_KCS_READ_SIZE:
-            yield from self._read_data()
-            self.truncated = True
-        else:
-            self.read_data.append((yield from self._read_data()))
-        yield from self._write_data(KcsControl.READ)
-
     def _clear_obf(self, status: int):
         if status & STATUS_OBF:
             yield from self._read_data()
@@ -182,8 +174,11 @@ class KcsSm(SiSm):
     def event(self, time: int):
         """Generator: one step of the state machine; returns an ``SmResult``."""
         status = yield from self._read_status()
-        if not self._check_ibf(status, time):
-            return SmResult.CALL_WITH_DELAY
+        if status & STATUS_IBF:                  # check_ibf; its IBF-clear case is the line below
+            if not self._check_ibf(status, time):
+                return SmResult.CALL_WITH_DELAY
+        else:
+            self.ibf_timeout = IBF_RETRY_TIMEOUT
         state = status >> 6
         st = self.state
         S = KcsSmState
@@ -235,9 +230,18 @@ class KcsSm(SiSm):
             if state != KcsState.READ and state != KcsState.IDLE:
                 self._start_error_recovery("Not in read or idle in read state")
             elif state == KcsState.READ:
-                if not self._check_obf(status, time):
-                    return SmResult.CALL_WITH_DELAY
-                yield from self._read_next_byte()
+                if not status & STATUS_OBF:      # check_obf; its OBF-set case is the else below
+                    if not self._check_obf(status, time):
+                        return SmResult.CALL_WITH_DELAY
+                else:
+                    self.obf_timeout = OBF_RETRY_TIMEOUT
+                # read_next_byte(), inlined: this is the per-byte path of every response.
+                if len(self.read_data) >= MAX_KCS_READ_SIZE:
+                    yield from self._read_data()
+                    self.truncated = True
+                else:
+                    self.read_data.append((yield from self._read_data()))
+                yield from self._write_data(KcsControl.READ)
             else:
                 # Some BMCs never write the final dummy byte: go idle now and
                 # let the IDLE state drain OBF if it turns up.

@@ -12,7 +12,7 @@ consequences:
   ``cleanup_smi_msgs`` does), and ``host.ipmi`` answers 0xFF at once until
   the driver is back;
 - **power on**: firmware (POST) runs ``firmware_boot``; the BIOS reads the
-  BMC's boot flags through the KCS interface (Get System Boot Options),
+  BMC's boot flags through the system interface (Get System Boot Options),
   boots from the device they select, clears one-time flags and acknowledges
   (``boots``); after ``os_boot`` the OS loads ``ipmi_si`` again (the same
   Linux-faithful driver, a new instance) and, once the driver is ready,

@@ -144,12 +144,13 @@ class Host:
         """The platform wires a device's interrupt output to host interrupt ``n`` (ISA IRQ, routed PCI INTx)."""
         self.irq_inputs.setdefault(n, []).append(line)
 
-    def _sm(self, device: SiDevice, component: str) -> SiSm:
+    def _sm(self, device: SiDevice, component: str, variants=()) -> SiSm:
         try:
             cls = SM_TYPES[device.si_type]
         except KeyError:
             raise ValueError(f"si type: {device.si_type!r} is not one of {', '.join(SM_TYPES)}") from None
-        return cls(self.sim, PortIo(self.cpu, device.addr, device.regspacing, cls.io_size), component=component)
+        return cls(self.sim, PortIo(self.cpu, device.addr, device.regspacing, cls.io_size), component=component,
+                   variants=variants)
 
     def attach(self, device: SiDevice, config: SiConfig | None = None) -> IpmiMsgHandler:
         """Load ``ipmi_si`` for ``device`` (its interrupt too, if it has one and ``config.use_irq``).
@@ -163,7 +164,8 @@ class Host:
         lines = self.irq_inputs.get(device.irq, []) if device.irq else []
         if cfg.use_irq and not lines:
             raise ValueError(f"si irq: host interrupt {device.irq} has no device wired to it")
-        self.si = SmiInterface(self.sim, self.cpu, self._sm(device, f"{device.si_type}_sm"), cfg, name="ipmi_si")
+        sm = self._sm(device, f"{device.si_type}_sm", cfg.variants)
+        self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si")
         if cfg.use_irq:
             self._irq_taps = [(line, self.cpu.attach_irq(line, self.si.irq)) for line in lines]
         self.ipmi = IpmiMsgHandler(self.sim, self.si)

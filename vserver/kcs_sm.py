@@ -37,6 +37,9 @@ MAX_KCS_READ_SIZE = IPMI_MAX_MSG_LENGTH
 MAX_KCS_WRITE_SIZE = IPMI_MAX_MSG_LENGTH
 
 
+FIX_MSG_STACK = "fix-msg-stack-6.2"
+
+
 class KcsSmState(IntEnum):
     IDLE = 0
     START_OP = 1
@@ -57,8 +60,15 @@ class KcsSm(SiSm):
     si_type = "kcs"
     io_size = 2
 
-    def __init__(self, sim, io, component: str = "kcs_sm"):
-        super().__init__(sim, io, component)
+    VARIANTS = {
+        # c608966f3f9c (6.2), reverted by 5d09ee1bec87 (6.18; in 6.12 stable by 6.12.118): after
+        # HOSED the machine restarts in ERROR0, so the next message begins with an abort and a
+        # dead BMC fails it fast -- and a misbehaving one loops forever.
+        FIX_MSG_STACK: "ipmi: fix msg stack when IPMI is disconnected (6.2): HOSED re-inits to ERROR0",
+    }
+
+    def __init__(self, sim, io, component: str = "kcs_sm", variants=()):
+        super().__init__(sim, io, component, variants)
         # The register helpers of the C file (read_status, read_data, write_cmd, write_data): each
         # returns the port-access generator itself, bound once to its register (no extra layer).
         self._read_status = io.reader(KCS_STATUS_OFFSET)
@@ -93,8 +103,8 @@ class KcsSm(SiSm):
             return CC.REQUEST_DATA_LENGTH_INVALID
         if len(data) > MAX_KCS_WRITE_SIZE:
             return CC.REQUEST_DATA_FIELD_LENGTH_EXCEEDED
-        if self.state != KcsSmState.IDLE:
-            return CC.NOT_SUPPORTED_IN_PRESENT_STATE
+        if self.state != KcsSmState.IDLE and self.state != KcsSmState.HOSED:
+            return CC.NOT_SUPPORTED_IN_PRESENT_STATE          # "KCS in invalid state"
         self.error_retries = 0
         self.write_data = bytes(data)
         self.write_count = len(data)
@@ -288,9 +298,8 @@ class KcsSm(SiSm):
                     return SmResult.TRANSACTION_COMPLETE
 
         if self.state == S.HOSED:
-            # Re-initialise into ERROR0, so the next message starts with an abort
-            # ("ipmi: fix msg stack when IPMI is disconnected").
-            self._init_state(S.ERROR0)
+            # init_kcs_data: back to IDLE (6.12.118; the FIX_MSG_STACK variant: ERROR0).
+            self._init_state(S.ERROR0 if FIX_MSG_STACK in self.variants else S.IDLE)
             return SmResult.HOSED
         return SmResult.CALL_WITHOUT_DELAY
 

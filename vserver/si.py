@@ -8,7 +8,7 @@ sequence (Get Device ID, event buffer enable, clearing flags).
 Who runs the state machine, as in Linux:
 
 - the **timer** (``smi_timeout``): every jiffy while the state machine waits
-  in polled mode, every 10 ms (``SI_TIMEOUT_JIFFIES``) otherwise, stopped
+  in polled mode, every ``SI_TIMEOUT_JIFFIES`` otherwise (8 ms at HZ=250), stopped
   when idle; the only context that passes elapsed time to ``event()``;
 - **kipmid** (polled, non-BT interfaces by default): re-runs at once, or
   after ``usleep_range(100, 200)`` when the state machine waits;
@@ -74,6 +74,7 @@ class SiConfig:
     kipmid_max_busy_us: int = 0          # 0 = spin (with usleep_range) forever
     maintenance_mode: bool = False       # kipmid schedule()s instead of sleeping
     pollskip: bool = True                # sleep on the status notifier between kipmid polls (same timing)
+    variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
 
     @property
     def jiffy(self) -> int:
@@ -105,7 +106,9 @@ class SmiInterface:
         self.cfg = config or SiConfig()
         self.name = name
         self.jiffy = self.cfg.jiffy
-        self.si_timeout_jiffies = -(-SI_TIMEOUT // self.jiffy)   # usecs_to_jiffies rounds up
+        # SI_TIMEOUT_JIFFIES = SI_TIMEOUT_TIME_USEC / SI_USEC_PER_JIFFY, C integer division (not
+        # usecs_to_jiffies): 10000 / 4000 = 2 jiffies (8 ms) at HZ=250.
+        self.si_timeout_jiffies = (SI_TIMEOUT // US) // (self.jiffy // US)
         kip = self.cfg.kipmid
         self.has_kipmid = (not self.cfg.use_irq and sm.uses_kipmid) if kip is None else kip
         self.si_state = SiState.NORMAL
@@ -181,10 +184,16 @@ class SmiInterface:
         self.last_timer_run = now - now % self.jiffy
 
     def _check_start_timer_thread(self) -> None:
+        """``check_start_timer_thread``: with nothing in flight, arm the timer, wake kipmid and start the
+        waiting message at once, whatever the state machine is doing (``start_next_msg``: a machine in
+        error recovery refuses it, 0xD5).  Linux then runs ``smi_event_handler`` in the caller's
+        context; here the driver's thread runs it at once (the caller kicks it)."""
         if self.si_state == SiState.NORMAL and self.curr_msg is None:
-            self._mod_timer(self._next_jiffy(max(self.cpu.t, self.env._now), self.si_timeout_jiffies))
+            now = max(self.cpu.t, self.env._now)
+            self._mod_timer(self._next_jiffy(now, self.si_timeout_jiffies))
             if self.has_kipmid:
-                self.kipmid_next = max(self.cpu.t, self.env._now)
+                self.kipmid_next = now
+            self._start_next_msg()
 
     def _kick(self) -> None:
         self._kicked = True
@@ -417,15 +426,16 @@ class SmiInterface:
             raise RuntimeError(f"{self.name}: internal request refused with 0x{err:02X}")
 
     def _start_next_msg(self) -> bool:
+        """``start_next_msg``: the waiting message becomes current and starts; a refusal fails it
+        with the state machine's code (``return_hosed_msg``).  True if one started."""
         if self.si_state != SiState.NORMAL or self.curr_msg is not None or self.waiting_msg is None:
             return False
         msg = self.curr_msg = self.waiting_msg
         self.waiting_msg = None
         err = self.sm.start_transaction(msg.data)
         if err:
-            self.curr_msg = None
-            self._deliver(msg, bytes((msg.data[0] | 0x04 if msg.data else 0x04,
-                                      msg.data[1] if len(msg.data) > 1 else 0, err)))
+            self._trace("start-refused", data=msg.data, cc=f"0x{err:02X}")
+            self._return_hosed_msg(err)
             return False
         self._trace("start-msg", data=msg.data)
         return True
@@ -548,7 +558,7 @@ class SmiInterface:
         msg = self.curr_msg
         self.curr_msg = None
         data = msg.data
-        self._deliver(msg, bytes((data[0] | 0x04, data[1], cc)))
+        self._deliver(msg, bytes((data[0] | 0x04 if data else 0x04, data[1] if len(data) > 1 else 0, cc)))
 
     # -- start-up (try_smi_init) ----------------------------------------------------------------
     def _wait_for_msg_done(self):

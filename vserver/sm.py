@@ -95,7 +95,16 @@ class SiSm:
     uses_kipmid = True      # smi_start_processing: "The BT interface is efficient enough to not need a thread"
     status_offset = 1       # the register whose changes a waiting driver polls for (KCS status, BT_CTRL)
 
-    def __init__(self, sim, io, component: str):
+    # Named variants of the code paths a race depends on: {name: what differs}.  The default is
+    # the kernel's current code; a variant is named after the commit (subject, kernel version).
+    VARIANTS: dict[str, str] = {}
+
+    def __init__(self, sim, io, component: str, variants=()):
+        unknown = [v for v in variants if v not in self.VARIANTS]
+        if unknown:
+            known = ", ".join(self.VARIANTS) or "none"
+            raise ValueError(f"si variants: {unknown[0]!r} is not a {self.si_type} variant (known: {known})")
+        self.variants = frozenset(variants)
         self.sim = sim
         self.io = io
         self.component = component

@@ -14,14 +14,14 @@ from buses.time import ms, us
 from soc.aspeed.lpc import CHANNEL_REGS, LPC_BASE, REG
 
 from .ipmi.kcs import STATUS_OBF
-from .kcs_engine import EVENT_IBF, EVENT_OBE
+from .kcs_engine import EVENT_IBF, EVENT_OBE, MmioKcsDevice
 
 OBE_BUSY_POLL = us(100)
 OBE_POLL_STEP = us(1)
 OBE_POLL_PERIOD = ms(500)
 
 
-class AspeedKcsDriver:
+class AspeedKcsDriver(MmioKcsDevice):
     def __init__(self, soc, channel: int, io_addr: int, sirq: int = 0, name: str | None = None,
                  obe_busy_poll: int = OBE_BUSY_POLL):
         if channel not in CHANNEL_REGS:
@@ -44,21 +44,12 @@ class AspeedKcsDriver:
         self._obe_armed = False
         self.obe_slow_path = 0
 
-    def time(self) -> int:
-        return self.cpu.t
-
-    # -- device ops ------------------------------------------------------------------
-    def inb(self, reg: str):
-        return (yield from self.cpu.mmio_read(self.addr[reg]))
-
+    # -- device ops (MmioKcsDevice's, but for ODR writes) ------------------------------------
     def outb(self, reg: str, value: int):
         yield from self.cpu.mmio_write(self.addr[reg], value)
         if reg == "ODR" and self.sirq:
             # Ask the LPC block for the host SerIRQ on every ODR write, as the driver does.
             yield from self._irqxe(1)
-
-    def updateb(self, reg: str, mask: int, value: int):
-        yield from self.cpu.mmio_update(self.addr[reg], mask, value)
 
     def irq_mask_update(self, mask: int, state: int):
         if mask & EVENT_IBF:

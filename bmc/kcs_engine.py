@@ -42,6 +42,26 @@ class Phase(IntEnum):
     ERROR = 9
 
 
+class MmioKcsDevice:
+    """Device ops over memory-mapped IDR/ODR/STR (``kcs_bmc_device_ops``' io_inputb/io_outputb/io_updateb),
+    for SoC drivers that set ``cpu`` (a ``soc.cpu.FirmwareCpu``) and ``addr`` {"IDR", "ODR", "STR": address}."""
+
+    cpu = None
+    addr: dict = {}
+
+    def time(self) -> int:
+        return self.cpu.t
+
+    def inb(self, reg: str):
+        return (yield from self.cpu.mmio_read(self.addr[reg]))
+
+    def outb(self, reg: str, value: int):
+        yield from self.cpu.mmio_write(self.addr[reg], value)
+
+    def updateb(self, reg: str, mask: int, value: int):
+        yield from self.cpu.mmio_update(self.addr[reg], mask, value)   # regmap_update_bits: atomic
+
+
 class KcsEngineError(Exception):
     """A userspace call the driver refuses (EINVAL/EAGAIN/EOVERFLOW in Linux)."""
 

@@ -31,10 +31,10 @@ from soc.nuvoton.kcs import (
     ST,
 )
 
-from .kcs_engine import EVENT_IBF, EVENT_OBE
+from .kcs_engine import EVENT_IBF, EVENT_OBE, MmioKcsDevice
 
 
-class NpcmKcsDriver:
+class NpcmKcsDriver(MmioKcsDevice):
     def __init__(self, soc, channel: int, io_addr: int | None = None, sirq: int = 0, name: str | None = None,
                  regmap_max: int = DT_WINDOW - 1):
         # io_addr and sirq: the host side's choices, which this driver does not program (kept for traces).
@@ -58,19 +58,7 @@ class NpcmKcsDriver:
         self.regmap_max = regmap_max
         self.regmap_errors = 0
 
-    def time(self) -> int:
-        return self.cpu.t
-
-    # -- device ops ------------------------------------------------------------------
-    def inb(self, reg: str):
-        return (yield from self.cpu.mmio_read(self.addr[reg]))
-
-    def outb(self, reg: str, value: int):
-        yield from self.cpu.mmio_write(self.addr[reg], value)
-
-    def updateb(self, reg: str, mask: int, value: int):
-        yield from self.cpu.mmio_update(self.addr[reg], mask, value)
-
+    # -- device ops: MmioKcsDevice's inb/outb/updateb, and -----------------------------
     def irq_mask_update(self, mask: int, state: int):
         if mask & EVENT_OBE:
             yield from self._regmap_update(self.ctl, CTL_OBEIE, CTL_OBEIE if state & EVENT_OBE else 0)

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from simpy import Interrupt
 
 from buses import Hop
-from buses.time import ms
+from buses.time import S, ms
 from soc.bt import SMS_ATN
 
 from .bt_aspeed import AspeedBtDriver, BtBmcError
 from .channel import ChannelBase
 from .ipmi.bt import bt_capabilities
 from .ipmi.msg import ChannelProtocol
-from .kcs_aspeed import AspeedKcsDriver
+from .kcs_aspeed import BMC_KERNELS, AspeedKcsDriver
 from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
 
 
@@ -42,6 +42,15 @@ class FirmwareTiming:
     """
 
     daemon_latency: int = ms(2)
+    kernel: str = "6.12"                 # the BMC's Linux (read_poll_timeout_atomic differs: see kcs_aspeed)
+    hz: int = 100                        # the BMC kernel's CONFIG_HZ (ARM's default; aspeed_g5_defconfig keeps it)
+    variants: tuple[str, ...] = ()       # named BMC driver variants (AspeedKcsDriver.VARIANTS)
+
+    def __post_init__(self):
+        if self.kernel not in BMC_KERNELS:
+            raise ValueError(f"firmware kernel: {self.kernel!r} is not one of {', '.join(BMC_KERNELS)}")
+        if not 0 < self.hz <= 1000 or S % self.hz:
+            raise ValueError(f"firmware hz: {self.hz} must divide 1 s and be in 1..1000")
 
 
 class FullStackKcs(ChannelBase):
@@ -60,6 +69,7 @@ class FullStackKcs(ChannelBase):
         self.to_core = Hop(core.submit, f"kcs{channel}.core")
         self.timing = timing or FirmwareTiming()
         self.driver = driver(soc, channel, io_addr, sirq)
+        self.driver.configure_kernel(self.timing.kernel, self.timing.hz, self.timing.variants)
         self.block = self.driver.block
         self.engine = KcsIpmiEngine(sim, self.driver, name or f"ipmi-kcs{channel}")
         self.driver.client_event = self.engine.event    # kcs_bmc_ipmi_event: the client's event()

@@ -3,22 +3,35 @@
 Probe programs the LPC controller in the order the 2019 fix established
 (mask, address, SerIRQ, request IRQ, then enable the channel).  Device ops
 are MMIO accesses on the firmware CPU.  Because the silicon has no "output
-buffer empty" interrupt, enabling OBE events busy-polls STR for up to
-``OBE_BUSY_POLL`` (1 us steps) and then falls back to a timer every
-``OBE_POLL_PERIOD`` (HZ/2): the 500 ms stall of reference/linux-ipmi.md B-3.
+buffer empty" interrupt, enabling OBE events busy-polls STR
+(``read_poll_timeout_atomic(..., 1, 100, ...)``) and then falls back to a
+timer every ``OBE_POLL_PERIOD`` (HZ/2 jiffies): the 500 ms stall of
+reference/linux-ipmi.md B-3.  How long the busy poll lasts depends on the
+BMC's kernel (include/linux/iopoll.h):
+
+- **6.12** counts the budget down per iteration (1000 ns per ``udelay(1)``
+  and 1 per ``cpu_relax``), not by the clock: 100 delays, 101 reads, whatever
+  a read costs;
+- **6.1** compares ``ktime_get()`` with start + 100 us: the reads' own cost
+  shortens the poll;
+
+both read once more after the budget is spent and take that read's answer.
+The 200 us poll of a 2024 patch (never merged) is the variant ``obe-poll-200us``.
 """
 
 from __future__ import annotations
 
-from buses.time import ms, us
+from buses.time import S, us
 from soc.aspeed.lpc import CHANNEL_REGS, LPC_BASE, REG
 
 from .ipmi.kcs import STATUS_OBF
 from .kcs_engine import EVENT_IBF, EVENT_OBE, MmioKcsDevice
 
-OBE_BUSY_POLL = us(100)
-OBE_POLL_STEP = us(1)
-OBE_POLL_PERIOD = ms(500)
+OBE_BUSY_POLL = us(100)            # read_poll_timeout_atomic's timeout_us
+OBE_POLL_STEP = us(1)              # its delay_us
+OBE_POLL_PERIOD_S = (1, 2)         # HZ / 2 jiffies
+OBE_POLL_200US = "obe-poll-200us"
+BMC_KERNELS = ("6.12", "6.1")
 
 
 class AspeedKcsDriver(MmioKcsDevice):
@@ -35,7 +48,7 @@ class AspeedKcsDriver(MmioKcsDevice):
         self.io_addr = io_addr
         self.sirq = sirq
         self.name = name or f"kcs_bmc_aspeed.{channel}"
-        self.obe_busy_poll = obe_busy_poll
+        self.obe_busy_poll_default = obe_busy_poll
         idr, odr, sts = CHANNEL_REGS[channel]
         self.addr = {"IDR": LPC_BASE + idr, "ODR": LPC_BASE + odr, "STR": LPC_BASE + sts}
         self.block = soc.lpc.kcs[channel]
@@ -43,6 +56,35 @@ class AspeedKcsDriver(MmioKcsDevice):
         self.client_event = None          # generator function: the client's event()
         self._obe_armed = False
         self.obe_slow_path = 0
+        self.configure_kernel("6.12", 100, ())
+
+    VARIANTS = {OBE_POLL_200US: "kcs_bmc_aspeed: OBE busy poll of 200 us (a 2024 patch, not merged)"}
+
+    def configure_kernel(self, kernel: str, hz: int, variants=()) -> None:
+        """The BMC kernel this driver runs on: the busy poll's budget and the jiffy of its timer."""
+        if kernel not in BMC_KERNELS:
+            raise ValueError(f"firmware kernel: {kernel!r} is not one of {', '.join(BMC_KERNELS)}")
+        unknown = [v for v in variants if v not in self.VARIANTS]
+        if unknown:
+            raise ValueError(f"firmware variants: {unknown[0]!r} is not a kcs_bmc_aspeed variant "
+                             f"(known: {', '.join(self.VARIANTS)})")
+        self.kernel = kernel
+        self.jiffy = S // hz
+        self.obe_poll_period = hz * OBE_POLL_PERIOD_S[0] // OBE_POLL_PERIOD_S[1]     # in jiffies
+        self.obe_busy_poll = us(200) if OBE_POLL_200US in variants else self.obe_busy_poll_default
+
+    def _obe_last_read(self, step: int) -> int:
+        """Index of the read after which the budget is spent (the loop then reads once more)."""
+        timeout = self.obe_busy_poll
+        if self.kernel == "6.12":
+            # __left_ns = timeout; each pass: udelay(1) -> -= 1000, cpu_relax -> -= 1; stop when < 0.
+            return timeout // (OBE_POLL_STEP + 1) + 1
+        # 6.1: ktime_get() after read k (first + k*step) > start (first - one read) + timeout.
+        return (timeout - self.cpu.mmio_ns) // step + 1
+
+    def _mod_obe_timer(self, t: int) -> None:
+        """``mod_timer(&obe.timer, jiffies + OBE_POLL_PERIOD)``: on the BMC's jiffy grid."""
+        self.sim.call_at((t // self.jiffy + self.obe_poll_period) * self.jiffy, self._obe_timer)
 
     # -- device ops (MmioKcsDevice's, but for ODR writes) ------------------------------------
     def outb(self, reg: str, value: int):
@@ -117,23 +159,28 @@ class AspeedKcsDriver(MmioKcsDevice):
             yield from self.client_event()
 
     def _obe_enable(self):
-        """Busy-poll STR for OBF to clear, then fall back to the 500 ms timer."""
+        """Busy-poll STR for OBF to clear (``read_poll_timeout_atomic``), then fall back to the timer."""
         self._obe_armed = True
         cpu = self.cpu
         step = OBE_POLL_STEP + cpu.mmio_ns        # udelay(1) + one STR read
         status = yield from self.inb("STR")
         first = cpu.t                              # reads land on first + k * step
-        end = first + self.obe_busy_poll
+        k_last = self._obe_last_read(step)
+        last = first + k_last * step
         while status & STATUS_OBF:
-            if cpu.t + step > end:
-                self.obe_slow_path += 1
-                self.sim.trace(cpu.t, "fw", self.name, "obe-slow-path", period="500ms")
-                self.sim.call_at(cpu.t + OBE_POLL_PERIOD, self._obe_timer)
-                return
+            if cpu.t >= last:
+                status = yield from self.inb("STR")   # the budget is spent: "(val) = op(args); break"
+                if status & STATUS_OBF:
+                    self.obe_slow_path += 1
+                    self.sim.trace(cpu.t, "fw", self.name, "obe-slow-path", reads=k_last + 2,
+                                   period=f"{self.obe_poll_period} jiffies")
+                    self._mod_obe_timer(cpu.t)
+                    return
+                break
             # Sleep until the host clears OBF (or the budget ends), then land on the
             # poll grid: O(changes), not O(polls), with the exact poll instant kept.
-            woke = yield from self._wait_obf_clear(end)
-            k = max(-(-(woke - first) // step), (cpu.t - first) // step + 1)
+            woke = yield from self._wait_obf_clear(last)
+            k = min(k_last, max(-(-(woke - first) // step), (cpu.t - first) // step + 1))
             yield from cpu.busy(max(0, first + k * step - cpu.mmio_ns - cpu.t))
             status = yield from self.inb("STR")
         # Seen within the busy poll: no event; the client re-checks STR itself.
@@ -157,7 +204,7 @@ class AspeedKcsDriver(MmioKcsDevice):
     def _obe_check(self):
         status = yield from self.inb("STR")
         if status & STATUS_OBF:
-            self.sim.call_at(self.cpu.t + OBE_POLL_PERIOD, self._obe_timer)
+            self._mod_obe_timer(self.cpu.t)
             return
         self._obe_armed = False
         if self.client_event is not None:

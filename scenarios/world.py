@@ -151,10 +151,11 @@ class World:
 
     # -- driving -----------------------------------------------------------------------------
     def boot(self, limit: int = s(60)) -> bool:
-        """Run until the host driver finished its start-up; returns whether it found the BMC."""
+        """Run until the host driver finished its start-up (``ipmi_si`` and the message handler's);
+        returns whether it found the BMC."""
         def wait():
             yield self.host_attached
-            return (yield self.host.si.ready)
+            return (yield self.host.ipmi.ready)
         return self.sim.run_process(wait(), limit=limit)
 
     def request(self, netfn: int, cmd: int, data: bytes = b"", limit: int = s(120), **kw):

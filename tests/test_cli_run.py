@@ -19,7 +19,7 @@ def test_mc_info_text(capsys):
     rc, out, _ = run(capsys, "run", "--", "mc", "info")
     assert rc == 0
     assert "Device ID" in out and "IPMI Version" in out and "2.0" in out
-    assert "mc info: 1 request, took 55 us of simulated time" in out
+    assert "mc info: 1 request, took 56 us of simulated time" in out
 
 
 def test_json_is_one_object_with_bytes_and_times(capsys):
@@ -30,7 +30,7 @@ def test_json_is_one_object_with_bytes_and_times(capsys):
     assert result["data"]["device_id"] == 0x20 and result["data"]["ipmi_version"] == "2.0"
     (req,) = result["requests"]
     assert req["request"] == "18 01" and req["response"] == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
-    assert result["elapsed_ns"] == req["t_done_ns"] - req["t_sent_ns"] == 55_000
+    assert result["elapsed_ns"] == req["t_done_ns"] - req["t_sent_ns"] == 56_000
 
 
 @pytest.mark.parametrize("preset", ["isa-ipmi-kcs", "ast2600"])

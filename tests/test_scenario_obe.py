@@ -11,7 +11,9 @@ def test_host_reading_within_the_busy_poll_keeps_bytes_flowing():
 def test_host_reading_after_100us_costs_500ms_per_byte():
     r = obe_stall.run(read_delay=us(150), nbytes=4)
     assert r.slow_path == 4
-    assert all(ms(500) <= i <= ms(501) for i in r.intervals)
+    # mod_timer(jiffies + HZ/2): the timer lands on the BMC's jiffy grid (HZ=100: 10 ms), so a byte
+    # waits 500 ms less the part of its jiffy already gone.
+    assert all(ms(490) < i <= ms(500) for i in r.intervals)
 
 
 def test_npcm7xx_has_a_real_obe_interrupt_so_a_late_reader_never_stalls():
@@ -37,7 +39,7 @@ def test_cli_scenario_obe_stall(capsys):
 
     assert main(["scenario", "obe-stall", "--read-delay", "150us", "--bytes", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["slow_path"] == 3 and all(ms(500) <= i <= ms(501) for i in out["intervals_ns"])
+    assert out["slow_path"] == 3 and all(ms(490) < i <= ms(500) for i in out["intervals_ns"])
     assert main(["scenario", "obe-stall", "--soc", "npcm7xx", "--bytes", "3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["slow_path"] == 0
     with pytest.raises(SystemExit) as exc:

@@ -11,6 +11,7 @@ def test_event_reaches_the_host_through_atn_and_flags(preset):
     w = booted(preset, trace=True)
     # The driver enabled the event message buffer at start-up.
     assert w.bmc.global_enables & 0x04 and w.host.si.supports_event_msg_buff
+    w.sim.run(until=w.sim.now + ms(1))                        # the driver's start-up traffic has drained
     record = w.bmc.event_record(0x01, 0x30, 0x01, 0x57)       # temperature, upper critical
     w.bmc.raise_event(record, w.sim.now)
     w.sim.run(until=w.sim.now + ms(1))                        # firmware: the SET_SMS_ATN ioctl

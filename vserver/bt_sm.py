@@ -94,8 +94,7 @@ class BtSm(SiSm):
             self._bmc2host = io.reader(BT_BUF_OFFSET)
             self._host2bmc = io.writer(BT_BUF_OFFSET)
             self._intmask_w = io.writer(BT_INTMASK_OFFSET)
-        super().__init__(sim, io, component, variants)
-        self.jiffy = jiffy
+        super().__init__(sim, io, component, variants, jiffy=jiffy)
         self._init_data()
 
     def _init_data(self) -> None:
@@ -154,11 +153,9 @@ class BtSm(SiSm):
             self._trace("start", seq=wd[2], data=bytes(data))
         return 0
 
-    def get_result(self) -> bytes:
-        """NetFn/LUN, Cmd, CC, Data (length and seq stripped), as ``bt_get_result(IPMI_MAX_MSG_LENGTH)``."""
-        return self._get_result(IPMI_MAX_MSG_LENGTH)
-
-    def _get_result(self, length: int) -> bytes:
+    def get_result(self, length: int = IPMI_MAX_MSG_LENGTH) -> bytes:
+        """NetFn/LUN, Cmd, CC, Data (length and seq stripped), as ``bt_get_result``: an answer longer
+        than ``length`` comes back as 3 bytes with CC 0xC6."""
         msg_len = self.read_count - 2        # account for length & seq
         if msg_len < 3 or msg_len > IPMI_MAX_MSG_LENGTH:
             self._force_result(CC.UNSPECIFIED_ERROR)
@@ -387,7 +384,7 @@ class BtSm(SiSm):
                     result = yield from self.event(0)
                 else:
                     break
-            cap = self._get_result(BT_CAP_LENGTH)        # sizeof(BT_CAP): a longer answer is "truncated"
+            cap = self.get_result(BT_CAP_LENGTH)        # sizeof(BT_CAP): a longer answer is "truncated"
             self._init_data()
             if len(cap) >= BT_CAP_LENGTH and cap[2] == 0:
                 self.req2rsp = cap[6] * S

@@ -98,6 +98,9 @@ class _NoInterface:
     def set_need_watch(self, on: bool) -> None:
         pass
 
+    def set_maintenance_mode(self, on: bool) -> None:
+        pass
+
 
 def _kill(proc) -> None:
     """End a SimPy process from outside; its Interrupt is expected, not an error."""
@@ -144,13 +147,14 @@ class Host:
         """The platform wires a device's interrupt output to host interrupt ``n`` (ISA IRQ, routed PCI INTx)."""
         self.irq_inputs.setdefault(n, []).append(line)
 
-    def _sm(self, device: SiDevice, component: str, variants=()) -> SiSm:
+    def _sm(self, device: SiDevice, component: str, variants=(), jiffy: int | None = None) -> SiSm:
         try:
             cls = SM_TYPES[device.si_type]
         except KeyError:
             raise ValueError(f"si type: {device.si_type!r} is not one of {', '.join(SM_TYPES)}") from None
+        kw = {} if jiffy is None else {"jiffy": jiffy}
         return cls(self.sim, PortIo(self.cpu, device.addr, device.regspacing, cls.io_size), component=component,
-                   variants=variants)
+                   variants=variants, **kw)
 
     def attach(self, device: SiDevice, config: SiConfig | None = None) -> IpmiMsgHandler:
         """Load ``ipmi_si`` for ``device`` (its interrupt too, if it has one and ``config.use_irq``).
@@ -164,17 +168,17 @@ class Host:
         lines = self.irq_inputs.get(device.irq, []) if device.irq else []
         if cfg.use_irq and not lines:
             raise ValueError(f"si irq: host interrupt {device.irq} has no device wired to it")
-        sm = self._sm(device, f"{device.si_type}_sm", cfg.variants)
+        sm = self._sm(device, f"{device.si_type}_sm", cfg.variants, cfg.jiffy)
         self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si")
         if cfg.use_irq:
             self._irq_taps = [(line, self.cpu.attach_irq(line, self.si.irq)) for line in lines]
         self.ipmi = IpmiMsgHandler(self.sim, self.si)
         self._driver_up = True
-        self.si.ready.callbacks.append(self._driver_ready)
+        self.ipmi.ready.callbacks.append(self._driver_ready)
         return self.ipmi
 
     def _driver_ready(self, ev) -> None:
-        if ev.value and self.si is not None and ev is self.si.ready and self.state == RUNNING:
+        if ev.value and self.ipmi is not None and ev is self.ipmi.ready and self.state == RUNNING:
             self._trace(self.sim.now, "driver-ready")
             self.boot_log.append((self.sim.now, "driver-ready"))
             for service in self.services:
@@ -186,7 +190,7 @@ class Host:
     def add_service(self, service) -> None:
         """A program the OS runs once the IPMI driver is up, after every boot (``service.run(host)``)."""
         self.services.append(service)
-        if self.state == RUNNING and self.si is not None and self.si.ready.processed and self.si.ready.value:
+        if self.ready:
             self._start_service(service)
 
     def _start_service(self, service) -> None:
@@ -496,9 +500,8 @@ class Host:
 
     @property
     def ready(self) -> bool:
-        """The OS runs and its IPMI driver is up."""
-        si = self.si
-        return self.state == RUNNING and si is not None and si.ready.processed and bool(si.ready.value)
+        """The OS runs and its IPMI driver is up (the message handler's start-up done)."""
+        return self.state == RUNNING and self.ipmi is not None and self.ipmi.up
 
     def wait_ready(self):
         """Generator: until the OS is up with its IPMI driver (no polling: the driver's readiness wakes it)."""

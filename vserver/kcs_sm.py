@@ -32,7 +32,7 @@ from .sm import IPMI_MAX_MSG_LENGTH, SiSm, SmResult
 IBF_RETRY_TIMEOUT = s(5)
 OBF_RETRY_TIMEOUT = s(5)
 MAX_ERROR_RETRIES = 10
-ERROR0_OBF_WAIT = s(2)
+ERROR0_OBF_WAIT = s(2)                # ERROR0_OBF_WAIT_JIFFIES = 2 * HZ
 MAX_KCS_READ_SIZE = IPMI_MAX_MSG_LENGTH
 MAX_KCS_WRITE_SIZE = IPMI_MAX_MSG_LENGTH
 
@@ -67,8 +67,8 @@ class KcsSm(SiSm):
         FIX_MSG_STACK: "ipmi: fix msg stack when IPMI is disconnected (6.2): HOSED re-inits to ERROR0",
     }
 
-    def __init__(self, sim, io, component: str = "kcs_sm", variants=()):
-        super().__init__(sim, io, component, variants)
+    def __init__(self, sim, io, component: str = "kcs_sm", variants=(), **kw):
+        super().__init__(sim, io, component, variants, **kw)
         # The register helpers of the C file (read_status, read_data, write_cmd, write_data): each
         # returns the port-access generator itself, bound once to its register (no extra layer).
         self._read_status = io.reader(KCS_STATUS_OFFSET)
@@ -117,10 +117,14 @@ class KcsSm(SiSm):
         self._trace("start", data=self.write_data)
         return 0
 
-    def get_result(self) -> bytes:
-        """The response; at least 3 bytes (CC 0xFF if short), CC 0xC6 if truncated."""
+    def get_result(self, length: int = IPMI_MAX_MSG_LENGTH) -> bytes:
+        """``get_kcs_result(length)``: at most ``length`` bytes (cut: CC 0xC6), at least 3 (CC 0xFF if
+        short); a short answer is not padded beyond that."""
+        if length < len(self.read_data):
+            del self.read_data[length:]
+            self.truncated = True
         data = bytearray(self.read_data)
-        if len(data) < 3:
+        if len(data) < 3 <= length:
             data = bytearray(data[:2]) + bytes(2 - min(len(data), 2))
             data.append(CC.UNSPECIFIED_ERROR)
         if self.truncated:
@@ -145,7 +149,9 @@ class KcsSm(SiSm):
             self.state = KcsSmState.HOSED
             self._trace("hosed", reason=reason)
         else:
-            self.error0_deadline = self.io.cpu.t + ERROR0_OBF_WAIT
+            # error0_timeout = jiffies + ERROR0_OBF_WAIT_JIFFIES: whole jiffies from the current one.
+            j = self.jiffy
+            self.error0_deadline = (self.io.cpu.t // j + ERROR0_OBF_WAIT // j) * j
             self.state = KcsSmState.ERROR0
             self._trace("error-recovery", reason=reason, retry=self.error_retries)
 
@@ -264,7 +270,8 @@ class KcsSm(SiSm):
         elif st == S.ERROR0:
             yield from self._clear_obf(status)
             status = yield from self._read_status()
-            if status & STATUS_OBF and self.io.cpu.t < self.error0_deadline:
+            # time_before(jiffies, error0_timeout): compared in whole jiffies.
+            if status & STATUS_OBF and self.io.cpu.t // self.jiffy < self.error0_deadline // self.jiffy:
                 return SmResult.CALL_WITH_TICK_DELAY  # the controller isn't responding
             yield from self._write_cmd(KcsControl.GET_STATUS_ABORT)
             self.state = S.ERROR1

@@ -33,7 +33,7 @@ from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.time import US, S, ms, us
 
-from .sm import SmResult
+from .sm import IPMI_MAX_MSG_LENGTH, SmResult
 
 _WAKE = object()          # the Interrupt cause of a kick or IRQ waking a bare-timeout sleep
 _ON_TIMEOUT = object()    # _waiter while the thread sleeps on a timeout itself
@@ -72,7 +72,6 @@ class SiConfig:
     use_irq: bool = False                # an interface IRQ is wired and requested
     kipmid: bool | None = None           # force_kipmid; None = auto (polled, non-BT)
     kipmid_max_busy_us: int = 0          # 0 = spin (with usleep_range) forever
-    maintenance_mode: bool = False       # kipmid schedule()s instead of sleeping
     pollskip: bool = True                # sleep on the status notifier between kipmid polls (same timing)
     variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
 
@@ -86,13 +85,12 @@ class SiConfig:
 class SmiMsg:
     """One message to the BMC (``struct ipmi_smi_msg``)."""
 
-    __slots__ = ("data", "rsp", "done", "user_data")
+    __slots__ = ("data", "rsp", "user_data")
 
-    def __init__(self, data: bytes, done=None, user_data=None):
-        self.data = data
-        self.rsp = b""
-        self.done = done
-        self.user_data = user_data
+    def __init__(self, data: bytes, user_data=None):
+        self.data = data              # NetFn/LUN, Cmd, data
+        self.rsp = b""                # NetFn/LUN, Cmd, CC, data once answered
+        self.user_data = user_data    # the message handler's (its receive message); None for its own
 
 
 class SmiInterface:
@@ -110,57 +108,79 @@ class SmiInterface:
         # usecs_to_jiffies): 10000 / 4000 = 2 jiffies (8 ms) at HZ=250.
         self.si_timeout_jiffies = (SI_TIMEOUT // US) // (self.jiffy // US)
         kip = self.cfg.kipmid
+        # smi_start_processing: "The BT interface is efficient enough to not need a thread, and there
+        # is no need for a thread if we have interrupts."
         self.has_kipmid = (not self.cfg.use_irq and sm.uses_kipmid) if kip is None else kip
         self.si_state = SiState.NORMAL
         self.curr_msg: SmiMsg | None = None
         self.waiting_msg: SmiMsg | None = None
         self.got_attn = False
+        self.last_was_flag_fetch = False
         self.req_events = False
         self.need_watch = False
+        self.in_maintenance_mode = False
         self.msg_flags = 0
+        self.num_requests_in_a_row = 0
         self.supports_event_msg_buff = False
-        self.interrupt_disabled = not self.cfg.use_irq
+        self.has_event_buffer = False
+        self.interrupt_disabled = True
         self.irq_enable_broken = False
         self.cannot_disable_irq = False
         self.device_id: bytes | None = None
         self.stats: Counter = Counter()
-        self.upper = None                  # the message handler (smi_msg_received, ...)
-        self.ready = self.env.event()      # succeeds when start-up is complete
+        self.upper = None                  # the message handler (smi_msg_received, watchdog_pretimeout)
+        self.ready = self.env.event()      # try_smi_init and start_processing done (or failed: False)
         self.failed: str | None = None
         # Contexts: the timer, kipmid, the interrupt; None = not scheduled.
+        self.timer_can_start = False
         self.timer_expires: int | None = None
         self.last_timer_run = 0
         self.kipmid_next: int | None = None
+        self.kipmid_sleep = "idle"         # usleep | tick | watch | idle | None (due): what wakes it
         self.kipmid_busy_until: int | None = None
         self._timer_ev = None
         self._timer_ev_at = None
         self._waiter = None
         self._kicked = False
         self._irq_pending = False
+        self._locked = False               # si_lock: the event handler is running
+        self._recheck = False              # a sender() came in meanwhile
         self.proc = sim.process(self._thread())
 
     # -- tracing ---------------------------------------------------------------------------
     def _trace(self, event: str, **fields) -> None:
         if self.sim.tracer.enabled:
-            self.sim.trace(self.cpu.t, "si", self.name, event, si_state=self.si_state.value, **fields)
+            self.sim.trace(self._now(), "si", self.name, event, si_state=self.si_state.value, **fields)
 
-    # -- upward API (used by the message handler) ---------------------------------------------
+    # -- upward API (the handlers table the message handler calls) ------------------------------
     def sender(self, msg: SmiMsg) -> None:
-        """Queue ``msg`` (one at a time, as the message handler guarantees)."""
+        """``sender``: the message waits; a free interface starts it at once (one at a time)."""
         if self.waiting_msg is not None:
             raise RuntimeError(f"{self.name}: sender() called with a message already waiting")
         self.waiting_msg = msg
-        self._check_start_timer_thread()
-        self._kick()
+        if self._locked:
+            # Called from a delivery inside the event handler: si_lock is held, so the caller (the
+            # message handler's receive work) gets the interface once the handler has returned.
+            self._recheck = True
+        else:
+            self._check_start_timer_thread()
 
     def request_events(self) -> None:
-        self.req_events = True
-        self._check_start_timer_thread()
-        self._kick()
+        """``request_events``: only a flag, taken the next time the state machine runs idle."""
+        if self.has_event_buffer:
+            self.req_events = True
 
     def set_need_watch(self, on: bool) -> None:
         self.need_watch = on
-        self._kick()
+        if self._locked:
+            self._recheck = True
+        else:
+            self._check_start_timer_thread()
+
+    def set_maintenance_mode(self, on: bool) -> None:
+        if not on:
+            self.req_events = False
+        self.in_maintenance_mode = on
 
     def irq(self, t: int) -> None:
         """The interface interrupt arrived at the handler at time ``t``."""
@@ -172,6 +192,9 @@ class SmiInterface:
         self._wake()
 
     # -- scheduling helpers ----------------------------------------------------------------------
+    def _now(self) -> int:
+        return max(self.cpu.t, self.env._now)
+
     def _next_jiffy(self, t: int, n: int = 1) -> int:
         """Absolute time of ``jiffies + n`` seen from time ``t``."""
         return (t // self.jiffy + n) * self.jiffy
@@ -179,25 +202,30 @@ class SmiInterface:
     def _mod_timer(self, expires: int) -> None:
         """``smi_mod_timer``: arming also notes the current jiffy, from which the
         next timer run measures the elapsed time it hands to the state machine."""
+        if not self.timer_can_start:
+            return
         self.timer_expires = expires
-        now = max(self.cpu.t, self.env._now)
+        now = self._now()
         self.last_timer_run = now - now % self.jiffy
 
-    def _check_start_timer_thread(self) -> None:
-        """``check_start_timer_thread``: with nothing in flight, arm the timer, wake kipmid and start the
-        waiting message at once, whatever the state machine is doing (``start_next_msg``: a machine in
-        error recovery refuses it, 0xD5).  Linux then runs ``smi_event_handler`` in the caller's
-        context; here the driver's thread runs it at once (the caller kicks it)."""
-        if self.si_state == SiState.NORMAL and self.curr_msg is None:
-            now = max(self.cpu.t, self.env._now)
-            self._mod_timer(self._next_jiffy(now, self.si_timeout_jiffies))
-            if self.has_kipmid:
-                self.kipmid_next = now
-            self._start_next_msg()
+    def _wake_kipmid(self) -> None:
+        """``wake_up_process``: ends an interruptible sleep (idle, a jiffy, the watch period);
+        ``usleep_range`` sleeps on to its end."""
+        if self.has_kipmid and self.kipmid_sleep in ("idle", "tick", "watch"):
+            self.kipmid_next = self._now()
+            self.kipmid_sleep = None
+            self._wake()
 
-    def _kick(self) -> None:
-        self._kicked = True
-        self._wake()
+    def _check_start_timer_thread(self) -> None:
+        """``check_start_timer_thread``: with nothing in flight, arm the timer, wake kipmid, start the
+        waiting message and run the event handler in the caller's context (the thread runs it at
+        once: the kick).  Otherwise the message waits for whoever runs the state machine next."""
+        if self.si_state == SiState.NORMAL and self.curr_msg is None:
+            self._mod_timer(self._next_jiffy(self._now(), self.si_timeout_jiffies))
+            self._wake_kipmid()
+            self._start_next_msg()
+            self._kicked = True
+            self._wake()
 
     def _wake(self) -> None:
         w = self._waiter
@@ -258,25 +286,29 @@ class SmiInterface:
 
     # -- the contexts ------------------------------------------------------------------------------
     def _thread(self):
-        yield from self._startup()
+        ok = yield from self._startup()
+        if not ok:
+            self.sim.trigger_at(self.ready, self.cpu.t, False)
+            return
+        yield from self._start_processing()
+        self._trace("ready", device_id=self.device_id)
+        self.sim.trigger_at(self.ready, self.cpu.t, True)
         cpu = self.cpu
         env = self.env
         # What a polling context sleeps on: the register whose changes the state machine waits for.
         watch = self.cpu.io_space.watch(self.sm.status_port)
         while True:
             now = max(cpu.t, env._now)
-            # Who runs next?  Candidates: interrupt/kick (now), timer, kipmid.
-            if self._irq_pending or self._kicked:
-                kicked, irq = self._kicked, self._irq_pending
-                self._kicked = self._irq_pending = False
-                if irq:
-                    self.stats["irq_runs"] += 1
-                    yield from self.sm.irq_ack()
-                result = yield from self._event_handler(0)
-                if kicked and self.has_kipmid:
-                    self._after_kipmid(result)
-                elif irq:
-                    self._after_interrupt(result)
+            # Who runs next?  Candidates: the interrupt, the caller's context (kick), timer, kipmid.
+            if self._irq_pending:
+                self._irq_pending = False
+                self.stats["irq_runs"] += 1
+                yield from self.sm.irq_ack()           # ipmi_si_irq_handler
+                yield from self._event_handler(0)
+                continue
+            if self._kicked:
+                self._kicked = False
+                yield from self._event_handler(0)      # check_start_timer_thread's smi_event_handler
                 continue
             t_timer = self.timer_expires
             t_kip = self.kipmid_next
@@ -322,6 +354,19 @@ class SmiInterface:
             p += io + self._kipmid_draw()
         return p
 
+    def _busy_wait(self, result: SmResult, now: int) -> bool:
+        """``ipmi_thread_busy_wait``: past ``kipmid_max_busy_us`` of waiting, one jiffy's sleep; the
+        window starts again on the next wait (the deadline is cleared when it is passed)."""
+        max_busy = self.cfg.kipmid_max_busy_us
+        if max_busy == 0 or result != SmResult.CALL_WITH_DELAY:
+            self.kipmid_busy_until = None
+        elif self.kipmid_busy_until is None:
+            self.kipmid_busy_until = now + max_busy * US
+        elif now > self.kipmid_busy_until:
+            self.kipmid_busy_until = None
+            return False
+        return True
+
     def _after_kipmid(self, result: SmResult) -> None:
         """``ipmi_thread``: what kipmid does after one pass."""
         now = self.cpu.t
@@ -331,33 +376,29 @@ class SmiInterface:
         if not self.has_kipmid:
             self.kipmid_next = None
             return
-        busy_wait = True
-        if result == SmResult.CALL_WITH_DELAY and self.cfg.kipmid_max_busy_us:
-            if self.kipmid_busy_until is None:
-                self.kipmid_busy_until = now + self.cfg.kipmid_max_busy_us * US
-            elif now >= self.kipmid_busy_until:
-                busy_wait = False
-        elif result != SmResult.CALL_WITH_DELAY:
-            self.kipmid_busy_until = None
+        busy_wait = self._busy_wait(result, now)
         if result == SmResult.CALL_WITH_DELAY and busy_wait:
-            if self.cfg.maintenance_mode:
-                self.kipmid_next = now
+            if self.in_maintenance_mode:
+                self.kipmid_next, self.kipmid_sleep = now, None          # schedule(): at once
             else:
-                self.kipmid_next = now + self._kipmid_draw()
+                self.kipmid_next, self.kipmid_sleep = now + self._kipmid_draw(), "usleep"
                 # Most waits end by the next poll (a byte exchange): one plain
                 # timeout is cheapest.  Once a poll found nothing changed, sleep
                 # on the status notifier instead.
                 self._skippable = self.cfg.pollskip and not self._progressed
         elif result == SmResult.IDLE:
-            self.kipmid_next = self._next_jiffy(now, KIPMID_WATCH_JIFFIES) if self.need_watch else None
+            if self.need_watch:
+                self.kipmid_next, self.kipmid_sleep = self._next_jiffy(now, KIPMID_WATCH_JIFFIES), "watch"
+            else:
+                self.kipmid_next, self.kipmid_sleep = None, "idle"
         else:
-            self.kipmid_next = self._next_jiffy(now, 1)
+            self.kipmid_next, self.kipmid_sleep = self._next_jiffy(now, 1), "tick"
 
     def _after_timer(self, result: SmResult) -> None:
         """``smi_timeout``: re-arm for a jiffy when waiting, 10 ms otherwise, stop when idle."""
         now = self.cpu.t
         if self.cfg.use_irq and not self.interrupt_disabled:
-            expires = self._next_jiffy(now, self.si_timeout_jiffies)
+            expires = self._next_jiffy(now, self.si_timeout_jiffies)   # "only do long timeouts"
             self.stats["long_timeouts"] += 1
         elif result == SmResult.CALL_WITH_DELAY:
             expires = self._next_jiffy(now, 1)
@@ -369,17 +410,13 @@ class SmiInterface:
             self._mod_timer(expires)
         else:
             self.timer_expires = None
-        if self.has_kipmid and result != SmResult.IDLE and self.kipmid_next is None:
-            self.kipmid_next = now
-
-    def _after_interrupt(self, result: SmResult) -> None:
-        if result != SmResult.IDLE and self.timer_expires is None:
-            self._mod_timer(self._next_jiffy(self.cpu.t, self.si_timeout_jiffies))
 
     # -- smi_event_handler ------------------------------------------------------------------------
     def _event_handler(self, time: int):
-        """Generator: run the state machine until it stops asking for immediate calls."""
+        """Generator: ``smi_event_handler``, branch for branch; each ``goto restart`` steps the
+        state machine again with no elapsed time."""
         sm = self.sm
+        self._locked = True
         result = yield from sm.event(time)
         self._progressed = result != SmResult.CALL_WITH_DELAY
         while True:
@@ -398,76 +435,116 @@ class SmiInterface:
                     self._return_hosed_msg(CC.UNSPECIFIED_ERROR)
                 result = yield from sm.event(0)
                 continue
-            if (result == SmResult.ATTN or self.got_attn) and self.si_state == SiState.NORMAL:
-                self.stats["attentions"] += 1
-                self.got_attn = False
-                self._start_flag_fetch()
+            # Idle, or a stuck flag keeps raising ATTN right after a flag fetch while a message waits:
+            # let the message through ("to avoid a stuck flag completely wedging the driver").
+            if result == SmResult.IDLE or (result == SmResult.ATTN and self.waiting_msg is not None
+                                           and self.last_was_flag_fetch):
+                self.last_was_flag_fetch = False
+                self.stats["idles"] += 1
+                result = self._start_next_msg()
+                if result != SmResult.IDLE:
+                    result = yield from sm.event(0)
+                    continue
+            if result == SmResult.ATTN or self.got_attn:
+                if self.si_state != SiState.NORMAL:
+                    self.got_attn = True                # handle it when this operation is done
+                else:
+                    self.got_attn = False
+                    self.stats["attentions"] += 1
+                    self.stats["flag_fetches"] += 1
+                    self._start_new_msg(NetFn.APP, App.GET_MESSAGE_FLAGS)
+                    self.si_state = SiState.GETTING_FLAGS
+                    self._trace("get-flags")
+                    result = yield from sm.event(0)
+                    continue
+            if result == SmResult.IDLE and self.req_events:
+                self.req_events = False
+                # "Take this opportunity to check the interrupt and message enable state for the
+                # BMC": io.irq, the interrupt as configured, not whether it is enabled just now.
+                if self.supports_event_msg_buff or self.cfg.use_irq:
+                    self._start_check_enables()
+                elif not self._alloc_msg_handle_irq():
+                    return self._unlock(result)
+                else:
+                    self._start_getting_events()
                 result = yield from sm.event(0)
                 continue
-            if result == SmResult.ATTN:
-                self.got_attn = True
-            if result == SmResult.IDLE:
-                if self._start_next_msg():
-                    result = yield from sm.event(0)
-                    continue
-                if self.req_events and self.si_state == SiState.NORMAL:
-                    self.req_events = False
-                    if self.supports_event_msg_buff or not self.interrupt_disabled:
-                        self._start_check_enables()
-                    else:
-                        self._start_getting_events()
-                    result = yield from sm.event(0)
-                    continue
-            return result
+            if result == SmResult.IDLE and self.timer_expires is not None:
+                self.timer_expires = None               # del_timer: nothing left to time
+            return self._unlock(result)
 
-    def _start(self, netfn: int, cmd: int, data: bytes = b"") -> None:
-        err = self.sm.start_transaction(bytes((netfn_lun(netfn), cmd)) + data)
-        if err:
-            raise RuntimeError(f"{self.name}: internal request refused with 0x{err:02X}")
+    def _unlock(self, result: SmResult) -> SmResult:
+        """Release si_lock; a sender() that came in meanwhile now runs ``check_start_timer_thread``."""
+        self._locked = False
+        if self._recheck:
+            self._recheck = False
+            self._check_start_timer_thread()
+        return result
 
-    def _start_next_msg(self) -> bool:
+    def _start_next_msg(self) -> SmResult:
         """``start_next_msg``: the waiting message becomes current and starts; a refusal fails it
-        with the state machine's code (``return_hosed_msg``).  True if one started."""
-        if self.si_state != SiState.NORMAL or self.curr_msg is not None or self.waiting_msg is None:
-            return False
-        msg = self.curr_msg = self.waiting_msg
+        with the state machine's code (``return_hosed_msg``).  IDLE if nothing was waiting."""
+        msg = self.waiting_msg
+        if msg is None:
+            self.curr_msg = None
+            return SmResult.IDLE
+        self.curr_msg = msg
         self.waiting_msg = None
         err = self.sm.start_transaction(msg.data)
         if err:
             self._trace("start-refused", data=msg.data, cc=f"0x{err:02X}")
             self._return_hosed_msg(err)
-            return False
-        self._trace("start-msg", data=msg.data)
-        return True
+        else:
+            self._trace("start-msg", data=msg.data)
+        return SmResult.CALL_WITHOUT_DELAY
 
-    def _start_flag_fetch(self) -> None:
-        self.stats["flag_fetches"] += 1
-        self._start(NetFn.APP, App.GET_MESSAGE_FLAGS)
-        self.si_state = SiState.GETTING_FLAGS
-        self._trace("get-flags")
+    def _start_new_msg(self, netfn: int, cmd: int, data: bytes = b"") -> None:
+        """``start_new_msg``: every internal request re-arms the timer (its elapsed time counts from
+        now), wakes kipmid and starts the transaction; a refusal is not checked, as in Linux."""
+        self._mod_timer(self._next_jiffy(self._now(), self.si_timeout_jiffies))
+        self._wake_kipmid()
+        self._start_transaction(bytes((netfn_lun(netfn), cmd)) + data)
 
-    def _start_clear_flags(self, flags: int) -> None:
-        self._start(NetFn.APP, App.CLEAR_MESSAGE_FLAGS, bytes((flags,)))
+    def _start_transaction(self, msg: bytes) -> None:
+        err = self.sm.start_transaction(msg)
+        if err:
+            self._trace("start-refused", data=msg, cc=f"0x{err:02X}")
+
+    def _start_clear_flags(self) -> None:
+        self._start_new_msg(NetFn.APP, App.CLEAR_MESSAGE_FLAGS, bytes((WDT_PRE_TIMEOUT_INT,)))
         self.si_state = SiState.CLEARING_FLAGS
 
     def _start_getting_events(self) -> None:
-        self._start(NetFn.APP, App.READ_EVENT_MESSAGE_BUFFER)
-        self.si_state = SiState.GETTING_EVENTS
+        self._start_new_msg(NetFn.APP, App.READ_EVENT_MESSAGE_BUFFER)
+        if self.si_state != SiState.GETTING_EVENTS:
+            self.num_requests_in_a_row = 0
+            self.si_state = SiState.GETTING_EVENTS
 
     def _start_getting_msgs(self) -> None:
-        self._start(NetFn.APP, App.GET_MESSAGE)
-        self.si_state = SiState.GETTING_MESSAGES
+        self._start_new_msg(NetFn.APP, App.GET_MESSAGE)
+        if self.si_state != SiState.GETTING_MESSAGES:
+            self.num_requests_in_a_row = 0
+            self.si_state = SiState.GETTING_MESSAGES
 
     def _start_check_enables(self) -> None:
-        self._start(NetFn.APP, App.GET_BMC_GLOBAL_ENABLES)
+        self._start_new_msg(NetFn.APP, App.GET_BMC_GLOBAL_ENABLES)
         self.si_state = SiState.CHECKING_ENABLES
+
+    def _alloc_msg_handle_irq(self) -> bool:
+        """``alloc_msg_handle_irq`` (memory never runs out here): an interrupt that was disabled is
+        enabled first -- by a global-enables check instead of the fetch."""
+        if self.cfg.use_irq and self.interrupt_disabled:
+            self.interrupt_disabled = False
+            self._start_check_enables()
+            return False
+        return True
 
     def current_global_enables(self) -> int:
         enables = 0
         irq_on = self.cfg.use_irq and not self.interrupt_disabled
         if self.supports_event_msg_buff:
             enables |= IPMI_BMC_EVT_MSG_BUFF
-        if irq_on or self.cannot_disable_irq:
+        if (irq_on or self.cannot_disable_irq) and not self.irq_enable_broken:
             enables |= IPMI_BMC_RCV_MSG_INTR
         if self.supports_event_msg_buff and irq_on and not self.irq_enable_broken:
             enables |= IPMI_BMC_EVT_MSG_INTR
@@ -477,92 +554,123 @@ class SmiInterface:
         flags = self.msg_flags
         if flags & WDT_PRE_TIMEOUT_INT:
             self.stats["watchdog_pretimeouts"] += 1
-            self._start_clear_flags(WDT_PRE_TIMEOUT_INT)
+            self._start_clear_flags()
             self.msg_flags &= ~WDT_PRE_TIMEOUT_INT
             if self.upper is not None:
                 self.upper.watchdog_pretimeout(self.cpu.t)
         elif flags & RECEIVE_MSG_AVAIL:
+            if not self._alloc_msg_handle_irq():
+                self.si_state = SiState.NORMAL
+                return
             self._start_getting_msgs()
         elif flags & EVENT_MSG_BUFFER_FULL:
+            if not self._alloc_msg_handle_irq():
+                self.si_state = SiState.NORMAL
+                return
             self._start_getting_events()
         else:
+            # OEM_DATA_AVAIL needs an OEM handler (Dell only); without one it is ignored.
             self.si_state = SiState.NORMAL
 
     def _handle_transaction_done(self):
-        """Generator (it may touch the interface: BT's interrupt enable in CHECKING_ENABLES)."""
-        rsp = self.sm.get_result()
+        """Generator (``handle_transaction_done``; it may touch the interface: BT's interrupt enable).
+
+        Each state reads the result with Linux's length limit: 4 bytes for flags and enables, 3 for
+        clearing flags, IPMI_MAX_MSG_LENGTH otherwise (longer answers come back truncated, 0xC6).
+        """
         state = self.si_state
-        self._trace("transaction-done", rsp=rsp)
         if state == SiState.NORMAL:
             msg = self.curr_msg
             if msg is None:
                 return
+            msg.rsp = self.sm.get_result(IPMI_MAX_MSG_LENGTH)
+            self._trace("transaction-done", rsp=msg.rsp)
             self.curr_msg = None
-            self._deliver(msg, rsp)
+            self._deliver(msg)
         elif state == SiState.GETTING_FLAGS:
-            if rsp[2] != 0:
-                self.si_state = SiState.NORMAL  # error fetching flags: assume none
-            elif len(rsp) < 4:
-                self.si_state = SiState.NORMAL
+            rsp = self._result(4)
+            if rsp[2] != 0 or len(rsp) < 4:
+                self.si_state = SiState.NORMAL  # an error or no flags: give up for now
             else:
                 self.msg_flags = rsp[3]
+                self.last_was_flag_fetch = True
                 self._handle_flags()
         elif state == SiState.CLEARING_FLAGS:
+            self._result(3)
             self.si_state = SiState.NORMAL
         elif state == SiState.GETTING_EVENTS:
-            if rsp[2] != 0:
+            msg = SmiMsg(bytes((netfn_lun(NetFn.APP), App.READ_EVENT_MESSAGE_BUFFER)))
+            msg.rsp = self._result(IPMI_MAX_MSG_LENGTH)
+            # "some BMCs, with no event data, return no data in the message and not a 0x80 error"
+            if msg.rsp[2] != 0 or len(msg.rsp) != 19:
                 self.msg_flags &= ~EVENT_MSG_BUFFER_FULL
                 self._handle_flags()
             else:
                 self.stats["events"] += 1
+                self.num_requests_in_a_row += 1
+                if self.num_requests_in_a_row > 10:
+                    self.msg_flags &= ~EVENT_MSG_BUFFER_FULL    # stop if we do this too many times
                 self._handle_flags()
-                if self.upper is not None:
-                    self.upper.smi_event_received(rsp, self.cpu.t)
+                self._deliver(msg)
         elif state == SiState.GETTING_MESSAGES:
-            if rsp[2] != 0:
+            msg = SmiMsg(bytes((netfn_lun(NetFn.APP), App.GET_MESSAGE)))
+            msg.rsp = self._result(IPMI_MAX_MSG_LENGTH)
+            if msg.rsp[2] != 0:
                 self.msg_flags &= ~RECEIVE_MSG_AVAIL
                 self._handle_flags()
             else:
                 self.stats["incoming_messages"] += 1
+                self.num_requests_in_a_row += 1
+                if self.num_requests_in_a_row > 10:
+                    self.msg_flags &= ~RECEIVE_MSG_AVAIL
                 self._handle_flags()
-                if self.upper is not None:
-                    self.upper.smi_message_received(rsp, self.cpu.t)
+                self._deliver(msg)
         elif state == SiState.CHECKING_ENABLES:
-            if rsp[2] != 0 or len(rsp) < 4:
-                self.si_state = SiState.NORMAL
+            rsp = self._result(4)
+            if rsp[2] != 0:
+                self.si_state = SiState.NORMAL          # "Maybe ok, but ipmi might run very slowly"
                 return
+            current = rsp[3] if len(rsp) > 3 else 0     # Linux reads byte 3 unchecked
             enables = self.current_global_enables()
             # "BT has its own interrupt enable bit" (check_bt_irq; a no-op for other types).
-            yield from self.sm.check_irq(self.cfg.use_irq and not self.interrupt_disabled)
-            if enables != rsp[3] & GLOBAL_ENABLES_MASK:
-                # Fix only the bits the driver owns; keep the rest (e.g. event logging).
-                self._start(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES,
-                            bytes((enables | (rsp[3] & ~GLOBAL_ENABLES_MASK),)))
+            yield from self.sm.check_irq(bool(enables & (IPMI_BMC_EVT_MSG_INTR | IPMI_BMC_RCV_MSG_INTR)))
+            if enables != current & GLOBAL_ENABLES_MASK:
+                # Fix only the bits the driver owns; keep the rest (e.g. event logging).  A plain
+                # start_transaction: the timer is not re-armed for this one.
+                self._start_transaction(bytes((netfn_lun(NetFn.APP), App.SET_BMC_GLOBAL_ENABLES,
+                                               enables | (current & ~GLOBAL_ENABLES_MASK))))
                 self.si_state = SiState.SETTING_ENABLES
             elif self.supports_event_msg_buff:
                 self._start_getting_events()
             else:
                 self.si_state = SiState.NORMAL
         elif state == SiState.SETTING_ENABLES:
+            self._result(4)
             if self.supports_event_msg_buff:
                 self._start_getting_events()
             else:
                 self.si_state = SiState.NORMAL
 
-    def _deliver(self, msg: SmiMsg, rsp: bytes) -> None:
-        msg.rsp = rsp
-        if msg.done is not None:
-            msg.done(msg, self.cpu.t)
+    def _result(self, length: int) -> bytes:
+        rsp = self.sm.get_result(length)
+        self._trace("transaction-done", rsp=rsp)
+        return rsp
+
+    def _deliver(self, msg: SmiMsg) -> None:
+        """``deliver_recv_msg``: everything goes up through the message handler's one entry."""
+        if self.upper is not None:
+            self.upper.smi_msg_received(msg, self.cpu.t)
 
     def _return_hosed_msg(self, cc: int) -> None:
         msg = self.curr_msg
         self.curr_msg = None
         data = msg.data
-        self._deliver(msg, bytes((data[0] | 0x04 if data else 0x04, data[1] if len(data) > 1 else 0, cc)))
+        msg.rsp = bytes((data[0] | 0x04 if data else 0x04, data[1] if len(data) > 1 else 0, cc))
+        self._deliver(msg)
 
-    # -- start-up (try_smi_init) ----------------------------------------------------------------
+    # -- start-up (try_smi_init, then smi_start_processing) --------------------------------------------
     def _wait_for_msg_done(self):
-        """Generator: drive the SM by hand, one-jiffy sleeps, as the probe code does."""
+        """Generator: drive the SM by hand, one-jiffy sleeps (``schedule_timeout_uninterruptible(1)``)."""
         result = yield from self.sm.event(0)
         while True:
             if result in (SmResult.CALL_WITH_DELAY, SmResult.CALL_WITH_TICK_DELAY):
@@ -574,53 +682,131 @@ class SmiInterface:
                 return result
 
     def _sync_request(self, netfn: int, cmd: int, data: bytes = b""):
-        self._start(netfn, cmd, data)
+        """Generator: one request by hand; the response, or None if the machine went HOSED (-ENODEV)."""
+        self._start_transaction(bytes((netfn_lun(netfn), cmd)) + data)
         result = yield from self._wait_for_msg_done()
         if result == SmResult.HOSED:
-            return bytes((netfn_lun(netfn) | 0x04, cmd, CC.UNSPECIFIED_ERROR))
-        return self.sm.get_result()
+            return None
+        rsp = self.sm.get_result(IPMI_MAX_MSG_LENGTH)
+        self._trace("probe-rsp", rsp=rsp)
+        return rsp
+
+    def _fail(self, reason: str) -> bool:
+        self.failed = reason
+        self._trace("probe-failed", reason=reason)
+        return False
+
+    def _try_get_dev_id(self):
+        """Generator: ``try_get_dev_id``.  One try plus GET_DEVICE_ID_MAX_RETRY more, retried only when
+        the answer does not decode *and* carries a non-zero CC; a HOSED machine fails at once."""
+        retry_count = 0
+        while True:
+            rsp = yield from self._sync_request(NetFn.APP, App.GET_DEVICE_ID)
+            if rsp is None:
+                return "no response to Get Device ID (state machine hosed)"
+            problem = demangle_device_id(rsp)
+            if problem is None:
+                self.device_id = rsp
+                return None
+            retry_count += 1
+            if rsp[2] != CC.SUCCESS and retry_count <= GET_DEVICE_ID_MAX_RETRY:
+                self._trace("get-device-id-retry", cc=f"0x{rsp[2]:02X}")
+                continue
+            return f"Get Device ID: {problem}"
+
+    def _get_global_enables(self):
+        rsp = yield from self._sync_request(NetFn.APP, App.GET_BMC_GLOBAL_ENABLES)
+        if rsp is None:
+            return None, -1
+        if (len(rsp) < 4 or rsp[0] != netfn_lun(NetFn.APP | 1) or rsp[1] != App.GET_BMC_GLOBAL_ENABLES
+                or rsp[2] != 0):
+            return None, -1                          # -EINVAL
+        return rsp[3], 0
+
+    def _set_global_enables(self, enables: int):
+        """Generator: 0, 1 for a CC error, -1 for no or a malformed answer (``set_global_enables``)."""
+        rsp = yield from self._sync_request(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES, bytes((enables,)))
+        if rsp is None or len(rsp) < 3 or rsp[0] != netfn_lun(NetFn.APP | 1) or \
+                rsp[1] != App.SET_BMC_GLOBAL_ENABLES:
+            return -1
+        return 1 if rsp[2] != 0 else 0
+
+    def _check_clr_rcv_irq(self):
+        """Some BMCs cannot clear the receive-interrupt bit, even without interrupts: compensate."""
+        enables, rv = yield from self._get_global_enables()
+        if rv == 0:
+            if not enables & IPMI_BMC_RCV_MSG_INTR:
+                return
+            rv = yield from self._set_global_enables(enables & ~IPMI_BMC_RCV_MSG_INTR)
+        if rv > 0:
+            self.cannot_disable_irq = True
+            self._trace("cannot-disable-irq")
+
+    def _check_set_rcv_irq(self):
+        """Some BMCs cannot set the interrupt bits although they have interrupts: compensate."""
+        if not self.cfg.use_irq:
+            return
+        enables, rv = yield from self._get_global_enables()
+        if rv == 0:
+            rv = yield from self._set_global_enables(enables | IPMI_BMC_RCV_MSG_INTR)
+        if rv > 0:
+            self.cannot_disable_irq = True
+            self.irq_enable_broken = True
+            self._trace("irq-enable-broken")
+
+    def _try_enable_event_buffer(self):
+        """Generator: 0 if the event message buffer is (now) enabled (``try_enable_event_buffer``)."""
+        enables, rv = yield from self._get_global_enables()
+        if rv:
+            return rv
+        if enables & IPMI_BMC_EVT_MSG_BUFF:
+            self.supports_event_msg_buff = True
+            return 0
+        rv = yield from self._set_global_enables(enables | IPMI_BMC_EVT_MSG_BUFF)
+        if rv:
+            return rv
+        self.supports_event_msg_buff = True
+        return 0
 
     def _startup(self):
+        """Generator: ``try_smi_init`` from detection on; True if the interface registers."""
         present = yield from self.sm.detect()
         if not present:
-            self.failed = "no device at the status port (reads 0xFF)"
-            self._trace("probe-failed", reason=self.failed)
-            self.sim.trigger_at(self.ready, self.cpu.t, False)
-            return
-        for _attempt in range(GET_DEVICE_ID_MAX_RETRY):
-            rsp = yield from self._sync_request(NetFn.APP, App.GET_DEVICE_ID)
-            if rsp[2] == 0:
-                break
-        else:
-            self.failed = f"Get Device ID failed with 0x{rsp[2]:02X}"
-            self._trace("probe-failed", reason=self.failed)
-            self.sim.trigger_at(self.ready, self.cpu.t, False)
-            return
-        self.device_id = rsp
-        # Enable the event message buffer (try_enable_event_buffer).
-        rsp = yield from self._sync_request(NetFn.APP, App.GET_BMC_GLOBAL_ENABLES)
-        if rsp[2] == 0 and len(rsp) >= 4:
-            enables = rsp[3]
-            if enables & IPMI_BMC_EVT_MSG_BUFF:
-                self.supports_event_msg_buff = True
-            else:
-                rsp = yield from self._sync_request(NetFn.APP, App.SET_BMC_GLOBAL_ENABLES,
-                                                    bytes((enables | IPMI_BMC_EVT_MSG_BUFF,)))
-                if rsp[2] == 0:
-                    rsp = yield from self._sync_request(NetFn.APP, App.GET_BMC_GLOBAL_ENABLES)
-                    self.supports_event_msg_buff = rsp[2] == 0 and len(rsp) >= 4 and bool(
-                        rsp[3] & IPMI_BMC_EVT_MSG_BUFF)
-        # Clear a stale watchdog pre-timeout flag before the timer starts.
-        self._start_clear_flags(WDT_PRE_TIMEOUT_INT)
-        yield from self._wait_for_msg_done()
-        self.sm.get_result()
-        self.si_state = SiState.NORMAL
+            return self._fail("no device at the status port (reads 0xFF)")
+        problem = yield from self._try_get_dev_id()
+        if problem:
+            return self._fail(problem)
+        yield from self._check_clr_rcv_irq()          # check_for_broken_irqs
+        yield from self._check_set_rcv_irq()
+        self.interrupt_disabled = True
+        self.has_event_buffer = (yield from self._try_enable_event_buffer()) == 0
+        # "Start clearing the flags before we enable interrupts or the timer to avoid racing with
+        # the timer": started, not waited for; whoever runs the state machine first finishes it.
+        self._start_clear_flags()
         if self.cfg.use_irq:
-            yield from self.sm.irq_finish_setup()
+            # "req_events will cause a global flags check that will enable interrupts."
             self.interrupt_disabled = False
             self.req_events = True
-            self._check_start_timer_thread()
-            self._kicked = True
-        self._trace("ready", device_id=self.device_id)
-        self.sim.trigger_at(self.ready, self.cpu.t, True)
+        return True
 
+    def _start_processing(self):
+        """Generator: ``smi_start_processing`` (ipmi_register_smi calls it): the timer, the
+        interrupt (BT enables its own mask), kipmid."""
+        self.timer_can_start = True
+        self._mod_timer(self._next_jiffy(self.cpu.t, self.si_timeout_jiffies))
+        if self.cfg.use_irq:
+            yield from self.sm.irq_finish_setup()
+        if self.has_kipmid:
+            self.kipmid_next, self.kipmid_sleep = self.cpu.t, None    # kthread_run: it runs at once
+
+
+def demangle_device_id(rsp: bytes) -> str | None:
+    """``ipmi_demangle_device_id`` on a response (NetFn/LUN, Cmd, CC, data): None if it decodes, or
+    why not.  Linux counts the CC in the length: CC plus 6 data bytes at least."""
+    if len(rsp) - 2 < 7:
+        return f"{len(rsp) - 2} bytes of CC and data, under 7 (CC 0x{rsp[2]:02X})"
+    if rsp[0] >> 2 != NetFn.APP | 1 or rsp[1] != App.GET_DEVICE_ID:
+        return f"answer is netfn 0x{rsp[0] >> 2:02X} cmd 0x{rsp[1]:02X}, not a Get Device ID response"
+    if rsp[2] != 0:
+        return f"CC 0x{rsp[2]:02X}"
+    return None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import partial
 
+from buses.time import S
+
 
 class SmResult(Enum):
     CALL_WITHOUT_DELAY = "call-without-delay"  # call event() again at once
@@ -99,12 +101,13 @@ class SiSm:
     # the kernel's current code; a variant is named after the commit (subject, kernel version).
     VARIANTS: dict[str, str] = {}
 
-    def __init__(self, sim, io, component: str, variants=()):
+    def __init__(self, sim, io, component: str, variants=(), jiffy: int = S // 250):
         unknown = [v for v in variants if v not in self.VARIANTS]
         if unknown:
             known = ", ".join(self.VARIANTS) or "none"
             raise ValueError(f"si variants: {unknown[0]!r} is not a {self.si_type} variant (known: {known})")
         self.variants = frozenset(variants)
+        self.jiffy = jiffy                  # the host's tick (ns), for the waits Linux counts in jiffies
         self.sim = sim
         self.io = io
         self.component = component
@@ -115,15 +118,18 @@ class SiSm:
 
     def _trace(self, event: str, **fields) -> None:
         if self.sim.tracer.enabled:
-            self.sim.trace(self.io.cpu.t, "drv", self.component, event, state=self.state.name, **fields)
+            cpu = self.io.cpu      # a start outside any port access happens at the clock's now, not the CPU's last
+            self.sim.trace(max(cpu.t, self.sim.env._now), "drv", self.component, event, state=self.state.name,
+                           **fields)
 
     # -- si_sm_handlers --------------------------------------------------------------------
     def start_transaction(self, data: bytes) -> int:
         """Start sending ``data`` (NetFn/LUN, Cmd, Data); 0, or the completion code of a refusal."""
         raise NotImplementedError
 
-    def get_result(self) -> bytes:
-        """The response of the finished transaction (NetFn/LUN, Cmd, CC, Data), at least 3 bytes."""
+    def get_result(self, length: int = IPMI_MAX_MSG_LENGTH) -> bytes:
+        """The response of the finished transaction (NetFn/LUN, Cmd, CC, Data), at least 3 bytes; the
+        caller's buffer holds ``length`` (Linux: 4 for flags and enables, 3 for clearing flags)."""
         raise NotImplementedError
 
     def event(self, time: int):

@@ -64,7 +64,8 @@ def arm(w, **kw) -> tuple[WatchdogDaemon, int]:
 def test_unpetted_power_cycle_at_exactly_10_s_after_the_pretimeout_interrupt_at_7_s(preset):
     w, events = booted(preset)
     d, t0 = arm(w, timeout=10, pretimeout=3, action="power_cycle", preaction="pre_int", pet=False)
-    assert d.sets[0][1] == from_hex("44 33 03 00 64 00")        # SMS/OS don't-stop, msg int + power cycle, 3 s, 10 s
+    assert d.sets[0][1] == from_hex("04 00 00 00 64 00")        # module load: stop (no don't-stop, action none)
+    assert d.sets[1][1] == from_hex("44 33 03 00 64 00")        # SMS/OS don't-stop, msg int + power cycle, 3 s, 10 s
     w.sim.run(until=t0 + 12 * S)
     # The BMC side, to the nanosecond: pre-timeout (offset 8) at 7.0 s, power cycle (offset 3) at 10.0 s.
     assert [(t - t0, r[13:]) for t, r in events] == [(7 * S, from_hex("C8 34 FF")), (10 * S, from_hex("C3 34 FF"))]
@@ -79,7 +80,7 @@ def test_unpetted_power_cycle_at_exactly_10_s_after_the_pretimeout_interrupt_at_
     assert [(t - t0, e) for t, e in w.host.power_events] == [(10 * S, "power-cycle"), (11 * S, "power-on")]
     # After the reboot the daemon arms the timer again, and the BMC knows why the system restarted.
     w.sim.run(until=t0 + 20 * S)
-    assert w.host.ready and len(d.sets) == 2
+    assert w.host.ready and len(d.sets) == 4                    # stop + arm, before and after the cycle
     assert w.request(0x00, 0x07).raw == from_hex("04 07 00 04 00")   # watchdog expiration
 
 
@@ -120,7 +121,7 @@ def test_bmc_cold_reset_is_recovered_by_setting_the_timer_again():
     w.sim.run(until=t0 + 60 * S)
     # Heartbeat at 10 s: 0x80, Set again, Reset again; then it keeps being petted.
     assert [cc for _, cc in d.heartbeats[:4]] == [0x00, 0x00, 0x80, 0x00]
-    assert len(d.sets) == 2 and d.errors == []
+    assert len(d.sets) == 3 and d.errors == []                 # stop, arm, restore
     assert w.bmc.watchdog.running and w.host.power_events == []
 
 
@@ -135,7 +136,7 @@ def test_restoring_gives_up_after_three_attempts():
     w.host.add_service(d)
     w.sim.run(until=w.sim.now + S)
     assert [cc for _, cc in d.heartbeats] == [0x80] * 4
-    assert len(d.sets) == 1 + 3
+    assert len(d.sets) == 2 + 3                                # stop, arm, three restores
     assert d.errors[-1][1] == "Unable to restore the IPMI watchdog's settings, giving up"
 
 
@@ -167,7 +168,9 @@ def test_clean_power_off_disables_the_timer_and_a_reboot_gets_120_s():
     assert w.host.ready and d.sets[-1][1] == from_hex("44 33 03 00 64 00")   # configured values again
     assert hexdump(w.ipmid.handle(from_hex("00 02 05"))) == "04 02 00"      # ACPI soft shutdown
     w.sim.run(until=w.sim.now + S)
-    assert d.sets[-1][1] == from_hex("44 00 00 00 64 00")        # action none
+    assert d.sets[-1][1] == from_hex("04 00 00 00 64 00")        # action none: no don't-stop either
     w.sim.run(until=w.sim.now + 3600 * S)
     assert w.host.power_events[-1][1] == "power-off" and not w.host.power_on_state
-    assert w.bmc.watchdog.expirations == 1 and events[-1][1][13] == 0xC0   # expired with action none: logged only
+    # The Set without "don't stop" stopped the timer: it never expires (with don't-stop it would have
+    # run on with action none and been logged).
+    assert w.bmc.watchdog.expirations == 0 and not w.bmc.watchdog.running

@@ -2,23 +2,26 @@
 
 Modelled on ``drivers/char/ipmi/ipmi_watchdog.c`` (reference/linux-ipmi.md 1.6):
 
-- arming sends Set Watchdog Timer: timer use SMS/OS with "don't stop" (an
-  IPMI >= 1.5 BMC; a 1.0 BMC stops on Set, so a heartbeat follows), the
+- loading the module creates its user (with a pre-timeout handler, so the
+  interface watches for pre-timeouts: a polled driver checks for attention
+  every 100 jiffies while idle) and stops the timer: a Set with action none;
+- arming (the daemon's first write to ``/dev/watchdog``) sends Set Watchdog
+  Timer: timer use SMS/OS, with "don't stop" only while the timer is armed
+  (an IPMI >= 1.5 BMC; a 1.0 BMC stops on Set, so a heartbeat follows), the
   action, the pre-timeout interrupt and interval (only with a pre-timeout
   and an action), no expiration flags cleared, the countdown in 100 ms units;
-  then a heartbeat (Reset Watchdog Timer);
+  then a heartbeat (Reset Watchdog Timer), whatever the Set answered: Linux
+  waits for the message to be freed, not for its completion code;
 - a heartbeat is Reset Watchdog Timer.  An answer of 0x80 means the BMC
   lost its settings (it was reset): Set again and retry, giving up after 3
   attempts, as Linux does.  The first heartbeat after a pre-timeout re-sends
   Set instead ("on some machines the heartbeat gives an error unless the
   timer is re-enabled");
+- Set and Reset go at priority 1, ahead of other queued messages;
 - the pre-timeout arrives through the message handler's
   ``watchdog_pretimeout`` upcall (flags path: ATN, Get Message Flags bit 3)
   and, with ``pre_nmi``, as an NMI; ``preop_panic`` panics the host,
   ``preop_give_data`` makes ``/dev/watchdog`` readable (``readable``);
-- loading the module puts the interface in watch mode (the message handler
-  watches for pre-timeouts), so a polled driver checks for attention
-  every 100 jiffies while idle;
 - at a clean power-off the timer is disabled (action none); at a reboot it
   is set to reset after at least 120 s; at a panic to reset after
   ``panic_wdt_timeout`` (255 s), no pre-timeout.
@@ -92,15 +95,18 @@ class WatchdogDaemon:
     # -- the service ------------------------------------------------------------------------------
 
     def run(self, host):
-        """Generator, started by the host after every boot: arm the timer, then pet it."""
+        """Generator, started by the host after every boot: load the module, arm the timer, pet it."""
         self._host = host
         self.timeout, self.pretimeout = self._configured
         ipmi = host.ipmi
-        ipmi.pretimeout_listeners.append(self._pretimeout)
-        ipmi.smi.set_need_watch(True)
+        ipmi.watch_pretimeouts(self._pretimeout)          # ipmi_create_user with a pre-timeout handler
         host.nmi_listeners.append(self._nmi)
-        self.state = self.action
         self.pretimeout_since_heartbeat = False
+        # ipmi_register_watchdog without start_now: "Stop the timer now."
+        self.state = "none"
+        yield from self._set_timeout()
+        # The daemon opens /dev/watchdog and writes: the first heartbeat starts the timer.
+        self.state = self.action
         self._trace("start", timeout_s=self.timeout, pretimeout_s=self.pretimeout, action=self.action,
                     preaction=self.preaction)
         yield from self._set_timeout(force_heartbeat=True)
@@ -142,7 +148,8 @@ class WatchdogDaemon:
 
     def set_data(self) -> bytes:
         """Set Watchdog Timer request data for the present state (``__ipmi_set_timeout``)."""
-        use = TimerUse.SMS_OS | (DONT_STOP_ON_SET if self._ipmi_15() else 0)
+        # "don't stop" only while armed: stopping the timer must stop it.
+        use = TimerUse.SMS_OS | (DONT_STOP_ON_SET if self.state != "none" and self._ipmi_15() else 0)
         action = ACTIONS[self.state]
         if self.pretimeout and self.state != "none":
             actions, pre = PREACTIONS[self.preaction] << 4 | action, self.pretimeout
@@ -162,16 +169,18 @@ class WatchdogDaemon:
         return major > 1 or (major == 1 and minor >= 5)
 
     def _request(self, cmd: int, data: bytes = b""):
-        return (yield from self._host.ipmi.request(NetFn.APP, cmd, data))
+        # ipmi_request_supply_msgs(..., priority 1): ahead of whatever else is queued.
+        return (yield from self._host.ipmi.request(NetFn.APP, cmd, data, priority=1))
 
     def _set_timeout(self, force_heartbeat: bool = False, heartbeat_if_needed: bool = False):
+        """``_ipmi_set_timeout``: the Set, then the heartbeat it calls for -- the Set's completion code
+        is reported, not acted on (Linux waits for the message to be freed, not for its answer)."""
         data = self.set_data()
         rsp = yield from self._request(App.SET_WATCHDOG_TIMER, data)
         self.sets.append((rsp.t_done, data, rsp.cc))
         self._trace("set", data=data, cc=f"0x{rsp.cc:02X}")
         if rsp.cc:
             self.errors.append((rsp.t_done, f"Set Watchdog Timer failed with 0x{rsp.cc:02X}"))
-            return rsp.cc
         needs_heartbeat = not self._ipmi_15() and self.state != "none"
         if force_heartbeat or (heartbeat_if_needed and needs_heartbeat):
             return (yield from self._heartbeat())
@@ -192,9 +201,7 @@ class WatchdogDaemon:
                 self.errors.append((rsp.t_done, "Unable to restore the IPMI watchdog's settings, giving up"))
                 return rsp.cc
             self._trace("restore", retry=retries)
-            cc = yield from self._set_timeout()
-            if cc:
-                return cc
+            yield from self._set_timeout()          # IPMI_SET_TIMEOUT_NO_HB, then "goto restart"
         return 0
 
     # -- pre-timeouts ---------------------------------------------------------------------------------

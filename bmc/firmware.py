@@ -95,6 +95,9 @@ class FullStackKcs(ChannelBase):
             try:
                 request = engine.read_request()
             except KcsEngineError:
+                # EAGAIN with the old request still flagged: the real daemon spins on poll()/read()
+                # until the host's next WRITE_END; nothing changes before it, so wait for that.
+                yield engine.request_ready.wait()
                 continue
             cost = self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1])
             yield env.timeout(cost)

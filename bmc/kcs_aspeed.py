@@ -199,6 +199,8 @@ class AspeedKcsDriver(MmioKcsDevice):
     def _obe_timer(self):
         if not self._obe_armed:
             return
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.sim.now, "fw", self.name, "obe-timer")
         self.cpu.post(self._obe_check, self.sim.now, latency=0)
 
     def _obe_check(self):

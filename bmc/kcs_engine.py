@@ -201,10 +201,12 @@ class KcsIpmiEngine:
         """``read()``: take the pending request (phase WRITE_DONE -> WAIT_READ)."""
         if not self.data_in_avail:
             raise KcsEngineError("EAGAIN: no request available")
-        self.data_in_avail = False
         if self.phase != Phase.WRITE_DONE:
+            # kcs_bmc_ipmi_read checks the phase before it clears data_in_avail: the request stays
+            # "available" (poll() says readable) until the host's next WRITE_END replaces it.
             raise KcsEngineError(f"EAGAIN: host moved the interface to {self.phase.name}")
         self.phase = Phase.WAIT_READ
+        self.data_in_avail = False
         return bytes(self.data_in)
 
     def write_response(self, response: bytes):

@@ -403,7 +403,8 @@ def cmd_trace(args, console: Console) -> int:
     if not _boot(world, console):
         return 1
     sim = world.sim
-    sim.tracer.clear()
+    if not args.boot:
+        sim.tracer.clear()
     t0 = sim.now
 
     def one_command():
@@ -524,10 +525,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", formatter_class=fmt, help="show one command crossing every layer",
                        description="Boot a pair, clear the trace, run ONE command and print what every layer did, "
-                                   "field by field.",
+                                   "field by field.  With --boot the start-up stays in: the ipmi_si probe and "
+                                   "the message handler's own traffic (Get Device GUID, Get Device ID, two "
+                                   "channel scans), in the order Linux sends them.",
                        epilog="layers:\n" + "".join(f"  {k:<6} {v}\n" for k, v in LAYER_INFO.items()) +
                               "\nexamples:\n  ipmilab trace --preset ast2600 --layers user,msg,fw,ipmid\n"
                               "  ipmilab trace --netfn 0x06 --cmd 0x2E --data 0x0D   # Set BMC Global Enables\n"
+                              "  ipmilab trace --boot --layers msg   # the message handler's start-up first\n"
                               "  ipmilab trace --raw > a.txt   # plain lines, for diff")
     _add_world_options(p)
     p.add_argument("--layers", type=_layers_arg, metavar="L1,L2",
@@ -537,6 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="command code, e.g. 0x01 (default: Get Device ID)")
     p.add_argument("--data", type=_data_arg, metavar='"..."', help='request data bytes, e.g. "0x0D" or "01 02"')
     p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
+    p.add_argument("--boot", action="store_true", help="keep the start-up's records (probe, message handler)")
     p.set_defaults(run=cmd_trace, parser=p)
 
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",

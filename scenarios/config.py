@@ -33,7 +33,8 @@ The schema (every key optional unless marked)::
     [sdr]        file = QEMU sdrfile, records = ["hex", ...]   (added after the sensors' SDRs)
     [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
-    [timing]     firmware_daemon_latency, host_hz, kipmid, kipmid_max_busy, host_irq_latency,
+    [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
+                 kipmid_max_busy, host_irq_latency,
                  host_port_io, command_cost_scale, ipmb_latency, power_cycle_interval,
                  firmware_boot, os_boot, soft_shutdown
 """
@@ -72,6 +73,8 @@ class UserSpec:
 class TimingSpec:
     firmware_daemon_latency: int | None = None
     host_hz: int | None = None
+    host_kernel: str | None = None
+    firmware_kernel: str | None = None
     kipmid: bool | None = None
     kipmid_max_busy: int | None = None          # ns
     host_irq_latency: int | None = None
@@ -314,7 +317,8 @@ def _read_users(ck: Checker, raw) -> list[UserSpec] | None:
 def _read_timing(ck: Checker, raw, preset: str | None) -> TimingSpec:
     durations = ("firmware_daemon_latency", "kipmid_max_busy", "host_irq_latency", "host_port_io", "ipmb_latency",
                  "power_cycle_interval", "firmware_boot", "os_boot", "soft_shutdown")
-    keys = dict.fromkeys((*durations, "host_hz", "kipmid", "command_cost_scale"), False)
+    keys = dict.fromkeys((*durations, "host_hz", "host_kernel", "firmware_kernel", "kipmid", "command_cost_scale"),
+                         False)
     t = TimingSpec()
     if ck.table("timing", raw, keys) is None:
         return t
@@ -327,6 +331,15 @@ def _read_timing(ck: Checker, raw, preset: str | None) -> TimingSpec:
             ck.bad("timing.host_hz", hz, "must divide 1 s into whole nanoseconds (e.g. 100, 250, 300, 1000)")
         else:
             t.host_hz = hz
+    from bmc.kcs_aspeed import BMC_KERNELS
+    from vserver.si import HOST_KERNELS
+
+    for key, kernels in (("host_kernel", HOST_KERNELS), ("firmware_kernel", BMC_KERNELS)):
+        if key in raw:
+            value = ck.choice(f"timing.{key}", raw[key], {k: k for k in kernels})
+            setattr(t, key, value if value in kernels else None)
+    if t.firmware_kernel is not None and preset in PRESETS and PRESETS[preset].fidelity == "ideal":
+        ck.bad("timing.firmware_kernel", raw["firmware_kernel"], f"preset {preset!r} has no BMC firmware (ideal)")
     if "kipmid" in raw:
         t.kipmid = ck.boolean("timing.kipmid", raw["kipmid"])
     if "command_cost_scale" in raw:
@@ -466,6 +479,8 @@ def si_config(cfg: WorldConfig, use_irq: bool):
     kw: dict = {"use_irq": use_irq}
     if t.host_hz is not None:
         kw["hz"] = t.host_hz
+    if t.host_kernel is not None:
+        kw["kernel"] = t.host_kernel
     if t.kipmid is not None:
         kw["kipmid"] = t.kipmid
     if t.kipmid_max_busy is not None:

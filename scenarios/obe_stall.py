@@ -33,6 +33,8 @@ class ObeStallResult:
     write_times: list[int]
     read_times: list[int]
     slow_path: int
+    mmio_ns: int = 0                    # the BMC CPU's cost of one register access
+    records: tuple = ()                 # the trace, when asked for
 
     @property
     def intervals(self) -> list[int]:
@@ -41,8 +43,11 @@ class ObeStallResult:
 
 
 def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: int = 0,
-        trace: bool = False, soc: str = "ast2600") -> ObeStallResult:
-    """Stream ``nbytes`` from BMC to host; the host reads each byte ``read_delay`` after seeing OBF."""
+        trace: bool = False, soc: str = "ast2600", kernel: str = "6.12", variants=()) -> ObeStallResult:
+    """Stream ``nbytes`` from BMC to host; the host reads each byte ``read_delay`` after seeing OBF.
+
+    ``kernel`` and ``variants`` are the BMC's (``bmc.kcs_aspeed``: how long the OBE busy poll lasts).
+    """
     if soc not in SOCS:
         raise ValueError(f"soc: {soc!r} is not one of {', '.join(SOCS)}")
     w = World(soc, seed=seed, trace=trace)
@@ -53,6 +58,7 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
         status_port = RAW_DATA_PORT + 1
     else:
         driver = AspeedKcsDriver(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
+        driver.configure_kernel(kernel, 100, tuple(variants))
         status_port = RAW_DATA_PORT + 4                        # LPC channel 2: status at data + 4
     client = KcsRawClient(sim, driver)
 
@@ -88,4 +94,5 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
     sim.process(host_reader())
     writes = sim.run_process(bmc_writer(), limit=10 * S)
     sim.run(until=sim.now + S)
-    return ObeStallResult(read_delay, writes, reads, driver.obe_slow_path)
+    return ObeStallResult(read_delay, writes, reads, driver.obe_slow_path, w.soc.cpu.mmio_ns,
+                          tuple(sim.tracer.records) if trace else ())

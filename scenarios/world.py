@@ -128,6 +128,8 @@ class World:
                 raise ConfigError([("timing.firmware_daemon_latency", cfg.timing.firmware_daemon_latency,
                                     f"preset {preset_name!r} has no BMC firmware (ideal)")], cfg.source)
             firmware = dataclasses.replace(p.firmware, daemon_latency=cfg.timing.firmware_daemon_latency)
+        if cfg.timing.firmware_kernel is not None:
+            firmware = dataclasses.replace(firmware or p.firmware, kernel=cfg.timing.firmware_kernel)
         bmc_kwargs: dict = {"identity": Identity(**cfg.identity), "slave_address": cfg.slave_address}
         where = state_dir if state_dir is not None else cfg.state_dir
         if where is not None:

@@ -137,3 +137,11 @@ thresholds = { upper_critical = 70.0 }
     assert rc == 0
     (sensor,) = json.loads(out)["data"]["sensors"]
     assert sensor["name"] == "Coolant" and sensor["value"] == 31.0 and sensor["thresholds"] == {"ucr": 70.0}
+
+
+def test_raw_of_a_command_the_message_handler_owns_fails_like_ipmitool(capsys):
+    # i_ipmi_req_sysintf refuses Get Message with EINVAL; ipmitool's open interface prints lperror's line.
+    rc, out, _ = run(capsys, "run", "--", "raw", "0x06", "0x33")
+    assert rc == 1
+    assert out.startswith("Unable to send command: Invalid argument\n"
+                          "Unable to send RAW command (channel=0x0 netfn=0x6 lun=0x0 cmd=0x33)\n")

@@ -44,6 +44,12 @@ KIPMID_SLEEP_MAX = us(200)
 KIPMID_WATCH_JIFFIES = 100         # schedule_timeout_interruptible(100) with need_watch
 GET_DEVICE_ID_MAX_RETRY = 5
 
+# The host kernels mirrored: Debian's 6.12.118 and 6.1.192 (the guest's).  Their ipmi_si_intf.c,
+# ipmi_kcs_sm.c, ipmi_bt_sm.c and ipmi_watchdog.c behave alike (the diffs: CONFIG_HAS_IOPORT, strscpy,
+# a signal check in the watchdog's read); ipmi_msghandler.c hands received messages to a BH workqueue
+# in 6.12 and to a tasklet in 6.1: both run after the interface drops si_lock, which is what is modelled.
+HOST_KERNELS = ("6.12", "6.1")
+
 # Message flags (Get Message Flags) and global-enable bits (Get/Set BMC Global Enables).
 RECEIVE_MSG_AVAIL = 0x01
 EVENT_MSG_BUFFER_FULL = 0x02
@@ -74,6 +80,11 @@ class SiConfig:
     kipmid_max_busy_us: int = 0          # 0 = spin (with usleep_range) forever
     pollskip: bool = True                # sleep on the status notifier between kipmid polls (same timing)
     variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
+    kernel: str = "6.12"                 # the Linux whose drivers/char/ipmi this mirrors (HOST_KERNELS)
+
+    def __post_init__(self):
+        if self.kernel not in HOST_KERNELS:
+            raise ValueError(f"si kernel: {self.kernel!r} is not one of {', '.join(HOST_KERNELS)}")
 
     @property
     def jiffy(self) -> int:

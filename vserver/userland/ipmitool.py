@@ -24,6 +24,7 @@ from bmc.ipmi.cc import CompletionCode, cc_name
 from bmc.ipmi.cmd import App, Chassis, SensorEvent, Storage
 from bmc.ipmi.device_id import DeviceId
 from bmc.ipmi.netfn import NetFn
+from vserver.msghandler import IpmiSendError
 
 from .fru import FruFormatError, decode_fru
 from .sdr import FullSensor, SensorRecord, decode_sdr, format_value
@@ -57,6 +58,9 @@ USAGE = (
     "chassis power on|off|cycle|reset|soft|status", "chassis bootdev " + "|".join(BOOT_DEVICES),
     "sdr list", "sensor list", "sel list", "sel info", "fru print", "raw NETFN CMD [DATA...]",
 )
+
+
+ERRNO_TEXT = {"EINVAL": "Invalid argument", "EMSGSIZE": "Message too long"}   # strerror
 
 
 class ToolError(ValueError):
@@ -622,8 +626,17 @@ class IpmiTool:
     # -- raw ---------------------------------------------------------------------------------------------
 
     def raw(self, netfn: int, cmd: int, data: bytes):
-        r = yield from self._request(netfn, cmd, data)
         out = self._out
+        try:
+            r = yield from self._request(netfn, cmd, data)
+        except IpmiSendError as exc:
+            # The ioctl fails (open.c: lperror "Unable to send command"), sendrecv returns NULL.
+            out.kind = "lines"
+            out.data = {"netfn": netfn, "cmd": cmd, "request": data.hex(), "errno": exc.errno, "why": exc.why}
+            out.lines = [f"Unable to send command: {ERRNO_TEXT.get(exc.errno, exc.errno)}",
+                         f"Unable to send RAW command (channel=0x0 netfn=0x{netfn:x} lun=0x0 cmd=0x{cmd:x})"]
+            out.exit_code = 1
+            return
         out.kind = "lines"
         out.data = {"netfn": netfn, "cmd": cmd, "request": data.hex(), "cc": r.cc, "cc_name": cc_name(r.cc),
                     "data": r.data.hex()}

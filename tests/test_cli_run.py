@@ -145,3 +145,18 @@ def test_raw_of_a_command_the_message_handler_owns_fails_like_ipmitool(capsys):
     assert rc == 1
     assert out.startswith("Unable to send command: Invalid argument\n"
                           "Unable to send RAW command (channel=0x0 netfn=0x6 lun=0x0 cmd=0x33)\n")
+
+
+def test_latency_is_deterministic_and_polled_full_stack_kcs_stays_in_its_band(capsys):
+    from buses.time import ms
+    from scenarios.cli import main
+
+    runs = []
+    for _ in range(2):
+        assert main(["latency", "--json", "--count", "20", "--presets", "ast2600"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0] == runs[1]
+    (row,) = [r for r in runs[0]["rows"] if r["interface"] == "kcs" and not r["irq"]
+              and r["workload"] == "get_device_id"]
+    # reference/linux-ipmi.md 6: 3.5 ms (kipmid spinning) .. 10.5 ms (usleep_range 100-200)
+    assert ms(3.5) <= row["min_ns"] <= row["max_ns"] <= ms(10.5) and row["failed"] == 0

@@ -52,6 +52,21 @@ def test_1_every_message_to_a_dead_bmc_completes_with_ff_after_the_retry_cycle()
     assert w.host.si.stats["hosed_count"] == 3
 
 
+def test_1_ten_messages_queued_to_a_dead_bmc_each_fail_one_cycle_after_the_last():
+    # The message handler sends one at a time (smi_send / smi_recv_work); each runs the full HOSED
+    # cycle: the tenth is answered 10 x 55 s after they were queued, none is left pending.
+    w = _dead()
+    ipmi = w.host.ipmi
+    procs = [w.sim.process(ipmi.request(0x06, 0x01)) for _ in range(10)]
+    t0 = w.sim.now
+    w.sim.run(until=t0 + s(600))
+    done = [p.value for p in procs]
+    assert all(r.cc == 0xFF for r in done)
+    ends = [r.t_done - t0 for r in done]
+    assert all(s(55) * k <= end < s(55.1) * k for k, end in enumerate(ends, 1))
+    assert ipmi.curr_msg is None and not ipmi.xmit and w.host.si.waiting_msg is None
+
+
 def test_1_a_machine_in_error_recovery_refuses_a_new_message_with_d5_at_once():
     # The pre-revert variant leaves the machine in ERROR0 after HOSED: start_kcs_transaction answers
     # IPMI_NOT_IN_MY_STATE_ERR and start_next_msg fails the message through return_hosed_msg.

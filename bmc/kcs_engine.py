@@ -42,6 +42,18 @@ class Phase(IntEnum):
     ERROR = 9
 
 
+# The members the interrupt handlers compare with, as module globals (an Enum attribute lookup
+# costs five times a global's; these run for every byte).
+_P_ABORT_ERROR1, _P_ABORT_ERROR2, _P_IDLE, _P_READ = Phase.ABORT_ERROR1, Phase.ABORT_ERROR2, Phase.IDLE, Phase.READ
+_P_WRITE_DATA, _P_WRITE_DONE, _P_WRITE_END_CMD, _P_WRITE_START = (
+    Phase.WRITE_DATA, Phase.WRITE_DONE, Phase.WRITE_END_CMD, Phase.WRITE_START)
+_S_ERROR, _S_IDLE, _S_READ, _S_WRITE = KcsState.ERROR, KcsState.IDLE, KcsState.READ, KcsState.WRITE
+_C_GET_STATUS_ABORT, _C_READ, _C_WRITE_END, _C_WRITE_START = (
+    KcsControl.GET_STATUS_ABORT, KcsControl.READ, KcsControl.WRITE_END, KcsControl.WRITE_START)
+_E_ABORTED_BY_COMMAND, _E_ILLEGAL_CONTROL_CODE, _E_LENGTH_ERROR, _E_NO_ERROR = (
+    KcsError.ABORTED_BY_COMMAND, KcsError.ILLEGAL_CONTROL_CODE, KcsError.LENGTH_ERROR, KcsError.NO_ERROR)
+
+
 class MmioKcsDevice:
     """Device ops over memory-mapped IDR/ODR/STR (``kcs_bmc_device_ops``' io_inputb/io_outputb/io_updateb),
     for SoC drivers that set ``cpu`` (a ``soc.cpu.FirmwareCpu``) and ``addr`` {"IDR", "ODR", "STR": address}."""
@@ -107,82 +119,82 @@ class KcsIpmiEngine:
         return True
 
     def _handle_cmd(self):
-        yield from self._set_state(KcsState.WRITE)
+        yield from self._set_state(_S_WRITE)
         yield from self.ops.outb("ODR", KCS_ZERO_DATA)
         cmd = yield from self.ops.inb("IDR")
-        if cmd == KcsControl.WRITE_START:
-            self.phase = Phase.WRITE_START
-            self.error = KcsError.NO_ERROR
+        if cmd == _C_WRITE_START:
+            self.phase = _P_WRITE_START
+            self.error = _E_NO_ERROR
             self.data_in_avail = False
             self.data_in.clear()
-        elif cmd == KcsControl.WRITE_END:
-            if self.phase != Phase.WRITE_DATA:
+        elif cmd == _C_WRITE_END:
+            if self.phase != _P_WRITE_DATA:
                 yield from self._force_abort("WRITE_END outside WRITE_DATA")
                 return
-            self.phase = Phase.WRITE_END_CMD
-        elif cmd == KcsControl.GET_STATUS_ABORT:
-            if self.error == KcsError.NO_ERROR:
-                self.error = KcsError.ABORTED_BY_COMMAND
-            self.phase = Phase.ABORT_ERROR1
+            self.phase = _P_WRITE_END_CMD
+        elif cmd == _C_GET_STATUS_ABORT:
+            if self.error == _E_NO_ERROR:
+                self.error = _E_ABORTED_BY_COMMAND
+            self.phase = _P_ABORT_ERROR1
             self.data_in_avail = False
             self.data_in.clear()
             self.aborts += 1
         else:
             yield from self._force_abort(f"illegal control code 0x{cmd:02X}")
-            self.error = KcsError.ILLEGAL_CONTROL_CODE
+            self.error = _E_ILLEGAL_CONTROL_CODE
         self._trace("cmd", code=f"0x{cmd:02X}")
 
     def _handle_data(self):
         phase = self.phase
-        if phase == Phase.WRITE_START or phase == Phase.WRITE_DATA:
-            self.phase = Phase.WRITE_DATA
+        if phase == _P_WRITE_START or phase == _P_WRITE_DATA:
+            self.phase = _P_WRITE_DATA
             if len(self.data_in) < KCS_MSG_BUFSIZ:
-                yield from self._set_state(KcsState.WRITE)
+                yield from self._set_state(_S_WRITE)
                 yield from self.ops.outb("ODR", KCS_ZERO_DATA)
                 self.data_in.append((yield from self.ops.inb("IDR")))
             else:
                 yield from self._force_abort("request longer than the buffer")
-                self.error = KcsError.LENGTH_ERROR
-        elif phase == Phase.WRITE_END_CMD:
-            yield from self._set_state(KcsState.READ)
+                self.error = _E_LENGTH_ERROR
+        elif phase == _P_WRITE_END_CMD:
+            yield from self._set_state(_S_READ)
             if len(self.data_in) < KCS_MSG_BUFSIZ:
                 self.data_in.append((yield from self.ops.inb("IDR")))
             else:
                 yield from self._force_abort("request longer than the buffer")
-                self.error = KcsError.LENGTH_ERROR
+                self.error = _E_LENGTH_ERROR
                 return
-            self.phase = Phase.WRITE_DONE
+            self.phase = _P_WRITE_DONE
             self.data_in_avail = True
             self._trace("request", data=bytes(self.data_in))
             self.request_ready.notify(self.ops.time())
-        elif phase == Phase.READ:
+        elif phase == _P_READ:
             done = self.data_out_idx == len(self.data_out)
             if done:
-                yield from self._set_state(KcsState.IDLE)
+                yield from self._set_state(_S_IDLE)
             data = yield from self.ops.inb("IDR")
-            if data != KcsControl.READ:
-                yield from self._set_state(KcsState.ERROR)
+            if data != _C_READ:
+                yield from self._set_state(_S_ERROR)
                 yield from self.ops.outb("ODR", KCS_ZERO_DATA)
                 self._trace("bad-read-code", code=f"0x{data:02X}")
                 return
             if done:
                 yield from self.ops.outb("ODR", KCS_ZERO_DATA)
-                self.phase = Phase.IDLE
+                self.phase = _P_IDLE
                 self._trace("response-done")
                 return
             yield from self.ops.outb("ODR", self.data_out[self.data_out_idx])
             self.data_out_idx += 1
-        elif phase == Phase.ABORT_ERROR1:
-            yield from self._set_state(KcsState.READ)
+        elif phase == _P_ABORT_ERROR1:
+            yield from self._set_state(_S_READ)
             yield from self.ops.inb("IDR")
             yield from self.ops.outb("ODR", self.error)
-            self.phase = Phase.ABORT_ERROR2
+            self.phase = _P_ABORT_ERROR2
             self._trace("abort-status", error=f"0x{self.error:02X}")
-        elif phase == Phase.ABORT_ERROR2:
-            yield from self._set_state(KcsState.IDLE)
+        elif phase == _P_ABORT_ERROR2:
+            yield from self._set_state(_S_IDLE)
             yield from self.ops.inb("IDR")
             yield from self.ops.outb("ODR", KCS_ZERO_DATA)
-            self.phase = Phase.IDLE
+            self.phase = _P_IDLE
         else:
             yield from self._force_abort(f"data byte in phase {phase.name}")
 

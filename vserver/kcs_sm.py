@@ -54,6 +54,19 @@ class KcsSmState(IntEnum):
     HOSED = 10
 
 
+# The enum members event() compares with, as module globals: an Enum attribute lookup costs five
+# times a global's, and event() runs once per byte.
+_IDLE, _START_OP, _WAIT_WRITE_START, _WAIT_WRITE, _WAIT_WRITE_END, _WAIT_READ = (
+    KcsSmState.IDLE, KcsSmState.START_OP, KcsSmState.WAIT_WRITE_START, KcsSmState.WAIT_WRITE,
+    KcsSmState.WAIT_WRITE_END, KcsSmState.WAIT_READ)
+_ERROR0, _ERROR1, _ERROR2, _ERROR3, _HOSED = (
+    KcsSmState.ERROR0, KcsSmState.ERROR1, KcsSmState.ERROR2, KcsSmState.ERROR3, KcsSmState.HOSED)
+_R_ATTN, _R_CALL_WITHOUT_DELAY, _R_CALL_WITH_DELAY, _R_CALL_WITH_TICK_DELAY = (
+    SmResult.ATTN, SmResult.CALL_WITHOUT_DELAY, SmResult.CALL_WITH_DELAY, SmResult.CALL_WITH_TICK_DELAY)
+_R_HOSED, _R_IDLE, _R_TRANSACTION_COMPLETE = SmResult.HOSED, SmResult.IDLE, SmResult.TRANSACTION_COMPLETE
+_KCS_IDLE, _KCS_READ, _KCS_WRITE = KcsState.IDLE, KcsState.READ, KcsState.WRITE
+
+
 class KcsSm(SiSm):
     """One KCS state machine (``struct si_sm_data``) over a ``PortIo`` (or any ``inputb``/``outputb``)."""
 
@@ -192,63 +205,62 @@ class KcsSm(SiSm):
         status = yield from self._read_status()
         if status & STATUS_IBF:                  # check_ibf; its IBF-clear case is the line below
             if not self._check_ibf(status, time):
-                return SmResult.CALL_WITH_DELAY
+                return _R_CALL_WITH_DELAY
         else:
             self.ibf_timeout = IBF_RETRY_TIMEOUT
         state = status >> 6
         st = self.state
-        S = KcsSmState
 
-        if st == S.IDLE:
+        if st == _IDLE:
             yield from self._clear_obf(status)
-            return SmResult.ATTN if status & STATUS_SMS_ATN else SmResult.IDLE
+            return _R_ATTN if status & STATUS_SMS_ATN else _R_IDLE
 
-        if st == S.START_OP:
-            if state != KcsState.IDLE:
+        if st == _START_OP:
+            if state != _KCS_IDLE:
                 self._start_error_recovery("State machine not idle at start")
             else:
                 yield from self._clear_obf(status)
                 yield from self._write_cmd(KcsControl.WRITE_START)
-                self.state = S.WAIT_WRITE_START
+                self.state = _WAIT_WRITE_START
 
-        elif st == S.WAIT_WRITE_START:
-            if state != KcsState.WRITE:
+        elif st == _WAIT_WRITE_START:
+            if state != _KCS_WRITE:
                 self._start_error_recovery("Not in write state at write start")
             else:
                 yield from self._read_data()
                 if self.write_count == 1:
                     yield from self._write_cmd(KcsControl.WRITE_END)
-                    self.state = S.WAIT_WRITE_END
+                    self.state = _WAIT_WRITE_END
                 else:
                     yield from self._write_next_byte()
-                    self.state = S.WAIT_WRITE
+                    self.state = _WAIT_WRITE
 
-        elif st == S.WAIT_WRITE:
-            if state != KcsState.WRITE:
+        elif st == _WAIT_WRITE:
+            if state != _KCS_WRITE:
                 self._start_error_recovery("Not in write state for write")
             else:
                 yield from self._clear_obf(status)
                 if self.write_count == 1:
                     yield from self._write_cmd(KcsControl.WRITE_END)
-                    self.state = S.WAIT_WRITE_END
+                    self.state = _WAIT_WRITE_END
                 else:
                     yield from self._write_next_byte()
 
-        elif st == S.WAIT_WRITE_END:
-            if state != KcsState.WRITE:
+        elif st == _WAIT_WRITE_END:
+            if state != _KCS_WRITE:
                 self._start_error_recovery("Not in write state for write end")
             else:
                 yield from self._clear_obf(status)
                 yield from self._write_next_byte()
-                self.state = S.WAIT_READ
+                self.state = _WAIT_READ
 
-        elif st == S.WAIT_READ:
-            if state != KcsState.READ and state != KcsState.IDLE:
+        elif st == _WAIT_READ:
+            if state != _KCS_READ and state != _KCS_IDLE:
                 self._start_error_recovery("Not in read or idle in read state")
-            elif state == KcsState.READ:
+            elif state == _KCS_READ:
                 if not status & STATUS_OBF:      # check_obf; its OBF-set case is the else below
                     if not self._check_obf(status, time):
-                        return SmResult.CALL_WITH_DELAY
+                        return _R_CALL_WITH_DELAY
                 else:
                     self.obf_timeout = OBF_RETRY_TIMEOUT
                 # read_next_byte(), inlined: this is the per-byte path of every response.
@@ -263,52 +275,52 @@ class KcsSm(SiSm):
                 # let the IDLE state drain OBF if it turns up.
                 yield from self._clear_obf(status)
                 self.orig_write_count = 0
-                self.state = S.IDLE
+                self.state = _IDLE
                 self._trace("complete", data=bytes(self.read_data))
-                return SmResult.TRANSACTION_COMPLETE
+                return _R_TRANSACTION_COMPLETE
 
-        elif st == S.ERROR0:
+        elif st == _ERROR0:
             yield from self._clear_obf(status)
             status = yield from self._read_status()
             # time_before(jiffies, error0_timeout): compared in whole jiffies.
             if status & STATUS_OBF and self.io.cpu.t // self.jiffy < self.error0_deadline // self.jiffy:
-                return SmResult.CALL_WITH_TICK_DELAY  # the controller isn't responding
+                return _R_CALL_WITH_TICK_DELAY  # the controller isn't responding
             yield from self._write_cmd(KcsControl.GET_STATUS_ABORT)
-            self.state = S.ERROR1
+            self.state = _ERROR1
 
-        elif st == S.ERROR1:
+        elif st == _ERROR1:
             yield from self._clear_obf(status)
             yield from self._write_data(0)
-            self.state = S.ERROR2
+            self.state = _ERROR2
 
-        elif st == S.ERROR2:
-            if state != KcsState.READ:
+        elif st == _ERROR2:
+            if state != _KCS_READ:
                 self._start_error_recovery("Not in read state for error2")
             else:
                 if not self._check_obf(status, time):
-                    return SmResult.CALL_WITH_DELAY
+                    return _R_CALL_WITH_DELAY
                 yield from self._clear_obf(status)
                 yield from self._write_data(KcsControl.READ)
-                self.state = S.ERROR3
+                self.state = _ERROR3
 
-        elif st == S.ERROR3:
-            if state != KcsState.IDLE:
+        elif st == _ERROR3:
+            if state != _KCS_IDLE:
                 self._start_error_recovery("Not in idle state for error3")
             else:
                 if not self._check_obf(status, time):
-                    return SmResult.CALL_WITH_DELAY
+                    return _R_CALL_WITH_DELAY
                 yield from self._clear_obf(status)
                 if self.orig_write_count:
                     yield from self._restart_transaction()
                 else:
-                    self.state = S.IDLE
-                    return SmResult.TRANSACTION_COMPLETE
+                    self.state = _IDLE
+                    return _R_TRANSACTION_COMPLETE
 
-        if self.state == S.HOSED:
+        if self.state == _HOSED:
             # init_kcs_data: back to IDLE (6.12.118; the FIX_MSG_STACK variant: ERROR0).
-            self._init_state(S.ERROR0 if FIX_MSG_STACK in self.variants else S.IDLE)
-            return SmResult.HOSED
-        return SmResult.CALL_WITHOUT_DELAY
+            self._init_state(_ERROR0 if FIX_MSG_STACK in self.variants else _IDLE)
+            return _R_HOSED
+        return _R_CALL_WITHOUT_DELAY
 
     def describe_status(self, status: int) -> str:
         return render_status(status)

@@ -77,6 +77,19 @@ class BtSmState(IntEnum):
     LONG_BUSY = 12      # BT doesn't get hosed :-)
 
 
+# The members event() compares with, as module globals: an Enum attribute lookup costs five times
+# a global's, and event() runs on every poll.
+_IDLE, _XACTION_START, _WRITE_BYTES, _WRITE_CONSUME, _READ_WAIT, _CLEAR_B2H = (
+    BtSmState.IDLE, BtSmState.XACTION_START, BtSmState.WRITE_BYTES, BtSmState.WRITE_CONSUME, BtSmState.READ_WAIT,
+    BtSmState.CLEAR_B2H)
+_READ_BYTES, _RESET1, _RESET2, _RESET3, _RESTART, _PRINTME, _LONG_BUSY = (
+    BtSmState.READ_BYTES, BtSmState.RESET1, BtSmState.RESET2, BtSmState.RESET3, BtSmState.RESTART, BtSmState.PRINTME,
+    BtSmState.LONG_BUSY)
+_R_ATTN, _R_CALL_WITHOUT_DELAY = SmResult.ATTN, SmResult.CALL_WITHOUT_DELAY
+_R_CALL_WITH_DELAY, _R_IDLE, _R_TRANSACTION_COMPLETE = (
+    SmResult.CALL_WITH_DELAY, SmResult.IDLE, SmResult.TRANSACTION_COMPLETE)
+
+
 class BtSm(SiSm):
     """One BT state machine (``struct si_sm_data``) over a ``PortIo`` (or any ``inputb``/``outputb``)."""
 
@@ -248,95 +261,94 @@ class BtSm(SiSm):
         status = yield from self._status()
         self.nonzero_status |= status
         st = self.state
-        S_ = BtSmState
 
         # Commands that time out may still (eventually) provide a response; remove
         # it (hopefully in IDLE).  Even if it comes later its seq rejects it.
-        if st < S_.WRITE_BYTES and status & BT_B2H_ATN:
+        if st < _WRITE_BYTES and status & BT_B2H_ATN:
             yield from self._drain_bmc2host()
-            return SmResult.CALL_WITH_DELAY
+            return _R_CALL_WITH_DELAY
 
-        if st != S_.IDLE and st < S_.PRINTME:
+        if st != _IDLE and st < _PRINTME:
             self.timeout -= time
-            if self.timeout < 0 and st < S_.RESET1:
+            if self.timeout < 0 and st < _RESET1:
                 return self._error_recovery(status, CC.TIMEOUT)
 
-        if st == S_.IDLE:
+        if st == _IDLE:
             # Asynchronous messages from another channel, then housekeeping.
             if status & BT_SMS_ATN:
                 yield from self._control(BT_SMS_ATN)     # clear it
-                return SmResult.ATTN
+                return _R_ATTN
             if status & BT_H_BUSY:                       # clear a leftover H_BUSY
                 yield from self._control(BT_H_BUSY)
-            return SmResult.IDLE
+            return _R_IDLE
 
-        if st == S_.XACTION_START:
+        if st == _XACTION_START:
             if status & (BT_B_BUSY | BT_H2B_ATN):
-                return SmResult.CALL_WITH_DELAY
+                return _R_CALL_WITH_DELAY
             if (yield from self._status()) & BT_H_BUSY:
                 yield from self._control(BT_H_BUSY)      # force clear
-            self.state = S_.WRITE_BYTES
-            return SmResult.CALL_WITHOUT_DELAY
+            self.state = _WRITE_BYTES
+            return _R_CALL_WITHOUT_DELAY
 
-        if st == S_.WRITE_BYTES:
+        if st == _WRITE_BYTES:
             if status & BT_H_BUSY:
                 yield from self._control(BT_H_BUSY)      # clear
             yield from self._control(BT_CLR_WR_PTR)
             yield from self._write_all_bytes()
             yield from self._control(BT_H2B_ATN)         # can clear too fast to catch
-            self.state = S_.WRITE_CONSUME
-            return SmResult.CALL_WITHOUT_DELAY
+            self.state = _WRITE_CONSUME
+            return _R_CALL_WITHOUT_DELAY
 
-        if st == S_.WRITE_CONSUME:
+        if st == _WRITE_CONSUME:
             if status & (BT_B_BUSY | BT_H2B_ATN):
-                return SmResult.CALL_WITH_DELAY
-            self.state = S_.READ_WAIT
-            return SmResult.CALL_WITHOUT_DELAY
+                return _R_CALL_WITH_DELAY
+            self.state = _READ_WAIT
+            return _R_CALL_WITHOUT_DELAY
 
-        if st == S_.READ_WAIT:
+        if st == _READ_WAIT:
             # Spinning hard can suppress B2H_ATN and force a timeout.
             if not status & BT_B2H_ATN:
-                return SmResult.CALL_WITH_DELAY
+                return _R_CALL_WITH_DELAY
             yield from self._control(BT_H_BUSY)          # set
             # Some BMCs don't clear B2H_ATN with one hit: CLEAR_B2H keeps hitting it.
             yield from self._control(BT_B2H_ATN)         # clear it to ACK the BMC
-            self.state = S_.CLEAR_B2H
-            return SmResult.CALL_WITHOUT_DELAY
+            self.state = _CLEAR_B2H
+            return _R_CALL_WITHOUT_DELAY
 
-        if st == S_.CLEAR_B2H:
+        if st == _CLEAR_B2H:
             if status & BT_B2H_ATN:
                 yield from self._control(BT_B2H_ATN)     # keep hitting it
-                return SmResult.CALL_WITH_DELAY
-            self.state = S_.READ_BYTES
-            return SmResult.CALL_WITHOUT_DELAY
+                return _R_CALL_WITH_DELAY
+            self.state = _READ_BYTES
+            return _R_CALL_WITHOUT_DELAY
 
-        if st == S_.READ_BYTES:
+        if st == _READ_BYTES:
             if not status & BT_H_BUSY:                   # check in case of retry
                 yield from self._control(BT_H_BUSY)
             yield from self._control(BT_CLR_RD_PTR)      # start of BMC2HOST buffer
             mine = yield from self._read_all_bytes()
             yield from self._control(BT_H_BUSY)          # NOW clear
             if not mine:                                 # not my message
-                self.state = S_.READ_WAIT
-                return SmResult.CALL_WITHOUT_DELAY
+                self.state = _READ_WAIT
+                return _R_CALL_WITHOUT_DELAY
             self.state = self.complete
             # "Startup magic": complete is always IDLE, so this is always the normal case.
-            return SmResult.TRANSACTION_COMPLETE if self.state == S_.IDLE else SmResult.CALL_WITHOUT_DELAY
+            return _R_TRANSACTION_COMPLETE if self.state == _IDLE else _R_CALL_WITHOUT_DELAY
 
-        if st == S_.LONG_BUSY:                           # for example: after FW update
+        if st == _LONG_BUSY:                           # for example: after FW update
             if not status & BT_B_BUSY:
                 yield from self._reset_flags()
                 self._init_data()                        # IDLE, but seq 0 and default capabilities
                 self._trace("long-busy-end")
-            return SmResult.CALL_WITH_DELAY
+            return _R_CALL_WITH_DELAY
 
-        if st == S_.RESET1:
+        if st == _RESET1:
             yield from self._reset_flags()
             yield from self._drain_bmc2host()
-            self.state = S_.RESET2
-            return SmResult.CALL_WITH_DELAY
+            self.state = _RESET2
+            return _R_CALL_WITH_DELAY
 
-        if st == S_.RESET2:                              # send a soft reset
+        if st == _RESET2:                              # send a soft reset
             yield from self._control(BT_CLR_WR_PTR)
             yield from self._host2bmc(3)                 # number of bytes following
             yield from self._host2bmc(0x18)              # NetFn/LUN == Application, LUN 0
@@ -344,23 +356,23 @@ class BtSm(SiSm):
             yield from self._host2bmc(3)                 # Cmd == Soft reset
             yield from self._control(BT_H2B_ATN)
             self.timeout = BT_RESET_DELAY
-            self.state = S_.RESET3
+            self.state = _RESET3
             self._trace("reset", hold=BT_RESET_DELAY)
-            return SmResult.CALL_WITH_DELAY
+            return _R_CALL_WITH_DELAY
 
-        if st == S_.RESET3:                              # hold off everything for a bit
+        if st == _RESET3:                              # hold off everything for a bit
             if self.timeout > 0:
-                return SmResult.CALL_WITH_DELAY
+                return _R_CALL_WITH_DELAY
             yield from self._drain_bmc2host()
-            self.state = S_.RESTART
-            return SmResult.CALL_WITH_DELAY
+            self.state = _RESTART
+            return _R_CALL_WITH_DELAY
 
-        if st == S_.RESTART:                             # don't reset retries or seq!
+        if st == _RESTART:                             # don't reset retries or seq!
             self.read_count = 0
             self.nonzero_status = 0
             self.timeout = self.req2rsp
-            self.state = S_.XACTION_START
-            return SmResult.CALL_WITH_DELAY
+            self.state = _XACTION_START
+            return _R_CALL_WITH_DELAY
 
         return self._error_recovery(status, CC.UNSPECIFIED_ERROR)   # should never occur
 

@@ -37,14 +37,14 @@ from bmc.ipmi.msg import ChannelMedium
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.time import S, fmt_duration, ms
 
-from .si import SmiMsg, demangle_device_id
+from .si import SmiMsg
+from .si_init import GET_DEVICE_ID_MAX_RETRY, demangle_device_id
 from .sm import IPMI_MAX_MSG_LENGTH
 
 IPMI_MAX_CHANNELS = 16
 MAX_EVENTS_IN_QUEUE = 25
 IPMI_TIMEOUT_TIME = S                   # the handler's tick; IPMI_REQUEST_EV_TIME = 1 tick per event request
 MAINTENANCE_MODE_TIMEOUT = ms(30000)    # maintenance_mode_timeout_ms
-GET_DEVICE_ID_MAX_RETRY = 5
 UUID_SIZE = 16
 IPMI_INVALID_CMD_COMPLETION_CODE = 0xC1
 CHANNEL_MEDIUM_OEM = range(0x60, 0x80)

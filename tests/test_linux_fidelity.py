@@ -618,3 +618,15 @@ def test_kernel_is_a_parameter_of_the_host_and_of_the_firmware(kernel):
         SiConfig(kernel="5.15")
     with pytest.raises(ValueError, match="firmware kernel: '5.15'"):
         FirmwareTiming(kernel="5.15")
+
+
+def test_13_request_events_is_skipped_without_an_event_buffer():
+    # try_enable_event_buffer failed (the BMC refused the bit): has_event_buffer stays false and
+    # request_events returns at once.
+    w = watched()
+    rewrite(w, lambda req, rsp: b"\x1c\x2e\xcc" if req[:2] == b"\x18\x2e" else rsp)
+    assert w.boot()
+    si = w.host.si
+    assert not si.has_event_buffer and not si.supports_event_msg_buff
+    si.request_events()
+    assert not si.req_events

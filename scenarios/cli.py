@@ -499,7 +499,7 @@ def _add_world_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", type=_preset_arg, default=None, metavar="{" + ",".join(PRESETS) + "}",
                    help="which server/BMC pair to build (default: the config's, else isa-ipmi-kcs; "
                         "see `ipmilab presets`)")
-    p.add_argument("--interface", choices=("kcs", "bt"), default=None,
+    p.add_argument("--interface", choices=("kcs", "bt", "ssif"), default=None,
                    help="which of the preset's system interfaces the host uses (default: its first)")
     p.add_argument("--config", metavar="FILE", help="a TOML world file (see README: world configuration)")
     p.add_argument("--irq", action="store_true",

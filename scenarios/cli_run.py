@@ -135,7 +135,7 @@ def register(sub, fmt) -> None:
                        help="the default server on this preset (default: isa-ipmi-kcs)")
     group.add_argument("--config", metavar="FILE", default=None, help="a world configuration (TOML)")
     p.add_argument("--seed", type=_seed_arg, default=None, metavar="N", help="seed (default: the config's, or 0)")
-    p.add_argument("--interface", choices=("kcs", "bt"), default=None,
+    p.add_argument("--interface", choices=("kcs", "bt", "ssif"), default=None,
                    help="which of the preset's system interfaces the host uses (default: its first)")
     p.add_argument("--irq", action="store_true", help="interrupt-driven host driver instead of kipmid polling")
     p.add_argument("--state-dir", default=None, metavar="DIR",

@@ -22,6 +22,8 @@ from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
 from bmc.firmware import FullStackBt, FullStackKcs
 from bmc.kcs_ideal import IdealKcs
 from bmc.kcs_npcm7xx import NpcmKcsDriver
+from bmc.ssif_ideal import SmbusIpmi
+from buses.i2c import I2cBus, I2cController
 from buses.pci import PciBus, PciFunction
 from soc.aspeed.soc import ast2500, ast2600
 from soc.bt import BtBlock
@@ -47,8 +49,21 @@ class Placement:
     discover: Callable | None = None   # generator function: the host firmware's probe, returning the SiDevice
 
 
-BLOCKS = {"kcs": KcsBlock, "bt": partial(BtBlock, size=QEMU_BT_BUFFER)}
-IDEAL_CHANNELS = {"kcs": IdealKcs, "bt": IdealBt}
+def smbus_segment(sim, name: str) -> I2cBus:
+    """SSIF has no register block: the host's SMBus segment (100 kHz, the SMBus 2.0 clock) is what the
+    device sits on."""
+    return I2cBus(sim, name, hz=100_000)
+
+
+def ideal_ssif(sim, bus, core, use_irq: bool = False, irq_info: int = 0xFF, si=None) -> SmbusIpmi:
+    """QEMU's ``smbus-ipmi`` at the preset's I2C address (it has no interrupt)."""
+    device = SmbusIpmi(sim, core, f"{bus.name}.smbus-ipmi")
+    bus.attach(si.address, device)
+    return device
+
+
+BLOCKS = {"kcs": KcsBlock, "bt": partial(BtBlock, size=QEMU_BT_BUFFER), "ssif": smbus_segment}
+IDEAL_CHANNELS = {"kcs": IdealKcs, "bt": IdealBt, "ssif": ideal_ssif}
 
 
 def place_isa(world, block, si) -> Placement:
@@ -89,6 +104,12 @@ def npcm_kcs(sim, soc, core, si, **kw) -> FullStackKcs:
     return FullStackKcs(sim, soc, core, si, driver=NpcmKcsDriver, **kw)
 
 
-BUSES = {"isa": place_isa, "pci": place_pci}
+def place_smbus(world, bus, si) -> Placement:
+    """QEMU's q35 ICH9 SMBus: the host's adapter drives the segment; SMBIOS names the SSIF address."""
+    world.host.smbus_adapter = I2cController(world.sim, bus, "i801")
+    return Placement(SiDevice("ssif", si.address, source="smbios"), 0xFF)
+
+
+BUSES = {"isa": place_isa, "pci": place_pci, "smbus": place_smbus}
 SOCS = {"ast2500": ast2500, "ast2600": ast2600, "npcm7xx": npcm7xx}
 FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt, ("nuvoton", "kcs"): npcm_kcs}

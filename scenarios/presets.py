@@ -21,14 +21,15 @@ from buses.time import ms
 
 # QEMU's defaults: isa-ipmi-kcs ioport 0xCA2 irq 5, isa-ipmi-bt ioport 0xE4 irq 5 (hw/ipmi/isa_ipmi_*.c).
 QEMU_ISA_IRQ = 5
+QEMU_SSIF_ADDRESS = 0x10      # smbus-ipmi's address in QEMU's examples (the property's default is 0)
 
 
 @dataclass(frozen=True)
 class SystemInterface:
     """One system interface a preset offers the host."""
 
-    kind: str                     # "kcs" or "bt" (the host's driver table and the device tables)
-    address: int | None = None    # I/O base; None on PCI: the host's enumeration assigns the BAR
+    kind: str                     # "kcs", "bt" or "ssif" (the host's driver table and the device tables)
+    address: int | None = None    # I/O base (SSIF: the I2C address); None on PCI: enumeration assigns the BAR
     irq: int = 0                  # ISA IRQ or LPC SerIRQ; 0 = none; PCI routes INTA instead
     channel: int | None = None    # the SoC's channel number (KCS 1-4); None where there is one
 
@@ -78,6 +79,8 @@ PRESETS: dict[str, Preset] = {
                description="QEMU's pci-ipmi-kcs: KCS in an 8-byte I/O BAR the host's enumeration assigns, INTA"),
         Preset("pci-ipmi-bt", "pci", "ideal", (SystemInterface("bt"),),
                description="QEMU's pci-ipmi-bt: BT in an 8-byte I/O BAR the host's enumeration assigns, INTA"),
+        Preset("smbus-ipmi", "smbus", "ideal", (SystemInterface("ssif", QEMU_SSIF_ADDRESS),),
+               description="QEMU's smbus-ipmi (q35): SSIF at I2C address 0x10 on the ICH9 SMBus, 100 kHz, no alert"),
         Preset("ast2500", "lpc", "firmware", _ASPEED_INTERFACES, soc="ast2500", firmware=_OPENBMC_FIRMWARE,
                description="ASPEED AST2500: LPC KCS3 at 0xCA2 (kcs_bmc_aspeed) and iBT at 0xE4 (bt-bmc), one "
                            "shared LPC interrupt, behind OpenBMC-like bridge daemons"),

@@ -69,8 +69,9 @@ class World:
         si = self.interface
         self.block = parts.BLOCKS[si.kind](self.sim, f"{self.preset.name}.{si.kind}")
         placement = parts.BUSES[self.preset.bus](self, self.block, si)
+        kw = {"si": si} if si.kind == "ssif" else {}
         self.channel = parts.IDEAL_CHANNELS[si.kind](self.sim, self.block, self.core, use_irq=self.use_irq,
-                                                     irq_info=placement.irq_info)
+                                                     irq_info=placement.irq_info, **kw)
         if self.extern is not None:
             self.extern.attach(self.channel)
         else:

@@ -68,7 +68,7 @@ def test_mc_info_decodes_every_field():
 @pytest.mark.parametrize("preset,kind", EVERY_INTERFACE, ids=[f"{p}-{k}" for p, k in EVERY_INTERFACE])
 def test_trace_and_run_work_on_every_preset_and_interface(capsys, preset, kind):
     rc, out, _ = run(capsys, "trace", "--preset", preset, "--interface", kind, "--layers", "drv")
-    assert rc == 0 and GOLDEN_DEVICE_ID in out and ("kcs_sm" if kind == "kcs" else "bt_sm") in out
+    assert rc == 0 and GOLDEN_DEVICE_ID in out and {"kcs": "kcs_sm", "bt": "bt_sm", "ssif": "ssif"}[kind] in out
     rc, out, _ = run(capsys, "run", "--preset", preset, "--interface", kind, "--", "fru", "print")
     assert rc == 0 and "Product Name" in out
 

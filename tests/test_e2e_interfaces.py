@@ -18,6 +18,9 @@ from scenarios.world import World
 GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")   # qemu-ipmi.md 4.1
 CASES = [(name, si.kind) for name, p in PRESETS.items() for si in p.interfaces]
 IDS = [f"{name}-{kind}" for name, kind in CASES]
+# Polled everywhere; interrupt-driven where the interface has an interrupt (QEMU's smbus-ipmi has no alert).
+MODES = [(name, kind, irq) for name, kind in CASES for irq in (False, True) if not (irq and kind == "ssif")]
+MODE_IDS = [f"{name}-{kind}-{'irq' if irq else 'polled'}" for name, kind, irq in MODES]
 READ_FRU_56 = (0x0A, 0x11, bytes((0, 0, 0, 56)))     # Read FRU Data: CC, count, 56 bytes -> 60-byte response
 
 
@@ -28,13 +31,12 @@ def booted(preset, kind, irq=False, **kw):
     return w
 
 
-@pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])
-@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+@pytest.mark.parametrize("preset,kind,irq", MODES, ids=MODE_IDS)
 def test_probe_golden_bytes_and_a_long_response(preset, kind, irq):
     w = booted(preset, kind, irq)
     if irq:
         w.sim.run(until=w.sim.now + s(0.1))      # the driver's global-enables check turns the interrupt on
-    assert w.host.si.sm.si_type == kind and w.host.si.device_id == GOLDEN_DEVICE_ID
+    assert w.host.si.si_type == kind and w.host.si.device_id == GOLDEN_DEVICE_ID
     assert w.request(0x06, 0x01).raw == GOLDEN_DEVICE_ID
     r = w.request(*READ_FRU_56)
     assert r.cc == 0 and len(r.raw) == 60 and r.data[0] == 56
@@ -42,8 +44,7 @@ def test_probe_golden_bytes_and_a_long_response(preset, kind, irq):
         assert w.block.host_irq.asserts > 0 and w.host.si.stats["interrupts"] > 0
 
 
-@pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])
-@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+@pytest.mark.parametrize("preset,kind,irq", MODES, ids=MODE_IDS)
 def test_the_bmc_stops_and_comes_back(preset, kind, irq):
     w = booted(preset, kind, irq)
     w.channel.stop_servicing()
@@ -64,13 +65,17 @@ def test_the_bmc_stops_and_comes_back(preset, kind, irq):
 DEAD = {"kcs": (0xFF, 55 * S), "bt": (None, None)}
 
 
-@pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])
-@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+@pytest.mark.parametrize("preset,kind,irq", MODES, ids=MODE_IDS)
 def test_a_dead_bmc_drives_the_driver_to_its_error_state_in_time(preset, kind, irq):
     w = booted(preset, kind, irq)
-    sm = w.host.si.sm
     w.channel.stop_servicing()
     r = w.request(0x06, 0x01, limit=s(300))
+    if kind == "ssif":
+        # QEMU's smbus-ipmi never NAKs: the read a jiffy later gets the previous block (Get Channel Info's,
+        # from the start-up), and the message handler turns the NetFn/Cmd mismatch into 0xFF at once.
+        assert r.cc == 0xFF and r.elapsed < 3 * w.host.si.jiffy
+        return
+    sm = w.host.si.sm
     cc, budget = DEAD[kind]
     if kind == "bt":
         budget = sm.req2rsp * max(1, sm.retries)
@@ -84,8 +89,7 @@ def test_a_dead_bmc_drives_the_driver_to_its_error_state_in_time(preset, kind, i
     assert budget <= r.elapsed <= budget + slack, (r.elapsed, budget)
 
 
-@pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])
-@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+@pytest.mark.parametrize("preset,kind,irq", MODES, ids=MODE_IDS)
 def test_same_seed_same_trace_digest(preset, kind, irq):
     def digest(seed):
         w = booted(preset, kind, irq=irq, seed=seed, trace=True)

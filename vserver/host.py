@@ -45,6 +45,7 @@ from bmc.ipmi.boot import (
 from bmc.ipmi.cc import CompletionCode, IpmiError
 from bmc.ipmi.cmd import Chassis
 from bmc.ipmi.netfn import NetFn, netfn_lun
+from buses.smbus import SMBus
 from buses.time import ms, s
 
 from .bt_sm import BtSm
@@ -53,6 +54,7 @@ from .kcs_sm import KcsSm
 from .msghandler import IpmiMsgHandler
 from .si import SiConfig, SmiInterface
 from .sm import PortIo, SiDevice, SiSm, SmResult
+from .ssif import SsifInterface
 
 # ipmi_si's state machines by interface type (si_to_str / the handlers table of try_smi_init).
 SM_TYPES: dict[str, type[SiSm]] = {KcsSm.si_type: KcsSm, BtSm.si_type: BtSm}
@@ -132,6 +134,7 @@ class Host:
         self.nmi_listeners: list = []      # fn(t), registered by the running OS; cleared when it stops
         self.services: list = []           # objects with run(host) [and shutdown(host), panic(host)] generators
         self.device: SiDevice | None = None   # the system interface the platform describes (SMBIOS, PCI)
+        self.smbus_adapter = None             # the host's SMBus controller (an I2cController), if it has one
         self.si_config: SiConfig | None = None
         self.irq_inputs: dict[int, list] = {}  # host interrupt number -> device lines wired to it
         self._irq_taps: list = []              # (line, listener) the running driver requested
@@ -166,10 +169,16 @@ class Host:
         self.si_config = config
         cfg = config or SiConfig(use_irq=bool(device.irq))
         lines = self.irq_inputs.get(device.irq, []) if device.irq else []
-        if cfg.use_irq and not lines:
+        if cfg.use_irq and not lines and device.si_type != "ssif":     # SSIF's interrupt is the SMBus alert
             raise ValueError(f"si irq: host interrupt {device.irq} has no device wired to it")
-        sm = self._sm(device, f"{device.si_type}_sm", cfg.variants, cfg.jiffy)
-        self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si")
+        if device.si_type == "ssif":
+            # ipmi_ssif: an I2C client on the host's SMBus adapter, not ipmi_si.
+            if self.smbus_adapter is None:
+                raise ValueError("si type: 'ssif' needs an SMBus adapter on the host (none is wired)")
+            self.si = SsifInterface(self.sim, SMBus(self.smbus_adapter), device.addr, cfg, name="ipmi_ssif")
+        else:
+            sm = self._sm(device, f"{device.si_type}_sm", cfg.variants, cfg.jiffy)
+            self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si")
         if cfg.use_irq:
             self._irq_taps = [(line, self.cpu.attach_irq(line, self.si.irq)) for line in lines]
         self.ipmi = IpmiMsgHandler(self.sim, self.si)
@@ -259,6 +268,9 @@ class Host:
 
     def _bios(self):
         """The BIOS asks the BMC where to boot (Get System Boot Options, boot flags), polled."""
+        if self.device.si_type == "ssif":
+            self._booted_from("no override", "this BIOS does not talk SSIF")
+            return
         sm = self._sm(self.device, "bios")
         if not (yield from sm.detect()):
             self._booted_from("no override", "no BMC")

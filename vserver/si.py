@@ -91,6 +91,7 @@ class SiConfig:
     pollskip: bool = True                # sleep on the status notifier between kipmid polls (same timing)
     variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
     kernel: str = "6.12"                 # the Linux whose drivers/char/ipmi this mirrors (HOST_KERNELS)
+    alerts_broken: bool = False          # ipmi_ssif's alerts_broken: do not enable the SMBus alert
 
     def __post_init__(self):
         if self.kernel not in HOST_KERNELS:
@@ -167,6 +168,11 @@ class SmiInterface(TrySmiInit):
         self._locked = False               # si_lock: the event handler is running
         self._recheck = False              # a sender() came in meanwhile
         self.proc = sim.process(self._thread())
+
+    @property
+    def si_type(self) -> str:
+        """The interface type (sysfs ``type``): the state machine's."""
+        return self.sm.si_type
 
     # -- tracing ---------------------------------------------------------------------------
     def _trace(self, event: str, **fields) -> None:

@@ -41,8 +41,8 @@ class SiDevice:
     "hardcoded" (module parameters).
     """
 
-    si_type: str          # "kcs", "bt"
-    addr: int             # I/O base of register 0
+    si_type: str          # "kcs", "bt", "ssif"
+    addr: int             # I/O base of register 0; for SSIF the 7-bit I2C address
     regspacing: int = 1
     irq: int = 0          # host interrupt number; 0 = none (polled)
     source: str = "smbios"

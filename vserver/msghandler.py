@@ -232,7 +232,7 @@ class IpmiMsgHandler:
         self._watchers[flag] += 1
         if self.watch_mask & flag != flag:
             self.watch_mask |= flag
-            self.smi.set_need_watch(bool(self.watch_mask))
+            self.smi.set_need_watch(self.watch_mask)      # ipmi_si reads it as a flag, ipmi_ssif by its bits
 
     # -- sending (smi_send) -----------------------------------------------------------------------
     def _smi_send(self, msg: SmiMsg, priority: int = 0) -> None:

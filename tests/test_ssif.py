@@ -1,0 +1,201 @@
+"""The host SSIF driver (vserver/ssif.py, Linux ipmi_ssif) against QEMU's smbus-ipmi on the simulated SMBus.
+
+Bad input on the wire is made by faults standing in the bus's wire (``bus.wire``), never by patching.
+"""
+
+import errno
+
+import pytest
+
+from bmc.bmc import QEMU_IDENTITY
+from bmc.ipmid import command
+from bmc.privilege import Privilege
+from buses.time import ms, s, us
+from scenarios.world import World
+
+GOLDEN = bytes.fromhex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")
+
+
+@command(0x30, 0x01, privilege=Privilege.USER, min_len=1, max_len=255, name="Sized answer")
+def sized(call):
+    """OEM test command: a response of data[0] + 3 bytes; its first data byte is the request's data length."""
+    return bytes((len(call.data) & 0xFF,)) + bytes(range(1, call.data[0]))
+
+
+def booted(**kw):
+    w = World("smbus-ipmi", seed=kw.pop("seed", 2), bmc_kwargs={"identity": QEMU_IDENTITY}, **kw)
+    w.ipmid.install([sized])
+    assert w.boot()
+    return w
+
+
+def bus(w):
+    return w.host.smbus_adapter.bus
+
+
+def ssif_ops(w):
+    return [(dict(r.fields)["cmd"], r.event) for r in w.sim.tracer.records if r.layer == "drv"]
+
+
+def test_the_probe_finds_qemus_capabilities_and_that_cmd8_ends_a_message():
+    w = booted()
+    si = w.host.si
+    assert si.device_id == GOLDEN and si.si_type == "ssif"
+    assert (si.multi_support, si.max_xmit_msg_size, si.max_recv_msg_size) == (2, 255, 255)
+    assert si.cmd8_works and si.has_event_buffer
+    # QEMU's smbus-ipmi does not NAK Set BMC Global Enables' RCV bit, so the driver believes in an alert
+    # the device does not have (it polls only when the message handler's watch asks).
+    assert si.supports_alert
+
+
+@pytest.mark.parametrize("size, blocks", [(33, 2), (64, 3), (100, 4), (255, 9)])
+def test_long_answers_are_read_in_numbered_blocks(size, blocks):
+    w = booted(trace=True)
+    w.sim.tracer.clear()
+    r = w.request(0x30, 0x01, bytes((size - 3,)))
+    assert r.cc == 0 and len(r.raw) == size and r.raw[3:6] == b"\x01\x01\x02"
+    reads = [cmd for cmd, ev in ssif_ops(w) if ev == "block-read"]
+    assert reads == ["0x03"] + ["0x09"] * (blocks - 1)
+
+
+def test_a_request_over_32_bytes_is_written_in_parts():
+    w = booted(trace=True)
+    w.sim.tracer.clear()
+    r = w.request(0x30, 0x01, bytes((4,)) + bytes(99))                 # 102 bytes: 32 + 32 + 32 + 6
+    assert r.cc == 0 and r.raw[3] == 100
+    writes = [cmd for cmd, ev in ssif_ops(w) if ev == "block-write"]
+    assert writes == ["0x06", "0x07", "0x07", "0x08"]
+
+
+def test_get_device_id_takes_bus_time_plus_one_jiffy():
+    w = booted(trace=True)
+    w.sim.run(until=w.sim.now + ms(20))
+    r = w.request(0x06, 0x01)
+    jiffy = w.host.si.jiffy
+    byte = us(90)
+    write = 5 * byte                          # address, command, count, NetFn, Cmd
+    read = (3 + 1 + 14) * byte                # address W, command, address R, count, 14 bytes
+    assert r.raw == GOLDEN
+    assert write + read < r.elapsed <= write + read + jiffy + us(40)
+
+
+def nack(w, cond, times=None, when=lambda value: True):
+    """A fault on the wire: the target's answer to ``cond`` becomes a NAK (``times`` times, or always)."""
+    left = [times]
+
+    def layer(nxt):
+        def call(c, t, target, value):
+            if c == cond and when(value) and (left[0] is None or left[0] > 0):
+                if left[0] is not None:
+                    left[0] -= 1
+                w.sim.trace(t, "bus", bus(w).name, "fault", what=f"NAK on {c}")
+                return False
+            return nxt(c, t, target, value)
+        return call
+    bus(w).wire.interpose(layer)
+    return layer
+
+
+def test_a_bmc_that_naks_every_read_fails_the_message_after_250_tries():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    nack(w, "start", when=lambda read: read)             # the address phase of every read
+    r = w.request(0x06, 0x01, limit=s(60))
+    si = w.host.si
+    # receive_errors counts the give-up twice, as msg_done_handler does (its retry branch and continue_op).
+    assert r.cc == 0xFF and si.stats["receive_retries"] == 249 and si.stats["receive_errors"] == 2
+    # 249 waits of SSIF_MSG_JIFFIES (15 jiffies, 60 ms) after the first read: about 15 s.
+    assert s(14.9) <= r.elapsed <= s(15.1)
+
+
+def test_a_write_naked_a_few_times_is_resent_60_ms_apart():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    nack(w, "start", times=3, when=lambda read: not read)
+    r = w.request(0x06, 0x01)
+    assert r.raw == GOLDEN and w.host.si.stats["send_retries"] == 3
+    assert ms(180) <= r.elapsed <= ms(200)
+
+
+def test_a_write_naked_five_times_fails_with_ff():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    nack(w, "start", when=lambda read: not read)
+    r = w.request(0x06, 0x01, limit=s(5))
+    assert r.cc == 0xFF and w.host.si.stats["send_errors"] == 1 and w.host.si.stats["send_retries"] == 4
+
+
+def corrupt_block(w, index, byte_at, value):
+    """Replace byte ``byte_at`` (0 = the count) of the ``index``-th block read from now on."""
+    state = {"read": -1, "pos": 0}
+
+    def layer(nxt):
+        def call(c, t, target, val):
+            got = nxt(c, t, target, val)
+            if c == "start" and val:
+                state["read"] += 1
+                state["pos"] = 0
+            elif c == "read":
+                if state["read"] == index and state["pos"] == byte_at:
+                    got = value
+                state["pos"] += 1
+            return got
+        return call
+    bus(w).wire.interpose(layer)
+
+
+def test_an_out_of_sequence_middle_block_fails_the_message():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    corrupt_block(w, 1, 1, 0x05)                          # the first middle block claims number 5
+    r = w.request(0x30, 0x01, bytes((100,)))
+    assert r.cc == 0xFF
+
+
+def test_a_final_block_with_a_bad_number_fails_the_message():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    corrupt_block(w, 2, 1, 0x07)                          # the last of three blocks: 7 instead of 0xFF
+    r = w.request(0x30, 0x01, bytes((70,)))               # 73 bytes: 30 + 31 + 12
+    assert r.cc == 0xFF
+
+
+def test_a_read_with_a_wrong_length_byte_is_retried():
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    corrupt_block(w, 0, 0, 0x40)                          # a count of 64: the adapter says EPROTO
+    r = w.request(0x06, 0x01)
+    assert r.raw == GOLDEN and w.host.si.stats["receive_retries"] == 1
+
+
+def test_events_are_fetched_when_the_handler_asks():
+    w = booted()
+    got = []
+    w.host.ipmi.set_gets_events(lambda t, rsp: got.append(rsp))
+    w.bmc.raise_event(w.bmc.event_record(0x01, 0x30, 0x01, 0x57), w.sim.now)
+    w.sim.run(until=w.sim.now + s(2))                     # the 1 s tick sets req_events; an idle pass fetches
+    w.request(0x06, 0x01)
+    w.sim.run(until=w.sim.now + ms(50))
+    assert len(got) == 1 and got[0][2] == 0
+
+
+def test_the_watch_timer_fetches_flags_every_250_ms_for_the_watchdog():
+    from vserver.watchdog import WatchdogDaemon
+
+    w = booted(trace=True)
+    w.host.add_service(WatchdogDaemon(timeout=10, pet=True))
+    w.sim.run(until=w.sim.now + s(1))
+    w.sim.tracer.clear()
+    w.sim.run(until=w.sim.now + s(1))
+    fetches = [r.t for r in w.sim.tracer.records if r.layer == "si" and r.event == "get-flags"]
+    jiffy = w.host.si.jiffy
+    assert len(fetches) == 4 and all(b - a == 63 * jiffy for a, b in zip(fetches, fetches[1:], strict=False))
+
+
+def test_errno_of_a_naked_address_reaches_the_trace():
+    w = booted(trace=True)
+    w.sim.run(until=w.sim.now + ms(20))
+    nack(w, "start", times=1, when=lambda read: not read)
+    w.request(0x06, 0x01)
+    errs = [dict(r.fields)["errno"] for r in w.sim.tracer.records if r.event == "block-error"]
+    assert errs == [errno.errorcode[errno.ENXIO]]

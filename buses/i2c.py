@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .hop import Hop
+from .initiator import Initiator
 from .time import S
 
 
@@ -114,6 +115,7 @@ class I2cBus:
         self.free_at = 0                # STOP + t_BUF: when a START may come
         self._free = None               # event for controllers waiting on a busy bus
         self._start_at: dict[int, list] = {}   # t -> [(controller, address byte)] arbitrating
+        self.controllers = 0            # more than one: STARTs at one instant must arbitrate
 
     def attach(self, addr: int, target: I2cTarget) -> None:
         if not 0x08 <= addr <= 0x77:
@@ -141,20 +143,26 @@ class I2cBus:
         return None
 
 
-class I2cController:
-    """The host's adapter: ``transfer`` is ``i2c_transfer`` (messages joined by repeated STARTs)."""
+class I2cController(Initiator):
+    """The host's adapter: ``transfer`` is ``i2c_transfer`` (messages joined by repeated STARTs).
+
+    It keeps its own local time (``buses.initiator``): the conditions of a transfer are timed
+    exactly and handed to the targets at their instants, but the kernel is only asked to catch
+    up when something else is due first -- a transfer usually costs one kernel event, not one a byte.
+    """
+
+    __slots__ = ("bus",)
 
     def __init__(self, sim, bus: I2cBus, name: str = "i2c-adapter"):
-        self.sim = sim
-        self.env = sim.env
+        super().__init__(sim, name)
         self.bus = bus
-        self.name = name
+        bus.controllers += 1
 
     def transfer(self, msgs: list[I2cMsg]):
         """Generator: run the messages; returns the bytes each read message got (a list)."""
         bus = self.bus
         tm = bus.timing
-        env = self.env
+        yield from self.sync()
         yield from self._acquire()
         results = []
         target = None
@@ -163,16 +171,16 @@ class I2cController:
                 target = bus.targets.get(msg.addr)
                 addr_byte = msg.addr << 1 | int(msg.read)
                 if i == 0:
-                    yield env.timeout(tm.hd_sta)
-                    bus._trace(env.now, "start")
+                    yield from self.advance(tm.hd_sta)
+                    bus._trace(self.t, "start")
                     yield from self._arbitrate(addr_byte)
                 else:
-                    yield env.timeout(tm.su_sta + tm.hd_sta)
-                    bus._trace(env.now, "restart")
+                    yield from self.advance(tm.su_sta + tm.hd_sta)
+                    bus._trace(self.t, "restart")
                 yield from self._stretch(target)
-                yield env.timeout(tm.byte)
-                ack = bus.wire.call("start", env.now, target, msg.read)
-                bus._trace(env.now, "addr", addr=f"0x{msg.addr:02X}", rw="R" if msg.read else "W", ack=int(ack))
+                yield from self.advance(tm.byte)
+                ack = bus.wire.call("start", self.t, target, msg.read)
+                bus._trace(self.t, "addr", addr=f"0x{msg.addr:02X}", rw="R" if msg.read else "W", ack=int(ack))
                 if not ack:
                     raise I2cError(errno.ENXIO, f"address 0x{msg.addr:02X} not acknowledged")
                 if msg.read:
@@ -184,47 +192,51 @@ class I2cController:
         return results
 
     def _write(self, msg: I2cMsg, target):
-        bus, env = self.bus, self.env
+        bus = self.bus
+        byte_ns = bus.timing.byte
         for n, byte in enumerate(msg.data):
             yield from self._stretch(target)
-            yield env.timeout(bus.timing.byte)
-            ack = bus.wire.call("write", env.now, target, byte)
-            bus._trace(env.now, "write", byte=f"0x{byte:02X}", ack=int(ack))
+            yield from self.advance(byte_ns)
+            ack = bus.wire.call("write", self.t, target, byte)
+            bus._trace(self.t, "write", byte=f"0x{byte:02X}", ack=int(ack))
             if not ack:
                 raise I2cError(errno.EREMOTEIO, f"byte {n} (0x{byte:02X}) to 0x{msg.addr:02X} not acknowledged")
 
     def _read(self, msg: I2cMsg, target):
-        bus, env = self.bus, self.env
+        bus = self.bus
+        byte_ns = bus.timing.byte
         out = bytearray()
         length = msg.length
         n = 0
         acked = True
         while n < length or (msg.recv_len and n == 0):
             yield from self._stretch(target)
-            yield env.timeout(bus.timing.byte)
-            byte = bus.wire.call("read", env.now, target, acked) & 0xFF
+            yield from self.advance(byte_ns)
+            byte = bus.wire.call("read", self.t, target, acked) & 0xFF
             if msg.recv_len and n == 0:
                 if not 1 <= byte <= 32:
-                    bus._trace(env.now, "read", byte=f"0x{byte:02X}", ack=0, why="bad block length")
+                    bus._trace(self.t, "read", byte=f"0x{byte:02X}", ack=0, why="bad block length")
                     raise I2cError(errno.EPROTO, f"block length {byte} from 0x{msg.addr:02X} outside 1..32")
                 length = byte + 1 + (msg.length or 0)     # count byte, data, and any PEC asked for
             n += 1
             acked = n < length                            # the controller NACKs the last byte
-            bus._trace(env.now, "read", byte=f"0x{byte:02X}", ack=int(acked))
+            bus._trace(self.t, "read", byte=f"0x{byte:02X}", ack=int(acked))
             out.append(byte)
         return bytes(out)
 
     def _stretch(self, target):
         bus, env = self.bus, self.env
-        hold = bus.wire.call("stretch", env.now, target, None)
+        hold = bus.wire.call("stretch", self.t, target, None)
         if not hold:
             return
-        t0 = env.now
+        t0 = self.t
         if isinstance(hold, int):
-            yield env.timeout(hold)
+            yield from self.advance(hold)
         else:
+            yield from self.sync()
             yield hold
-        bus._trace(env.now, "stretch", held=env.now - t0)
+            self.t = max(self.t, env.now)
+        bus._trace(self.t, "stretch", held=self.t - t0)
 
     def _acquire(self):
         bus, env = self.bus, self.env
@@ -237,12 +249,16 @@ class I2cController:
             if bus._free is None or bus._free.triggered:
                 bus._free = env.event()
             yield bus._free
+        self.t = max(self.t, env.now)
         bus.owner = self
         bus.owner_since = env.now
 
     def _arbitrate(self, addr_byte: int):
         """Two STARTs at one instant: wired-AND on the address byte, MSB first; the lower one wins."""
         bus, env = self.bus, self.env
+        if bus.controllers < 2:
+            return                                  # a single-controller bus: nobody to lose against
+        yield from self.sync()
         contenders = bus._start_at.setdefault(env.now, [])
         contenders.append((self, addr_byte))
         yield env.timeout(0)                        # let a START of the same instant join
@@ -254,19 +270,21 @@ class I2cController:
             bus.owner = self
             return
         diff = (winner[1] ^ addr_byte).bit_length()  # bits from the LSB end; MSB first on the wire
-        yield env.timeout((8 - diff + 1) * bus.timing.period)
-        bus._trace(env.now, "arbitration-lost", controller=self.name, addr=f"0x{addr_byte >> 1:02X}")
+        yield from self.advance((8 - diff + 1) * bus.timing.period)
+        bus._trace(self.t, "arbitration-lost", controller=self.name, addr=f"0x{addr_byte >> 1:02X}")
         raise I2cError(errno.EAGAIN, "arbitration lost")
 
     def _stop(self, target):
-        bus, env = self.bus, self.env
+        bus = self.bus
         if bus.owner is not self:
+            yield from self.sync()
             return                                  # lost arbitration: the winner owns the bus
-        yield env.timeout(bus.timing.su_sto)
-        bus.wire.call("stop", env.now, target, None)
-        bus._trace(env.now, "stop")
+        yield from self.advance(bus.timing.su_sto)
+        bus.wire.call("stop", self.t, target, None)
+        bus._trace(self.t, "stop")
+        yield from self.sync()                      # the caller goes on at the STOP's instant
         bus.owner = None
-        bus.free_at = env.now + bus.timing.buf
+        bus.free_at = self.t + bus.timing.buf
         if bus._free is not None and not bus._free.triggered:
             bus._free.succeed()
 

@@ -36,8 +36,8 @@ LAYER_INFO = {
     "user": "the program asking (here: ipmilab itself)",
     "msg": "host message handler (Linux ipmi_msghandler)",
     "si": "host system-interface policy (Linux ipmi_si_intf)",
-    "drv": "host KCS state machine (Linux ipmi_kcs_sm)",
-    "bus": "ISA/LPC I/O cycles",
+    "drv": "host driver: the KCS/BT state machine (ipmi_kcs_sm, ipmi_bt_sm), ipmi_ssif's SMBus transfers",
+    "bus": "bus cycles: SMBus conditions and bytes (ISA/LPC port cycles are the reg layer's)",
     "reg": "KCS register block (STR/IDR/ODR)",
     "irq": "interrupt lines",
     "fw": "BMC firmware KCS channel driver (Linux kcs_bmc)",
@@ -275,7 +275,10 @@ class KcsByteDecoder:
     """
 
     def __init__(self):
+        from .trace_ssif import SsifByteDecoder
+
         self.side: dict[tuple[str, str], dict] = {}
+        self.smbus = SsifByteDecoder(self._byte)      # the bus layer's SMBus/SSIF records
 
     def _state(self, component: str, side: str) -> dict:
         key = (component, side)
@@ -300,6 +303,8 @@ class KcsByteDecoder:
     def explain(self, rec: TraceRecord) -> str:
         if rec.layer == "irq":
             return _explain_irq(rec)
+        if rec.layer == "bus":
+            return self.smbus.explain(rec)
         fields = dict(rec.fields)
         if rec.layer != "reg" or "value" not in fields or not isinstance(fields.get("STR"), str):
             return ""
@@ -385,6 +390,8 @@ def _fields_text(rec: TraceRecord, meaning: str) -> Text:
                     text.append(f" {KcsControl(int(value, 16)).name}", style="italic cyan")
                 except ValueError:
                     pass
+    if meaning and rec.fields and all(key != "value" for key, _ in rec.fields):
+        text.append(f"  {meaning}", style="italic cyan")      # a bus byte, an address: after its fields
     return text
 
 

@@ -104,6 +104,9 @@ def _serve_preset_arg(value: str):
 
 # What QEMU calls the device for a preset's interface (a SoC's LPC interfaces are ISA devices to QEMU).
 def qemu_device(preset, kind: str) -> str:
+    if kind == "ssif":
+        si = preset.system_interface(kind)
+        return f"smbus-ipmi,bmc=bmc0,address=0x{si.address:x} (machine q35)"
     bus = "pci" if preset.bus == "pci" else "isa"
     return f"{bus}-ipmi-{kind},bmc=bmc0"
 

@@ -570,6 +570,7 @@ def _serve_args(*argv):
 @pytest.mark.parametrize("preset, kind, device, delayed", [
     ("isa-ipmi-kcs", "kcs", "isa-ipmi-kcs,bmc=bmc0", False),
     ("pci-ipmi-bt", "bt", "pci-ipmi-bt,bmc=bmc0", False),
+    ("smbus-ipmi", "ssif", "smbus-ipmi,bmc=bmc0,address=0x10 (machine q35)", False),
     ("ast2600", "kcs", "isa-ipmi-kcs,bmc=bmc0", True),
     ("npcm7xx", "kcs", "isa-ipmi-kcs,bmc=bmc0", True),
 ])

@@ -199,3 +199,15 @@ def test_errno_of_a_naked_address_reaches_the_trace():
     w.request(0x06, 0x01)
     errs = [dict(r.fields)["errno"] for r in w.sim.tracer.records if r.event == "block-error"]
     assert errs == [errno.errorcode[errno.ENXIO]]
+
+
+def test_the_trace_names_each_smbus_byte(capsys):
+    from scenarios.cli import main
+
+    assert main(["trace", "--preset", "smbus-ipmi", "--layers", "bus", "--netfn", "0x0A", "--cmd", "0x11",
+                 "--data", "00 00 00 38"]) == 0
+    out = capsys.readouterr().out
+    for text in ("address 0x10 write, ACK", "SMBus command 0x02: SSIF single-part write", "block count: 6",
+                 "request Cmd: Read FRU Data", "SMBus command 0x03: SSIF read start", "multi-part read marker",
+                 "SMBus command 0x09: SSIF read middle/end", "last block", "response completion code: SUCCESS"):
+        assert text in out, text

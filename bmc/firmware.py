@@ -223,3 +223,89 @@ class FullStackBt(ChannelBase):
         """btbridged is started again: it opens the device (B_BUSY clears) and serves."""
         if not self.proc.is_alive:
             self.proc = self.sim.process(self._daemon())
+
+
+SSIF_PAYLOAD_MAX = 254          # include/uapi/linux/ipmi_ssif_bmc.h IPMI_SSIF_PAYLOAD_MAX
+
+
+class FullStackSsif(ChannelBase):
+    """``i2c-aspeed`` in target mode + ``ssif_bmc`` + ``ssifbridged`` on an ASPEED SoC's I2C bus.
+
+    The host's SMBus segment (``smbus``) is wired to the SoC's I2C bus ``si.channel``; the bus
+    controller is the host's target at ``si.address``.  The daemon reads each request from
+    ``/dev/ipmi-ssif-host``, asks ipmid (``daemon_latency`` plus the command's cost) and writes the
+    answer back -- refused if ``ssif_bmc``'s 500 ms response timer has fired meanwhile.
+    """
+
+    protocol = ChannelProtocol.IPMI_SMBUS
+
+    def __init__(self, sim, soc, core, si, sirq: int = 0, timing: FirmwareTiming | None = None,
+                 name: str = "ssifbridged", smbus=None):
+        from .ssif_bmc import AspeedI2cSlave, SsifBmc
+
+        if smbus is None:
+            raise ValueError("ssif: the full-stack SSIF channel needs the host's SMBus segment")
+        self.sim = sim
+        self.soc = soc
+        self.core = core
+        self.name = name
+        self.timing = timing or FirmwareTiming()
+        self.to_core = Hop(core.submit, f"{name}.core")
+        self.block = soc.i2c_bus(si.channel)
+        smbus.attach(si.address, self.block)
+        self.ssif = SsifBmc(sim, si.address, S // self.timing.hz, f"ssif-bmc.{si.channel}")
+        self.driver = AspeedI2cSlave(soc, si.channel, self.ssif)
+        self.ready = sim.env.event()
+        self.serving = True
+        self.served = 0
+        self.dropped_responses = 0
+        soc.cpu.post(self._probe, sim.now, latency=0)
+        self.proc = sim.process(self._daemon())
+
+    def ssif_capabilities(self) -> bytes:
+        """Reserved, then multi-part start/middle/end without PEC, SSIF version 0, and ssif_bmc's
+        IPMI_SSIF_PAYLOAD_MAX (254) bytes each way."""
+        return bytes((0x00, 2 << 6, SSIF_PAYLOAD_MAX, SSIF_PAYLOAD_MAX))
+
+    def _probe(self):
+        yield from self.driver.probe()
+        self.sim.trigger_at(self.ready, self.soc.cpu.t)
+
+    def _daemon(self):
+        from .ssif_bmc import SsifBmcError
+
+        env = self.sim.env
+        ssif = self.ssif
+        while True:
+            if not ssif.request_available or not self.serving:
+                yield ssif.request_ready.wait()
+                continue
+            try:
+                request = ssif.read_request()
+            except SsifBmcError:
+                continue
+            yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
+            self.to_core.call(request, env.now, self._answered)
+
+    def _answered(self, response: bytes, t: int) -> None:
+        self.served += 1
+        self.soc.cpu.post(lambda: self._write(response), t, latency=0)
+
+    def _write(self, response: bytes):
+        from .ssif_bmc import SsifBmcError
+
+        try:
+            self.ssif.write_response(response, self.soc.cpu.t)
+        except SsifBmcError:
+            self.dropped_responses += 1
+        return
+        yield
+
+    def stop_servicing(self) -> None:
+        """ssifbridged stops reading requests: ssif_bmc's response timer abandons each one."""
+        self.serving = False
+
+    def start_servicing(self) -> None:
+        self.serving = True
+        if self.ssif.request_available:
+            self.ssif.request_ready.notify(self.sim.now)

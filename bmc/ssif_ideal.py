@@ -110,7 +110,7 @@ class SmbusIpmi(ChannelBase):
             self._write_data(t, bytes(self._data))
         self._mode, self._data = "idle", bytearray()
 
-    def i2c_stretch(self, t: int):
+    def i2c_stretch(self, t: int, before: str = "byte"):
         return 0
 
     # -- smbus_ipmi.c ---------------------------------------------------------------------------------

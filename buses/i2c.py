@@ -20,7 +20,8 @@ STOP or stretch longer without touching the bus or its targets.  The wire's
 call is ``wire(cond, t, target, value) -> answer`` with ``cond`` one of
 ``start`` (value: read?; answer: ACK), ``write`` (the byte; answer: ACK),
 ``read`` (value: the controller's ACK of the previous byte; answer: the
-byte), ``stretch`` (answer: ns or an event to hold SCL), ``stop``.
+byte), ``stretch`` (value: None before a byte, "stop" before the STOP;
+answer: ns or an event to hold SCL), ``stop``.
 
 Two controllers that START at the same instant arbitrate bit by bit on the
 address byte, as wired-AND does: the lower address wins and the other gets
@@ -82,7 +83,7 @@ class I2cTarget(Protocol):
     def i2c_write(self, t: int, byte: int) -> bool: ...          # ACK?
     def i2c_read(self, t: int, acked: bool) -> int: ...          # the next byte (acked: the last one's ACK)
     def i2c_stop(self, t: int) -> None: ...
-    def i2c_stretch(self, t: int): ...                            # before the next byte
+    def i2c_stretch(self, t: int, before: str = "byte"): ...    # before the next byte, or "stop"
 
 
 @dataclass
@@ -138,7 +139,7 @@ class I2cBus:
         if cond == "read":
             return target.i2c_read(t, value)
         if cond == "stretch":
-            return target.i2c_stretch(t)
+            return target.i2c_stretch(t) if value is None else target.i2c_stretch(t, value)
         target.i2c_stop(t)
         return None
 
@@ -224,9 +225,9 @@ class I2cController(Initiator):
             out.append(byte)
         return bytes(out)
 
-    def _stretch(self, target):
+    def _stretch(self, target, before=None):
         bus, env = self.bus, self.env
-        hold = bus.wire.call("stretch", self.t, target, None)
+        hold = bus.wire.call("stretch", self.t, target, before)
         if not hold:
             return
         t0 = self.t
@@ -279,6 +280,8 @@ class I2cController(Initiator):
         if bus.owner is not self:
             yield from self.sync()
             return                                  # lost arbitration: the winner owns the bus
+        if target is not None:
+            yield from self._stretch(target, "stop")    # a target still holding SCL delays the STOP
         yield from self.advance(bus.timing.su_sto)
         bus.wire.call("stop", self.t, target, None)
         bus._trace(self.t, "stop")

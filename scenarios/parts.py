@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
-from bmc.firmware import FullStackBt, FullStackKcs
+from bmc.firmware import FullStackBt, FullStackKcs, FullStackSsif
 from bmc.kcs_ideal import IdealKcs
 from bmc.kcs_npcm7xx import NpcmKcsDriver
 from bmc.ssif_ideal import SmbusIpmi
@@ -112,4 +112,12 @@ def place_smbus(world, bus, si) -> Placement:
 
 BUSES = {"isa": place_isa, "pci": place_pci, "smbus": place_smbus}
 SOCS = {"ast2500": ast2500, "ast2600": ast2600, "npcm7xx": npcm7xx}
-FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt, ("nuvoton", "kcs"): npcm_kcs}
+def aspeed_ssif(sim, soc, core, si, host=None, **kw) -> FullStackSsif:
+    """The host's SMBus segment wired to the SoC's I2C bus ``si.channel``, the host's adapter on it."""
+    segment = smbus_segment(sim, f"{soc.name}.smbus")
+    host.smbus_adapter = I2cController(sim, segment, "i801")
+    return FullStackSsif(sim, soc, core, si, smbus=segment, **kw)
+
+
+FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt, ("aspeed", "ssif"): aspeed_ssif,
+                     ("nuvoton", "kcs"): npcm_kcs}

@@ -66,8 +66,11 @@ class Preset:
 _OPENBMC_FIRMWARE = FirmwareTiming(daemon_latency=ms(2))
 # KCS3 at 0xCA2 with SerIRQ 5 as the SMBIOS record says; the iBT where bt-bmc puts it (0xE4, SerIRQ 10).
 ASPEED_BT_SERIRQ = 10
+# SSIF: ssif_bmc at I2C address 0x10 on the SoC's I2C bus 1, wired to the host's SMBus (no alert wire).
+ASPEED_SSIF_BUS = 1
 _ASPEED_INTERFACES = (SystemInterface("kcs", KCS_DEFAULT_DATA_PORT, QEMU_ISA_IRQ, channel=3),
-                      SystemInterface("bt", BT_DEFAULT_BASE, ASPEED_BT_SERIRQ))
+                      SystemInterface("bt", BT_DEFAULT_BASE, ASPEED_BT_SERIRQ),
+                      SystemInterface("ssif", QEMU_SSIF_ADDRESS, channel=ASPEED_SSIF_BUS))
 
 PRESETS: dict[str, Preset] = {
     p.name: p for p in (

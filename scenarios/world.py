@@ -93,7 +93,8 @@ class World:
         self.soc = parts.SOCS[self.preset.soc](self.sim, self.io)
         sirq = si.irq if self.use_irq else 0
         build = parts.FIRMWARE_CHANNELS[(self.soc.family, si.kind)]
-        self.channel = build(self.sim, self.soc, self.core, si, sirq=sirq, timing=timing)
+        kw = {"host": self.host} if si.kind == "ssif" else {}
+        self.channel = build(self.sim, self.soc, self.core, si, sirq=sirq, timing=timing, **kw)
         self.block = self.channel.block
         if si.irq:
             self.host.wire_irq(si.irq, self.block.host_irq)

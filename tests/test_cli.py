@@ -128,7 +128,7 @@ def test_bench_json(capsys):
     assert result["dispatcher"]["get_device_id_per_s"] > 0 and result["dispatcher"]["get_sdr_per_s"] > 0
     assert result["raw_simpy_events_per_s"] > 0
     assert set(result["presets"]) == {"isa-ipmi-kcs", "ast2600"}
-    assert set(result["presets"]["ast2600"]) == {"fidelity", "bus", "kcs", "bt"}
+    assert set(result["presets"]["ast2600"]) == {"fidelity", "bus", "kcs", "bt", "ssif"}
     for name, p in result["presets"].items():
         for kind in ("kcs", "bt") if name == "ast2600" else ("kcs",):
             for workload, r in p[kind].items():

@@ -45,8 +45,8 @@ class RegisterFile:
     def i2c_stop(self, t):
         self.stops += 1
 
-    def i2c_stretch(self, t):
-        return self.stretch
+    def i2c_stretch(self, t, before="byte"):
+        return self.stretch if before != "stop" else 0
 
 
 def world(hz=100_000, **kw):

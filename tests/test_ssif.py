@@ -211,3 +211,104 @@ def test_the_trace_names_each_smbus_byte(capsys):
                  "request Cmd: Read FRU Data", "SMBus command 0x03: SSIF read start", "multi-part read marker",
                  "SMBus command 0x09: SSIF read middle/end", "last block", "response completion code: SUCCESS"):
         assert text in out, text
+
+
+# -- the full-stack SSIF channel: i2c-aspeed target mode + ssif_bmc + ssifbridged --------------------------
+
+
+def firmware(preset="ast2600", **kw):
+    w = World(preset, interface="ssif", seed=3, bmc_kwargs={"identity": QEMU_IDENTITY}, **kw)
+    w.ipmid.install([sized])
+    assert w.boot(limit=s(100))
+    w.sim.run(until=w.sim.now + ms(100))
+    return w
+
+
+@pytest.mark.parametrize("preset", ["ast2500", "ast2600"])
+def test_full_stack_ssif_probe_and_multi_part_both_ways(preset):
+    w = firmware(preset)
+    si = w.host.si
+    # The firmware answers Get System Interface Capabilities: 254 bytes each way, multi-part, cmd 8 works.
+    assert (si.max_xmit_msg_size, si.max_recv_msg_size, si.multi_support, si.cmd8_works) == (254, 254, 2, True)
+    assert w.request(0x06, 0x01).raw == GOLDEN
+    r = w.request(0x30, 0x01, bytes((100,)) + bytes(99))               # a 102-byte request
+    assert r.cc == 0 and r.raw[3] == 100 and len(r.raw) == 103          # and a 103-byte answer: 4 blocks
+    r = w.request(0x30, 0x01, bytes((250,)))
+    assert r.cc == 0 and len(r.raw) == 253
+
+
+def test_the_firmware_stretches_the_hosts_clock_for_every_byte():
+    w = firmware(trace=True)
+    w.sim.tracer.clear()
+    w.request(0x06, 0x01)
+    held = [dict(r.fields)["held"] for r in w.sim.tracer.records if r.event == "stretch"]
+    # Each byte waits for the interrupt (3 us on the AST2600) and the handler's MMIO accesses.
+    assert len(held) >= 20 and all(3_000 < h < 10_000 for h in held)
+
+
+def test_a_daemon_slower_than_the_response_timer_loses_its_answer():
+    from bmc.firmware import FirmwareTiming
+
+    w = firmware()
+    w.channel.timing = FirmwareTiming(daemon_latency=ms(600))          # (at boot, the probe would fail)
+    r = w.request(0x06, 0x01, limit=s(60))
+    ch = w.channel
+    # ssif_bmc gave up at 500 ms (aborting: the host's reads see a zero count); the write at 600 ms is
+    # refused; ipmi_ssif keeps retrying until its 250 reads are spent.
+    assert r.cc == 0xFF and ch.ssif.timeouts >= 1 and ch.dropped_responses >= 1
+    assert s(14.9) <= r.elapsed <= s(15.1)
+
+
+def test_a_write_while_ssif_bmc_waits_for_its_daemon_is_naked():
+    from buses.smbus import SMBus
+
+    w = firmware()
+    smb = SMBus(w.host.smbus_adapter)
+    ssif = w.channel.ssif
+
+    def go():
+        yield from smb.write_block_data(0x10, 0x02, [0x18, 0x01])       # a request: ssif_bmc is busy now
+        try:
+            yield from smb.write_block_data(0x10, 0x02, [0x18, 0x04])   # WRITE_REQUESTED -> -EBUSY -> NAK
+        except OSError as exc:
+            return exc.errno
+        return 0
+    assert w.sim.run_process(go()) == errno.EREMOTEIO and ssif.busy
+
+
+def test_a_write_with_a_bad_pec_is_dropped_until_the_next_start():
+    from buses.smbus import SMBus
+
+    w = firmware()
+    smb = SMBus(w.host.smbus_adapter)
+    smb.pec = 1
+    ssif = w.channel.ssif
+    seen = []
+
+    def corrupt_last(nxt):
+        def call(c, t, target, value):
+            if c == "write":
+                seen.append(value)
+                if len(seen) == 5:                                      # cmd, count, 18, 01, PEC
+                    value ^= 0xFF
+            return nxt(c, t, target, value)
+        return call
+    w.host.smbus_adapter.bus.wire.interpose(corrupt_last)
+    before = w.channel.served
+    w.sim.run_process(smb.write_block_data(0x10, 0x02, [0x18, 0x01]))
+    w.sim.run(until=w.sim.now + ms(50))
+    assert ssif.aborts == 1 and ssif.aborting and w.channel.served == before
+
+
+def test_a_new_request_drops_a_response_not_yet_read():
+    from buses.smbus import SMBus
+
+    w = firmware(trace=True)
+    smb = SMBus(w.host.smbus_adapter)
+
+    def go():
+        yield from smb.write_block_data(0x10, 0x02, [0x18, 0x01])
+        yield w.sim.env.timeout(ms(10))                                  # answered, never read
+        yield from smb.write_block_data(0x10, 0x02, [0x18, 0x04])
+    w.sim.run_process(go())
+    assert any(r.event == "response-discarded" for r in w.sim.tracer.records)

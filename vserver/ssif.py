@@ -472,6 +472,16 @@ class SsifInterface:
                 if retry <= 0:
                     return -errno.ENODEV, b""
                 yield from self._msleep(SSIF_REQ_RETRY_USEC // 1000)
+        rv, rsp = yield from self._read_response()
+        if rv <= 0:
+            return rv, b""
+        if len(rsp) < 3 or rsp[0] != msg[0] | 0x04 or rsp[1] != msg[1]:
+            self._trace("probe-mismatch", req=msg, rsp=rsp)
+            return -errno.EINVAL, rsp
+        return 0, rsp
+
+    def _read_response(self):
+        """Generator ``read_response``: up to SSIF_RECV_RETRIES reads, ``msleep(60)`` after each failure."""
         rsp, rv = b"", -errno.ENODEV
         for _ in range(SSIF_RECV_RETRIES):
             try:
@@ -482,12 +492,7 @@ class SsifInterface:
             except OSError as exc:
                 rv = -(exc.errno or errno.EIO)
             yield from self._msleep(SSIF_MSG_USEC // 1000)
-        if rv <= 0:
-            return rv, b""
-        if len(rsp) < 3 or rsp[0] != msg[0] | 0x04 or rsp[1] != msg[1]:
-            self._trace("probe-mismatch", req=msg, rsp=rsp)
-            return -errno.EINVAL, rsp
-        return 0, rsp
+        return rv, rsp
 
     def _probe(self):
         # ssif_detect: a Get Device ID that decodes, or "Not present".
@@ -553,9 +558,10 @@ class SsifInterface:
         def end_and_read(command, block):
             try:
                 yield from smb.write_block_data(addr, command, block)
-                return len((yield from smb.read_block_data(addr, SSIF_IPMI_RESPONSE))) > 0
             except OSError:
                 return False
+            rv, _rsp = yield from self._read_response()
+            return rv > 0
 
         if not (yield from start()):
             self.max_xmit_msg_size = 32

@@ -8,10 +8,7 @@ read, the ``00 01`` marker and the block numbers.
 
 from __future__ import annotations
 
-SSIF_COMMANDS = {
-    0x02: "single-part write", 0x06: "multi-part write start", 0x07: "multi-part write middle",
-    0x08: "multi-part write end", 0x03: "read start", 0x09: "read middle/end", 0x0A: "read retry",
-}
+from bmc.ipmi.ssif import SSIF_COMMANDS
 
 
 class SsifByteDecoder:

@@ -34,6 +34,14 @@ from collections import Counter
 
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
+from bmc.ipmi.ssif import (
+    SSIF_IPMI_MULTI_PART_REQUEST_END,
+    SSIF_IPMI_MULTI_PART_REQUEST_MIDDLE,
+    SSIF_IPMI_MULTI_PART_REQUEST_START,
+    SSIF_IPMI_MULTI_PART_RESPONSE_MIDDLE,
+    SSIF_IPMI_REQUEST,
+    SSIF_IPMI_RESPONSE,
+)
 
 from .si import SiConfig, SmiMsg
 from .si_init import (
@@ -45,13 +53,6 @@ from .si_init import (
     demangle_device_id,
 )
 from .sm import IPMI_MAX_MSG_LENGTH
-
-SSIF_IPMI_REQUEST = 0x02
-SSIF_IPMI_MULTI_PART_REQUEST_START = 0x06
-SSIF_IPMI_MULTI_PART_REQUEST_MIDDLE = 0x07
-SSIF_IPMI_MULTI_PART_REQUEST_END = 0x08
-SSIF_IPMI_RESPONSE = 0x03
-SSIF_IPMI_MULTI_PART_RESPONSE_MIDDLE = 0x09
 
 SSIF_MSG_USEC = 60_000            # T3: between message tries
 SSIF_REQ_RETRY_USEC = 60_000      # T6: between send retries

@@ -66,10 +66,6 @@ class ChannelBase:
         """The five Get BT Interface Capabilities data bytes when the firmware answers it here, else None."""
         return None
 
-    def ssif_capabilities(self) -> bytes | None:
-        """Get System Interface Capabilities' SSIF data bytes when the firmware answers it here, else None."""
-        return None
-
     def warm_reset(self, t: int) -> None:
         pass
 

@@ -225,16 +225,23 @@ class FullStackBt(ChannelBase):
             self.proc = self.sim.process(self._daemon())
 
 
-SSIF_PAYLOAD_MAX = 254          # include/uapi/linux/ipmi_ssif_bmc.h IPMI_SSIF_PAYLOAD_MAX
+# ssifbridged (openbmc/ssifbridge, 2025): it answers Get System Interface Capabilities for SSIF itself --
+# eight bytes, the last one the zero its length field counts in -- and keeps the host alive with 0xCE
+# when ipmid has not answered within hostReqTimeout.
+SSIFBRIDGED_SYS_IF_CAPS = bytes.fromhex("1C 57 00 00 80 FF FF 00")
+SSIFBRIDGED_HOST_REQ_TIMEOUT = S * 14
+CC_RESPONSE_NOT_AVAILABLE = 0xCE
 
 
 class FullStackSsif(ChannelBase):
     """``i2c-aspeed`` in target mode + ``ssif_bmc`` + ``ssifbridged`` on an ASPEED SoC's I2C bus.
 
     The host's SMBus segment (``smbus``) is wired to the SoC's I2C bus ``si.channel``; the bus
-    controller is the host's target at ``si.address``.  The daemon reads each request from
-    ``/dev/ipmi-ssif-host``, asks ipmid (``daemon_latency`` plus the command's cost) and writes the
-    answer back -- refused if ``ssif_bmc``'s 500 ms response timer has fired meanwhile.
+    controller is the host's target at ``si.address``.  ssifbridged reads requests from
+    ``/dev/ipmi-ssif-host`` as they come (its D-Bus calls overlap), answers Get System Interface
+    Capabilities itself, and writes back only the answer to the *last* request read, when no other
+    is outstanding; after 14 s without one it writes 0xCE for the last request.  ``ssif_bmc``
+    refuses any write once its own 500 ms timer has abandoned the request.
     """
 
     protocol = ChannelProtocol.IPMI_SMBUS
@@ -258,23 +265,26 @@ class FullStackSsif(ChannelBase):
         self.ready = sim.env.event()
         self.serving = True
         self.served = 0
-        self.dropped_responses = 0
+        self.dropped_responses = 0        # dropped by ssifbridged (not the last request) or refused by ssif_bmc
+        self.prev_req = None              # (netfn, lun, cmd) of the last request read
+        self.not_responded = 0            # numberOfReqNotRsp
+        self.timed_out = False
+        self._timer_gen = 0
         soc.cpu.post(self._probe, sim.now, latency=0)
         self.proc = sim.process(self._daemon())
 
-    def ssif_capabilities(self) -> bytes:
-        """Reserved, then multi-part start/middle/end without PEC, SSIF version 0, and ssif_bmc's
-        IPMI_SSIF_PAYLOAD_MAX (254) bytes each way."""
-        return bytes((0x00, 2 << 6, SSIF_PAYLOAD_MAX, SSIF_PAYLOAD_MAX))
+    def _trace(self, event: str, **fields) -> None:
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.sim.now, "fw", self.name, event, **fields)
 
     def _probe(self):
         yield from self.driver.probe()
         self.sim.trigger_at(self.ready, self.soc.cpu.t)
 
     def _daemon(self):
+        """``processMessage``: each request read starts the 14 s timer and a D-Bus call of its own."""
         from .ssif_bmc import SsifBmcError
 
-        env = self.sim.env
         ssif = self.ssif
         while True:
             if not ssif.request_available or not self.serving:
@@ -284,11 +294,45 @@ class FullStackSsif(ChannelBase):
                 request = ssif.read_request()
             except SsifBmcError:
                 continue
-            yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
-            self.to_core.call(request, env.now, self._answered)
+            netfn, lun, cmd = request[0] >> 2, request[0] & 3, request[1]
+            self.prev_req = (netfn, lun, cmd)
+            self.not_responded += 1
+            self.timed_out = False
+            self._timer_gen += 1
+            self.sim.call_at(self.sim.now + SSIFBRIDGED_HOST_REQ_TIMEOUT, self._rsp_timer, self._timer_gen)
+            if netfn == 0x06 and cmd == 0x57 and len(request) > 2 and request[2] == 0x00:
+                self.not_responded -= 1                     # handleGetSysIfCap
+                self._timer_gen += 1
+                self._write_at(SSIFBRIDGED_SYS_IF_CAPS, self.sim.now)
+                continue
+            self.sim.process(self._dbus_call(request))
 
-    def _answered(self, response: bytes, t: int) -> None:
+    def _dbus_call(self, request: bytes):
+        env = self.sim.env
+        yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
+        self.to_core.call(request, env.now, self._after_method_call)
+
+    def _after_method_call(self, response: bytes, t: int) -> None:
+        """``afterMethodCall``: only the answer to the last request, with nothing else outstanding."""
+        self.not_responded -= 1
+        netfn, lun, cmd = response[0] >> 2, response[0] & 3, response[1]
+        if self.timed_out or self.prev_req != (netfn - 1, lun, cmd) or self.not_responded != 0:
+            self.dropped_responses += 1
+            self._trace("response-dropped", rsp=bytes(response), outstanding=self.not_responded)
+            return
         self.served += 1
+        self._timer_gen += 1                                # rspTimer.cancel()
+        self._write_at(response, t)
+
+    def _rsp_timer(self, gen: int) -> None:
+        if gen != self._timer_gen or self.prev_req is None:
+            return
+        netfn, lun, cmd = self.prev_req
+        self.timed_out = True
+        self._trace("keep-alive", cc=f"0x{CC_RESPONSE_NOT_AVAILABLE:02X}")
+        self._write_at(bytes(((netfn + 1) << 2 | lun, cmd, CC_RESPONSE_NOT_AVAILABLE)), self.sim.now)
+
+    def _write_at(self, response: bytes, t: int) -> None:
         self.soc.cpu.post(lambda: self._write(response), t, latency=0)
 
     def _write(self, response: bytes):

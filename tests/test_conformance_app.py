@@ -157,14 +157,6 @@ CASES = [
     Case("18 36", 0xC1, "state", rsp="1C 36 C1", note="no BT channel behind this BMC"),
     Case("18 36 00", 0xC7, "long", preset="ast2600", interface="bt"),
     Case("18 36", 0xD4, "privilege", preset="ast2600", interface="bt", privilege=P.CALLBACK),
-    # Get System Interface Capabilities: an SSIF channel's firmware answers it (QEMU's device does itself)
-    Case("18 57 00", 0x00, rsp="1C 57 00 00 80 FE FE", preset="ast2600", interface="ssif",
-         note="multi-part start/middle/end, no PEC, 254 bytes each way (ssif_bmc's limit)"),
-    Case("18 57 00", 0xC1, "state", rsp="1C 57 C1", note="no SSIF channel behind this BMC"),
-    Case("18 57 01", 0xCC, "range", preset="ast2600", interface="ssif", note="KCS: not described here"),
-    Case("18 57 10", 0xCC, "reserved", preset="ast2600", interface="ssif"),
-    Case("18 57", 0xC7, "short", preset="ast2600", interface="ssif"),
-    Case("18 57 00", 0xD4, "privilege", preset="ast2600", interface="ssif", privilege=P.CALLBACK),
     # Reset / Set / Get Watchdog Timer
     Case("18 22", 0x00, rsp="1C 22 00", setup=with_watchdog_set, check=watchdog_running),
     Case("18 22", 0x80, "state", rsp="1C 22 80", note="QEMU: never set"),

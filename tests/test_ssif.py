@@ -228,8 +228,9 @@ def firmware(preset="ast2600", **kw):
 def test_full_stack_ssif_probe_and_multi_part_both_ways(preset):
     w = firmware(preset)
     si = w.host.si
-    # The firmware answers Get System Interface Capabilities: 254 bytes each way, multi-part, cmd 8 works.
-    assert (si.max_xmit_msg_size, si.max_recv_msg_size, si.multi_support, si.cmd8_works) == (254, 254, 2, True)
+    # ssifbridged answers Get System Interface Capabilities itself: 255 bytes each way, multi-part; the
+    # probe finds that cmd 8 ends a message.
+    assert (si.max_xmit_msg_size, si.max_recv_msg_size, si.multi_support, si.cmd8_works) == (255, 255, 2, True)
     assert w.request(0x06, 0x01).raw == GOLDEN
     r = w.request(0x30, 0x01, bytes((100,)) + bytes(99))               # a 102-byte request
     assert r.cc == 0 and r.raw[3] == 100 and len(r.raw) == 103          # and a 103-byte answer: 4 blocks
@@ -312,3 +313,24 @@ def test_a_new_request_drops_a_response_not_yet_read():
         yield from smb.write_block_data(0x10, 0x02, [0x18, 0x04])
     w.sim.run_process(go())
     assert any(r.event == "response-discarded" for r in w.sim.tracer.records)
+
+
+def test_ssifbridged_answers_the_capabilities_in_eight_bytes():
+    from buses.smbus import SMBus
+
+    w = firmware()
+    smb = SMBus(w.host.smbus_adapter)
+
+    def go():
+        yield from smb.write_block_data(0x10, 0x02, [0x18, 0x57, 0x00])
+        yield w.sim.env.timeout(ms(1))
+        return bytes((yield from smb.read_block_data(0x10, 0x03)))
+    # handleGetSysIfCap: the length field counts a fifth payload byte that stays zero.
+    assert w.sim.run_process(go()) == bytes.fromhex("1C 57 00 00 80 FF FF 00")
+
+
+def test_a_255_byte_answer_is_refused_by_ssif_bmc_although_ssifbridged_offers_255():
+    # ssifbridged says 255 bytes out; ssif_bmc_write refuses more than IPMI_SSIF_PAYLOAD_MAX (254).
+    w = firmware()
+    r = w.request(0x30, 0x01, bytes((252,)), limit=s(60))            # a 255-byte answer
+    assert r.cc == 0xFF and w.channel.dropped_responses >= 1

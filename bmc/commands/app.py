@@ -45,22 +45,6 @@ def get_bt_interface_capabilities(call):
     return caps
 
 
-@command(APP, App.GET_SYSTEM_INTERFACE_CAPABILITIES, privilege=Privilege.USER, req_len=1,
-         system_interface_only=True)
-def get_system_interface_capabilities(call):
-    """Section 22.9, for an SSIF channel's firmware (QEMU's smbus-ipmi answers it itself, before the BMC
-    sees it).  Byte 1 bits 3:0 name the interface: 0 SSIF, 1 KCS, 2 SMIC."""
-    kind = call.data[0]
-    if kind & 0xF0:
-        raise invalid(f"system interface type byte reserved bits set (0x{kind:02X})")
-    caps = next((c for c in (i.ssif_capabilities() for i in call.bmc.interfaces) if c is not None), None)
-    if caps is None:
-        raise IpmiError(CompletionCode.INVALID_COMMAND, "Get System Interface Capabilities: no SSIF channel")
-    if kind != 0:
-        raise invalid(f"system interface type {kind}: this firmware describes its SSIF channel only")
-    return caps
-
-
 @command(APP, App.COLD_RESET, privilege=Privilege.ADMINISTRATOR, req_len=0)
 def cold_reset(call):
     call.bmc.cold_reset(call.t)

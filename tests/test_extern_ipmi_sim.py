@@ -147,7 +147,13 @@ def test_killing_ipmi_sim_mid_request_then_restarting_it(preset, ipmi_sim):
         # A BMC that stops answering: 0xC3 four simulated seconds after the request.
         ipmi_sim.pause()
         r = w.request(0x06, 0x01, limit=s(30))
-        assert r.cc == 0xC3 and s(4) <= r.elapsed < s(4) + ms(50)
+        if preset == "smbus-ipmi":
+            # QEMU's smbus-ipmi trap: ipmi_ssif reads a jiffy later and gets the previous block again,
+            # well formed -- the last Get Device ID's answer, taken for this one (bmc/ssif_ideal.py).
+            assert r.cc == 0 and r.data[:11] == SIM_DEVICE_ID and r.elapsed < ms(10)
+            w.sim.run(until=w.sim.now + s(5))                          # the late 0xC3 lands in the device
+        else:
+            assert r.cc == 0xC3 and s(4) <= r.elapsed < s(4) + ms(50)
         assert w.extern.connected
 
         # Killed while a request is outside: 0xD2 for it, then 0xD2 at once while it is gone.

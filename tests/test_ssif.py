@@ -334,3 +334,28 @@ def test_a_255_byte_answer_is_refused_by_ssif_bmc_although_ssifbridged_offers_25
     w = firmware()
     r = w.request(0x30, 0x01, bytes((252,)), limit=s(60))            # a 255-byte answer
     assert r.cc == 0xFF and w.channel.dropped_responses >= 1
+
+
+def test_an_smbus_alert_starts_the_read_at_once():
+    # ssif_alert: waiting_alert -> del_timer, start_get now, instead of the one-jiffy wait.
+    w = booted()
+    w.sim.run(until=w.sim.now + ms(20))
+    si = w.host.si
+    state = {"cmd": None}
+
+    def alert_after_a_request(nxt):
+        def call(c, t, target, value):
+            got = nxt(c, t, target, value)
+            if c == "write" and state["cmd"] is None:
+                state["cmd"] = value
+            elif c == "stop":
+                if state["cmd"] == 0x02:
+                    si.alert(t + us(20))                   # the BMC pulls SMBALERT# 20 us after the STOP
+                state["cmd"] = None
+            return got
+        return call
+    bus(w).wire.interpose(alert_after_a_request)
+    r = w.request(0x06, 0x01)
+    byte = us(90)
+    assert r.raw == GOLDEN and si.stats["alerts"] == 1
+    assert r.elapsed < (5 + 18) * byte + us(100)           # no jiffy in it

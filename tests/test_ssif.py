@@ -359,3 +359,21 @@ def test_an_smbus_alert_starts_the_read_at_once():
     byte = us(90)
     assert r.raw == GOLDEN and si.stats["alerts"] == 1
     assert r.elapsed < (5 + 18) * byte + us(100)           # no jiffy in it
+
+
+def test_a_power_cycle_leaves_no_timer_of_the_old_driver_behind():
+    from vserver.watchdog import WatchdogDaemon
+
+    w = booted()
+    w.host.add_service(WatchdogDaemon(timeout=10, pet=False))        # the 250 ms watch timer runs
+    w.sim.run(until=w.sim.now + s(1))
+    old = w.host.si
+    for _ in range(3):
+        w.ipmid.handle(bytes.fromhex("00 02 02"))                    # Chassis Control: power cycle
+        w.sim.run(until=w.sim.now + s(10))
+        assert w.host.ready and w.host.si is not old
+    assert old.stopping
+    # One driver's watch timer, not four: about 4 flag fetches a second plus the watchdog's own traffic.
+    before = w.sim.events_scheduled
+    w.sim.run(until=w.sim.now + s(10))
+    assert w.sim.events_scheduled - before < 400

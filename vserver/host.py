@@ -103,6 +103,9 @@ class _NoInterface:
     def set_maintenance_mode(self, on: bool) -> None:
         pass
 
+    def shutdown(self) -> None:
+        pass
+
 
 def _kill(proc) -> None:
     """End a SimPy process from outside; its Interrupt is expected, not an error."""
@@ -220,6 +223,7 @@ class Host:
         if si is None or not self._driver_up:
             return
         self._driver_up = False
+        si.shutdown()
         _kill(si.proc)
         if not si.ready.triggered:
             self.sim.trigger_at(si.ready, t, False)

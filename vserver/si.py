@@ -209,6 +209,12 @@ class SmiInterface(TrySmiInit):
             self.req_events = False
         self.in_maintenance_mode = on
 
+    def shutdown(self) -> None:
+        """``shutdown_smi``: the timer stops (the host ends the thread, and kipmid with it)."""
+        self.timer_can_start = False
+        self.timer_expires = None
+        self.kipmid_next = None
+
     def irq(self, t: int) -> None:
         """The interface interrupt arrived at the handler at time ``t``."""
         self.sim.call_at(t, self._irq_arrive)

@@ -146,6 +146,13 @@ class SsifInterface:
     def set_maintenance_mode(self, on: bool) -> None:
         self.in_maintenance_mode = on          # ipmi_ssif has no maintenance handler: nothing changes
 
+    def shutdown(self) -> None:
+        """``shutdown_ssif``: stopping; the retry and watch timers do nothing more."""
+        self.stopping = True
+        self.watch_timeout = 0
+        self._retry_gen += 1
+        self._watch_gen += 1
+
     def alert(self, t: int) -> None:
         """``ssif_alert``: the BMC pulled SMBALERT# (where the platform wires it)."""
         self.sim.call_at(t, self._alert)

@@ -164,6 +164,9 @@ def _world_header(world: World, seed: int) -> str:
     p, si = world.preset, world.interface
     addr, irq = _where(p, si)
     mode = f"interrupt-driven host (IRQ {irq})" if world.use_irq else "polled host"
+    if si.kind == "ssif":
+        bus = "SMBus" if si.channel is None else f"SMBus (the SoC's I2C bus {si.channel})"
+        return f"{p.name}: {p.fidelity} SSIF at {addr} on {bus}, {mode}, seed {seed}"
     return f"{p.name}: {p.fidelity} {si.kind.upper()} at {addr} on {p.bus.upper()}, {mode}, seed {seed}"
 
 

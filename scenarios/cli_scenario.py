@@ -48,6 +48,50 @@ def cmd_obe_stall(args, console) -> int:
     return 0
 
 
+def cmd_run_script(args, console) -> int:
+    """Run a scenario script as ``__main__``; a failed assertion is exit 1 with its message, no traceback."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from . import scenario
+
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]error:[/red] scenario run: {args.file}: no such file")
+        return 2
+    failure = None
+    argv = sys.argv
+    with scenario.recording() as made:
+        try:
+            sys.argv = [str(path), *args.script_args]
+            runpy.run_path(str(path), run_name="__main__")
+        except AssertionError as exc:
+            failure = f"assertion failed: {exc}" if str(exc) else "an assertion failed"
+        except scenario.ScenarioError as exc:
+            failure = str(exc)
+        finally:
+            sys.argv = argv
+    rows = [{"preset": w.preset.name, "interface": w.interface.kind, "seed": w.sim.seed, "irq": w.use_irq,
+             "simulated_ns": w.sim.now, "events": w.sim.events_scheduled,
+             "digest": w.sim.tracer.digest() if w.sim.tracer.enabled else None} for w in made]
+    if args.json:
+        print(json.dumps({"file": str(path), "ok": failure is None, "failure": failure, "worlds": rows}))
+        return 0 if failure is None else 1
+    tab = Table(title=f"scenario {path.name}: {'passed' if failure is None else 'FAILED'}")
+    for col in ("world", "preset", "interface", "host", "seed", "simulated time", "kernel events", "trace digest"):
+        tab.add_column(col)
+    for i, r in enumerate(rows, 1):
+        tab.add_row(str(i), r["preset"], r["interface"], "irq" if r["irq"] else "polled", str(r["seed"]),
+                    f"{fmt_time(r['simulated_ns'])} s", f"{r['events']:,}",
+                    (r["digest"] or "(no trace)")[:16])
+    console.print(tab)
+    if failure is not None:
+        console.print(f"[red]{failure}[/red]")
+        return 1
+    return 0
+
+
 def register(sub, fmt) -> None:
     p = sub.add_parser("scenario", formatter_class=fmt, help="run a canned scenario (e.g. the AST2600 OBE stall)",
                        description="Canned scenarios that each show one behaviour of the modelled parts.")
@@ -68,3 +112,14 @@ def register(sub, fmt) -> None:
     o.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default: 0)")
     o.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     o.set_defaults(run=cmd_obe_stall)
+    r = ssub.add_parser("run", formatter_class=fmt, help="run a scenario script (plain Python) with a summary",
+                        description="Run FILE as a Python script (its assertions are the scenario's checks) and "
+                                    "summarise every world it booted with scenarios.scenario.boot: preset, "
+                                    "interface, seed, simulated time, kernel events, trace digest.  Exit 1 when "
+                                    "an assertion fails.  See README: Writing a scenario.",
+                        epilog="examples:\n  ipmilab scenario run scenarios/examples/dead_bmc.py\n"
+                               "  ipmilab scenario run my.py --json")
+    r.add_argument("file", metavar="FILE", help="the script")
+    r.add_argument("script_args", nargs="*", metavar="ARG", help="arguments the script sees in sys.argv")
+    r.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    r.set_defaults(run=cmd_run_script)

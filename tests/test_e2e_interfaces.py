@@ -13,7 +13,7 @@ from bmc.bmc import QEMU_IDENTITY
 from bmc.ipmi.msg import from_hex
 from buses.time import S, s
 from scenarios.presets import PRESETS
-from scenarios.world import World
+from scenarios.scenario import boot
 
 GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 07 00 00 00 00 00")   # qemu-ipmi.md 4.1
 CASES = [(name, si.kind) for name, p in PRESETS.items() for si in p.interfaces]
@@ -25,10 +25,9 @@ READ_FRU_56 = (0x0A, 0x11, bytes((0, 0, 0, 56)))     # Read FRU Data: CC, count,
 
 
 def booted(preset, kind, irq=False, **kw):
-    w = World(preset, interface=kind, seed=kw.pop("seed", 5), use_irq=irq,
-              bmc_kwargs={"identity": QEMU_IDENTITY}, **kw)
-    assert w.boot() is True, f"{preset}/{kind}: the driver did not find the BMC"
-    return w
+    """scenarios.scenario.boot under the QEMU-compatible identity (the golden bytes)."""
+    return boot(preset, interface=kind, irq=irq, seed=kw.pop("seed", 5), settle=0,
+                bmc_kwargs={"identity": QEMU_IDENTITY}, **kw)
 
 
 @pytest.mark.parametrize("preset,kind,irq", MODES, ids=MODE_IDS)

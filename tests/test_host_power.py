@@ -1,24 +1,21 @@
 """The simulated host as a machine: power, reset, NMI, boot (BIOS boot flags, OS, driver) and what the BMC sees."""
 
+from functools import partial
+
 import pytest
 
-from bmc.ipmi.msg import from_hex, hexdump
+from bmc.ipmi.msg import from_hex
 from buses.time import S, ms
+from scenarios.scenario import ask as scenario_ask
+from scenarios.scenario import boot
 from scenarios.world import World
 from vserver.host import HostTiming
 
 PRESETS = ["isa-ipmi-kcs", "ast2600"]
 
 
-def booted(preset="isa-ipmi-kcs", **kw):
-    w = World(preset, seed=kw.pop("seed", 2), **kw)
-    assert w.boot() is True
-    return w
-
-
-def ask(w, request: str) -> str:
-    """A request that does not go through the host (as from the LAN channel)."""
-    return hexdump(w.ipmid.handle(from_hex(request)))
+booted = partial(boot, seed=2, settle=0)      # scenarios.scenario.boot, this file's seed
+ask = partial(scenario_ask, via="bmc")         # a request that does not go through the host (as from the LAN)
 
 
 def control(w, request: str) -> int:

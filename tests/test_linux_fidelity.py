@@ -3,17 +3,16 @@
 Each cites the kernel function it follows (drivers/char/ipmi, Linux 6.12).
 """
 
+from functools import partial
+
 import pytest
 
 from buses.time import S, ms, s, us
+from scenarios.scenario import boot
 from scenarios.world import World
 from vserver.si import SiConfig
 
-
-def booted(preset="isa-ipmi-kcs", **kw):
-    w = World(preset, seed=kw.pop("seed", 4), **kw)
-    assert w.boot()
-    return w
+booted = partial(boot, seed=4, settle=0)      # scenarios.scenario.boot, this file's seed
 
 
 @pytest.mark.parametrize("hz, jiffies", [(250, 2), (1000, 10), (100, 1)])

@@ -1,9 +1,12 @@
 """Whole-pair simulation tests: host driver -> LPC/ISA -> KCS block -> BMC firmware and back."""
 
+from functools import partial
+
 import pytest
 
 from bmc.ipmi.msg import from_hex
 from buses.time import MS, S, ms, s, us
+from scenarios.scenario import boot
 from scenarios.world import World
 from vserver.si import SiConfig
 
@@ -11,10 +14,7 @@ GOLDEN_DEVICE_ID = from_hex("1C 01 00 20 00 00 00 02 8F 00 00 00 00 00")   # the
 PRESETS = ["isa-ipmi-kcs", "ast2600"]
 
 
-def booted(preset, **kw):
-    w = World(preset, seed=kw.pop("seed", 7), **kw)
-    assert w.boot() is True
-    return w
+booted = partial(boot, seed=7, settle=0)      # scenarios.scenario.boot, this file's seed
 
 
 @pytest.mark.parametrize("irq", [False, True], ids=["polled", "irq"])

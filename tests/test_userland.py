@@ -8,6 +8,7 @@ import pytest
 
 from bmc import fru as bmc_fru
 from buses.time import s
+from scenarios.scenario import boot
 from scenarios.world import World
 from vserver.userland import IpmiTool, ToolError, parse_command
 from vserver.userland.fru import decode_fru
@@ -146,9 +147,7 @@ def test_parse_command_names_the_bad_word(words, bad):
 
 @pytest.fixture(scope="module")
 def booted():
-    w = World()
-    assert w.boot()
-    return w
+    return boot(settle=0)                      # scenarios.scenario.boot; one world for the module
 
 
 def run(world, words):

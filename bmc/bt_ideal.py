@@ -100,7 +100,10 @@ class IdealBt(ChannelBase):
     def _respond(self, response: bytes, t: int) -> None:
         if len(response) > QEMU_BT_MAX_RESPONSE:
             response = bytes((response[0], response[1], CC.CANNOT_RETURN_REQUESTED_BYTES))
-        frame = bytes((len(response) + 1, response[0], self.seq)) + response[1:]
+        # ipmi_bt_handle_rsp: length (rsp_len + 1), NetFn, seq, the rest.  A crafted answer shorter than
+        # NetFn/Cmd/CC goes out as it is (an empty one as the bare length byte, NetFn 0); the host's
+        # driver judges it.
+        frame = bytes((len(response) + 1, response[0] if response else 0, self.seq)) + response[1:]
         blk = self.block
         blk.bmc_write_ctrl(CLR_WR_PTR, t)
         for b in frame:

@@ -200,7 +200,7 @@ class FullStackBt(ChannelBase):
             answered = env.event()
             self.to_core.call(request, env.now, lambda rsp, t, ev=answered: self.sim.trigger_at(ev, t, rsp))
             response = yield answered
-            out = bytes((len(response) + 1, response[0], seq)) + response[1:]
+            out = bytes((len(response) + 1, response[0] if response else 0, seq)) + response[1:]
             try:
                 yield from self.driver.write(out)
                 self.served += 1
@@ -315,8 +315,9 @@ class FullStackSsif(ChannelBase):
     def _after_method_call(self, response: bytes, t: int) -> None:
         """``afterMethodCall``: only the answer to the last request, with nothing else outstanding."""
         self.not_responded -= 1
-        netfn, lun, cmd = response[0] >> 2, response[0] & 3, response[1]
-        if self.timed_out or self.prev_req != (netfn - 1, lun, cmd) or self.not_responded != 0:
+        # ipmid's D-Bus answer always names NetFn/LUN and Cmd; a crafted one without them matches nothing.
+        who = (response[0] >> 2, response[0] & 3, response[1]) if len(response) >= 2 else None
+        if self.timed_out or who is None or self.prev_req != (who[0] - 1, who[1], who[2]) or self.not_responded:
             self.dropped_responses += 1
             self._trace("response-dropped", rsp=bytes(response), outstanding=self.not_responded)
             return

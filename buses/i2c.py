@@ -188,8 +188,12 @@ class I2cController(Initiator):
                     results.append((yield from self._read(msg, target)))
                 else:
                     yield from self._write(msg, target)
-        finally:
+        except GeneratorExit:
+            raise                                   # the caller's process is being closed: no STOP to time
+        except BaseException:
             yield from self._stop(target)
+            raise
+        yield from self._stop(target)
         return results
 
     def _write(self, msg: I2cMsg, target):

@@ -124,3 +124,26 @@ def test_ipmilab_run_chassis_power_off_succeeds(preset, capsys):
 
     assert main(["run", "--preset", preset, "--", "chassis", "power", "off"]) == 0
     assert capsys.readouterr().out.startswith("Chassis Power Control: Down/Off")
+
+
+@pytest.mark.parametrize("answer", [b"", b"\x1c", b"\x1c\x01", b"\x04\x01\x00"], ids=["empty", "1-byte", "2-byte",
+                                                                                       "other-netfn"])
+@pytest.mark.parametrize("preset,kind", CASES, ids=IDS)
+def test_a_crafted_bmc_answer_gets_the_drivers_own_handling(preset, kind, answer):
+    # The BMC core's answer to Get Device ID replaced by any bytes: it crosses the wire as the device or
+    # bridge would send it, and the host's driver and message handler decide -- a completion code within
+    # the driver's give-up time, never a Python exception out of World.request.
+    w = booted(preset, kind)
+
+    def craft(nxt):
+        def call(req, t, done):
+            nxt(req, t, lambda rsp, t2: done(answer if req[:2] == b"\x18\x01" else rsp, t2))
+        return call
+    w.channel.to_core.interpose(craft)
+    r = w.request(0x06, 0x01, limit=s(120))
+    # (ipmi_ssif hands a 2-byte answer up as it is, as Linux does: the user then sees no CC byte at all,
+    # which IpmiResult.cc reports as 0xFF.)
+    assert r.raw[:2] == b"\x1c\x01" and r.cc != 0
+    w.channel.to_core.remove(craft)
+    w.sim.run(until=w.sim.now + s(1))
+    assert w.request(0x06, 0x01, limit=s(120)).cc in (0x00, 0xFF)      # usable afterwards

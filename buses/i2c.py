@@ -152,12 +152,13 @@ class I2cController(Initiator):
     up when something else is due first -- a transfer usually costs one kernel event, not one a byte.
     """
 
-    __slots__ = ("bus",)
+    __slots__ = ("bus", "decoupled")
 
     def __init__(self, sim, bus: I2cBus, name: str = "i2c-adapter"):
         super().__init__(sim, name)
         self.bus = bus
         bus.controllers += 1
+        self.decoupled = False          # True: a transfer ends at local time ``t``, the kernel not caught up
 
     def transfer(self, msgs: list[I2cMsg]):
         """Generator: run the messages; returns the bytes each read message got (a list)."""
@@ -238,13 +239,20 @@ class I2cController(Initiator):
         if isinstance(hold, int):
             yield from self.advance(hold)
         else:
-            yield from self.sync()
+            # No catching up first: the target lets go in reaction to what happened at ``t0``, so the
+            # release lands after it (and a release already past leaves local time as it is).
             yield hold
             self.t = max(self.t, env.now)
         bus._trace(self.t, "stretch", held=self.t - t0)
 
     def _acquire(self):
         bus, env = self.bus, self.env
+        if bus.controllers < 2:
+            # Alone on the bus: it is free once this controller's own last STOP + t_BUF has passed.
+            if self.t < bus.free_at:
+                yield from self.advance(bus.free_at - self.t)
+            bus.owner, bus.owner_since = self, self.t
+            return
         while bus.owner is not None or env.now < bus.free_at:
             if bus.owner is not None and bus.owner_since == env.now:
                 return                              # both saw an idle bus: both START, arbitration decides
@@ -289,7 +297,8 @@ class I2cController(Initiator):
         yield from self.advance(bus.timing.su_sto)
         bus.wire.call("stop", self.t, target, None)
         bus._trace(self.t, "stop")
-        yield from self.sync()                      # the caller goes on at the STOP's instant
+        if not self.decoupled or bus.controllers > 1:
+            yield from self.sync()                  # the caller goes on at the STOP's instant
         bus.owner = None
         bus.free_at = self.t + bus.timing.buf
         if bus._free is not None and not bus._free.triggered:

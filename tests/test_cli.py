@@ -124,7 +124,8 @@ def test_bench_json(capsys):
     rc, out, _ = run(capsys, "bench", "--json", "--seconds", "0.05", "--presets", "isa-ipmi-kcs", "ast2600")
     assert rc == 0
     result = json.loads(out)  # stdout is exactly one JSON object
-    assert set(result) == {"raw_simpy_events_per_s", "presets", "bt_vs_kcs", "dispatcher", "python", "machine"}
+    assert set(result) == {"raw_simpy_events_per_s", "presets", "bt_vs_kcs", "ssif_vs_kcs", "dispatcher", "python",
+                           "machine"}
     assert result["dispatcher"]["get_device_id_per_s"] > 0 and result["dispatcher"]["get_sdr_per_s"] > 0
     assert result["raw_simpy_events_per_s"] > 0
     assert set(result["presets"]) == {"isa-ipmi-kcs", "ast2600"}
@@ -135,7 +136,7 @@ def test_bench_json(capsys):
                 assert PRESET_KEYS <= set(r), (name, kind, workload)
                 assert r["txns"] > 0 and r["failed"] == 0 and r["events_per_txn"] > 0
                 assert r["response_bytes"] == {"get_device_id": 14, "read_60": 60}[workload]
-    assert set(result["bt_vs_kcs"]) == {"ast2600"}
+    assert set(result["bt_vs_kcs"]) == {"ast2600"} and set(result["ssif_vs_kcs"]) == {"ast2600"}
     assert "simpy_ratio" not in out
 
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 import errno
 from collections import Counter
 
+from simpy import Interrupt
+
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from bmc.ipmi.ssif import (
@@ -62,6 +64,8 @@ SSIF_RECV_RETRIES = 250
 SSIF_NO_MULTI, SSIF_MULTI_2_PART, SSIF_MULTI_n_PART = 0, 1, 2
 IPMI_GET_SYSTEM_INTERFACE_CAPABILITIES_CMD = 0x57
 WATCH_MESSAGES = 1                # IPMI_WATCH_MASK_CHECK_MESSAGES
+
+_WAKE = object()                  # the Interrupt cause of a transfer handed to a thread asleep on its timer
 
 IDLE, GETTING_FLAGS, GETTING_EVENTS, CLEARING_FLAGS, GETTING_MESSAGES = (
     "idle", "getting-flags", "getting-events", "clearing-flags", "getting-messages")
@@ -115,12 +119,14 @@ class SsifInterface:
         self._retry_gen = self._watch_gen = 0
         self._op = None
         self._wake = None
+        self._sleeping = False
+        self._retry_at: int | None = None
         self.stopping = False
         self.proc = sim.process(self._thread())
 
     def _trace(self, event: str, **fields) -> None:
         if self.sim.tracer.enabled:
-            self.sim.trace(self.env.now, "si", self.name, event, ssif_state=self.ssif_state, **fields)
+            self.sim.trace(self._now(), "si", self.name, event, ssif_state=self.ssif_state, **fields)
 
     # -- the handlers table the message handler calls ------------------------------------------------
     def sender(self, msg: SmiMsg) -> None:
@@ -151,6 +157,7 @@ class SsifInterface:
         self.stopping = True
         self.watch_timeout = 0
         self._retry_gen += 1
+        self._retry_at = None
         self._watch_gen += 1
 
     def alert(self, t: int) -> None:
@@ -162,17 +169,24 @@ class SsifInterface:
         if self.waiting_alert:
             self.waiting_alert = False
             self._retry_gen += 1                # del_timer
+            self._retry_at = None
             self._start_get()
         elif self.curr_msg is not None:
             self.got_alert = True
 
     # -- timers ---------------------------------------------------------------------------------------------
+    def _now(self) -> int:
+        """The driver's time: the adapter runs ahead of the kernel clock (temporal decoupling)."""
+        t = self.smbus.controller.t if self.smbus.controller is not None else 0
+        return t if t > self.env._now else self.env._now
+
     def _at_jiffies(self, n: int) -> int:
-        return (self.env.now // self.jiffy + n) * self.jiffy
+        return (self._now() // self.jiffy + n) * self.jiffy
 
     def _mod_retry(self, n: int) -> None:
+        """``mod_timer(&retry_timer)``, from the thread's handlers: the thread sleeps on it itself."""
         self._retry_gen += 1
-        self.sim.call_at(self._at_jiffies(n), self._retry_timeout, self._retry_gen)
+        self._retry_at = self._at_jiffies(n)
 
     def _mod_watch(self, n: int) -> None:
         self._watch_gen += 1
@@ -200,18 +214,39 @@ class SsifInterface:
 
     # -- the thread: one SMBus transfer at a time -----------------------------------------------------------
     def _i2c_send(self, handler, read: bool, command: int, data: bytes = b"") -> None:
+        """``ssif_i2c_send``: hand the thread its next transfer (``complete(&wake_thread)``)."""
         self._op = (handler, read, command, bytes(data))
         if self._wake is not None and not self._wake.triggered:
             self._wake.succeed()
+        elif self._sleeping:
+            self._sleeping = False
+            self.proc.interrupt(_WAKE)
 
     def _thread(self):
         ok = yield from self._probe()
         self.sim.trigger_at(self.ready, self.env.now, ok)
         if not ok:
             return
+        self.smbus.controller.decoupled = True      # the driver keeps its time by the adapter's clock
+        env = self.env
         while not self.stopping:
+            if self._op is None and self._retry_at is not None:
+                # The retry timer, slept on by the thread itself (one kernel event, not two): a
+                # transfer handed over meanwhile (the watch timer, an alert) cuts it short.
+                self._sleeping = True
+                try:
+                    yield env.timeout(max(0, self._retry_at - env.now))
+                except Interrupt as why:
+                    if why.cause is not _WAKE:
+                        raise
+                    continue
+                finally:
+                    self._sleeping = False
+                self._retry_at = None
+                self._retry_timeout(self._retry_gen)
+                continue
             if self._op is None:
-                self._wake = self.env.event()
+                self._wake = env.event()
                 yield self._wake
                 continue
             handler, read, command, data = self._op
@@ -221,17 +256,17 @@ class SsifInterface:
                 if read:
                     got = bytes((yield from self.smbus.read_block_data(self.addr, command)))
                     if tracing:
-                        self.sim.trace(self.env.now, "drv", "ssif", "block-read", cmd=f"0x{command:02X}", data=got)
+                        self.sim.trace(self._now(), "drv", "ssif", "block-read", cmd=f"0x{command:02X}", data=got)
                     handler(0, got)
                 else:
                     yield from self.smbus.write_block_data(self.addr, command, list(data))
                     if tracing:
-                        self.sim.trace(self.env.now, "drv", "ssif", "block-write", cmd=f"0x{command:02X}",
+                        self.sim.trace(self._now(), "drv", "ssif", "block-write", cmd=f"0x{command:02X}",
                                        data=data)
                     handler(0, None)
             except OSError as exc:
                 if tracing:
-                    self.sim.trace(self.env.now, "drv", "ssif", "block-error", cmd=f"0x{command:02X}",
+                    self.sim.trace(self._now(), "drv", "ssif", "block-error", cmd=f"0x{command:02X}",
                                    read=int(read), errno=errno.errorcode.get(exc.errno, exc.errno))
                 handler(-(exc.errno or errno.EIO), None)
 
@@ -416,7 +451,7 @@ class SsifInterface:
             self.stats["watchdog_pretimeouts"] += 1
             self._start_clear_flags()
             if self.upper is not None:
-                self.upper.watchdog_pretimeout(self.env.now)
+                self.upper.watchdog_pretimeout(self._now())
         elif flags & RECEIVE_MSG_AVAIL:
             self._start_internal(GETTING_MESSAGES, App.GET_MESSAGE)
         elif flags & EVENT_MSG_BUFFER_FULL:
@@ -455,7 +490,7 @@ class SsifInterface:
 
     def _deliver(self, msg: SmiMsg) -> None:
         if self.upper is not None:
-            self.upper.smi_msg_received(msg, self.env.now)
+            self.upper.smi_msg_received(msg, self._now())
 
     def _return_hosed_msg(self, msg: SmiMsg) -> None:
         self.stats["hosed"] += 1

@@ -364,6 +364,8 @@ class AspeedI2cSlave:
     def _irq(self):
         """Generator: ``aspeed_i2c_bus_irq`` -> ``aspeed_i2c_slave_irq``."""
         status = yield from self._rd(INTR_STS)
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.cpu.t, "fw", self.name, "irq", status=f"0x{status:02X}", slave_state=self.slave_state)
         yield from self._wr(INTR_STS, status & ~INTR_RX_DONE)       # ack all but RX_DONE
         yield from self._rd(INTR_STS)
         if status & INTR_NORMAL_STOP:

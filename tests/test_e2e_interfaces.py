@@ -147,3 +147,20 @@ def test_a_crafted_bmc_answer_gets_the_drivers_own_handling(preset, kind, answer
     w.channel.to_core.remove(craft)
     w.sim.run(until=w.sim.now + s(1))
     assert w.request(0x06, 0x01, limit=s(120)).cc in (0x00, 0xFF)      # usable afterwards
+
+
+SSIF_CASES = [(name, kind) for name, kind in CASES if kind == "ssif"]
+
+
+@pytest.mark.parametrize("preset,kind", SSIF_CASES, ids=[f"{p}-{k}" for p, k in SSIF_CASES])
+def test_ssif_multi_part_both_ways(preset, kind):
+    # Over 32 and over 64 bytes back (three and four blocks), over 32 bytes out (start, middle, end).
+    from tests.test_ssif import sized
+
+    w = booted(preset, kind)
+    w.ipmid.install([sized])
+    for size in (40, 70, 100):
+        r = w.request(0x30, 0x01, bytes((size - 3,)), limit=s(30))
+        assert r.cc == 0 and len(r.raw) == size
+    r = w.request(0x30, 0x01, bytes((4,)) + bytes(69), limit=s(30))
+    assert r.cc == 0 and r.raw[3] == 70

@@ -22,7 +22,7 @@ every byte on the host's bus.  The bus's interrupt is INTR_CTRL & INTR_STS.
 
 from __future__ import annotations
 
-from buses import Access, Field, IrqLine, Register, RegisterFile
+from buses import Access, Field, Hop, IrqLine, Register, RegisterFile
 
 A = Access
 SLAVE_EN = 0x02
@@ -55,6 +55,8 @@ class AspeedI2cBus:
         self.name = name
         self.regs = RegisterFile(name, REGISTERS, sim)
         self.bmc_irq = IrqLine(sim, f"{name}.irq")
+        # The interrupt output crosses a hop: a fault can hold it back, so status bits coalesce.
+        self.irq_out = Hop(self.bmc_irq.set, f"{name}.irq")
         self.rx = 0                       # BYTE_BUF[15:8]
         self.tx = 0                       # BYTE_BUF[7:0]
         self.tx_ready = False             # S_TX_CMD given for the next byte read
@@ -88,7 +90,7 @@ class AspeedI2cBus:
         self._changed(t)
 
     def _changed(self, t: int) -> None:
-        self.bmc_irq.set(1 if self.regs["INTR_CTRL"] & self.regs["INTR_STS"] else 0, t)
+        self.irq_out.call(1 if self.regs["INTR_CTRL"] & self.regs["INTR_STS"] else 0, t)
         hold = self._hold
         if hold is not None and not self._holding():
             self._hold = None

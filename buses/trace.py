@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .time import fmt_time
 
-LAYERS = ("user", "msg", "si", "drv", "bus", "reg", "irq", "fw", "ipmid", "bmc", "host")
+LAYERS = ("user", "msg", "si", "drv", "bus", "reg", "irq", "fw", "ipmid", "bmc", "host", "fault")
 
 
 class TraceRecord(NamedTuple):

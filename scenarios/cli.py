@@ -44,10 +44,12 @@ LAYER_INFO = {
     "ipmid": "BMC command dispatcher",
     "bmc": "BMC state (enables, flags, watchdog)",
     "host": "host power, reset and NMI wires",
+    "fault": "faults acting in their seams (scenarios.faults)",
 }
 LAYER_STYLE = {
     "user": "bold white", "msg": "magenta", "si": "blue", "drv": "cyan", "bus": "yellow", "reg": "green",
     "irq": "bold red", "fw": "bright_magenta", "ipmid": "bold yellow", "bmc": "bright_yellow", "host": "bright_blue",
+    "fault": "bold white on red",
 }
 
 # The exchange `ipmilab demo` runs: what `ipmitool mc info` and friends ask a BMC first.

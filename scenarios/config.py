@@ -33,6 +33,8 @@ The schema (every key optional unless marked)::
     [sdr]        file = QEMU sdrfile, records = ["hex", ...]   (added after the sensors' SDRs)
     [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
+    [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
+                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*); when: after, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
                  host_port_io, command_cost_scale, ipmb_latency, power_cycle_interval,
@@ -104,6 +106,7 @@ class WorldConfig:
     fru_areas: list[bytes] | None = None              # from a QEMU frudatafile: FRU ids 0, 1, ...
     users: list[UserSpec] | None = None               # None: the default users
     timing: TimingSpec = field(default_factory=TimingSpec)
+    faults: list[dict] = field(default_factory=list)  # [[faults]], checked (scenarios.faults.fault_from_spec)
     source: str = "world config"
 
 
@@ -368,7 +371,69 @@ def _check_sdr_overlap(ck: Checker, found: list[tuple[str, bytes]], cfg: WorldCo
 
 
 TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False,
-            "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False}
+            "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False, "faults": False}
+
+# [[faults]]: the keys of each kind (True: required) and the schedule's, all optional.
+FAULT_KEYS = {
+    "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "drop": False},
+    "bus": {"action": True, "cond": False, "value": False, "byte": False},
+    "irq-hold": {"hold": True},
+}
+SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "nth": False, "count": False, "probability": False}
+
+
+def _read_faults(ck: Checker, raw) -> list[dict]:
+    """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
+    from .faults import BusFault
+
+    if not isinstance(raw, list):
+        ck.bad("faults", raw, "must be an array of tables ([[faults]])")
+        return []
+    out = []
+    for i, f in enumerate(raw):
+        path = f"faults[{i}]"
+        if not isinstance(f, dict):
+            ck.bad(path, f, "must be a table")
+            continue
+        kind = f.get("kind")
+        if kind not in FAULT_KEYS:
+            ck.bad(f"{path}.kind", kind, f"choose one of: {', '.join(FAULT_KEYS)}")
+            continue
+        n0 = len(ck.problems)
+        if ck.table(path, f, {**SCHEDULE_KEYS, **FAULT_KEYS[kind]}) is None:
+            continue
+        spec: dict = {"kind": kind}
+        for key in ("after", "delay", "hold"):
+            if key in f:
+                spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
+        for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
+                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF)):
+            if key in f:
+                spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi, hexfmt=key in ("netfn", "cmd", "byte"))
+        if "probability" in f:
+            spec["probability"] = ck.number(f"{path}.probability", f["probability"], 0, 1)
+        if "drop" in f:
+            spec["drop"] = ck.boolean(f"{path}.drop", f["drop"])
+        if "name" in f:
+            spec["name"] = ck.string(f"{path}.name", f["name"])
+        if "replace" in f:
+            text = ck.string(f"{path}.replace", f["replace"])
+            if text is not None:
+                try:
+                    from bmc.ipmi.msg import from_hex
+                    from_hex(text)
+                    spec["replace"] = text
+                except ValueError:
+                    ck.bad(f"{path}.replace", text, 'must be hex bytes, e.g. "1C 01 C0" (or "" for an empty answer)')
+        if kind == "bus":
+            action = ck.choice(f"{path}.action", f.get("action"), BusFault.ACTIONS)
+            if action is not None:
+                spec["action"] = action
+                if "cond" in f:
+                    spec["cond"] = ck.choice(f"{path}.cond", f["cond"], BusFault.ACTIONS[action])
+        if len(ck.problems) == n0:
+            out.append(spec)
+    return out
 
 
 def validate(doc: dict, base: Path | None = None, source: str = "world config") -> WorldConfig:
@@ -407,6 +472,8 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
         cfg.users = _read_users(ck, doc["users"])
     if "timing" in doc:
         cfg.timing = _read_timing(ck, doc["timing"], doc.get("preset", cfg.preset))
+    if "faults" in doc:
+        cfg.faults = _read_faults(ck, doc["faults"])
     if ck.problems:
         raise ConfigError(ck.problems, source)
     return cfg

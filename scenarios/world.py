@@ -58,6 +58,7 @@ class World:
         self.extern = extern_bmc(sim, self.host, extern) if bmc == "extern" else None
         self.core = self.extern or self.ipmid
         self.soc = None
+        self.faults: list = []                 # scenarios.faults attached (inject)
         self.pci = None                        # the host's PCI bus, when a part sits on one
         self.device: SiDevice | None = None
         if p.attachment == "ideal":
@@ -142,6 +143,13 @@ class World:
                     default_sensors=cfg.sensors is None, interface=interface or cfg.interface)
         try:
             apply_config(world, cfg)
+            if cfg.faults:
+                from .faults import fault_from_spec, inject
+
+                try:
+                    inject(world, *(fault_from_spec(f) for f in cfg.faults))
+                except ValueError as exc:
+                    raise ConfigError([("faults", "", str(exc))], cfg.source) from None
         except BaseException:
             world.bmc.store.close()
             raise

@@ -1,0 +1,252 @@
+"""Faults, attached to a world through its seams (``buses.Hop``), never by patching a class.
+
+A fault says *where* (its seam), *which* crossings (a match), *what* it does (its action) and *when*
+(a ``Schedule``).  Each time it acts it writes a trace record (layer ``fault``), so a run shows what
+was broken and when.  The seams:
+
+- ``bmc.answer``: the system-interface channel's crossing to the BMC core, request -> answer
+  (``AnswerFault``: replace the answer with any bytes -- empty, short, another NetFn --, delay it, or
+  drop it; the BMC has executed the request either way);
+- ``smbus.wire``: the host's SMBus conditions and bytes (``BusFault``: NAK, corrupt a byte, lose a
+  STOP, stretch the clock longer);
+- ``i2c.irq``: an ASPEED I2C bus's interrupt output (``IrqHold``: hold it back, so status bits coalesce).
+
+``Schedule``: from a simulated time (``after``), only the Nth matching crossing (``nth``, 1-based), at
+most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
+the same faults.  ``inject(world, *faults)`` attaches them; ``faults_from_config`` builds them from the
+world file's ``[[faults]]`` tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bmc.ipmi.msg import from_hex
+
+
+@dataclass
+class Schedule:
+    after: int = 0                    # active from this simulated time (ns)
+    nth: int | None = None            # only the Nth matching crossing
+    count: int | None = None          # at most this many times
+    probability: float = 1.0          # each matching crossing, drawn from the seeded RNG
+
+    def __post_init__(self):
+        if self.after < 0:
+            raise ValueError(f"fault schedule after: {self.after} must be >= 0 ns")
+        if self.nth is not None and self.nth < 1:
+            raise ValueError(f"fault schedule nth: {self.nth} counts from 1")
+        if self.count is not None and self.count < 1:
+            raise ValueError(f"fault schedule count: {self.count} must be at least 1")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"fault schedule probability: {self.probability} is not in 0..1")
+
+
+class Fault:
+    """One fault: ``seam``, a match (``matches``), an action (the subclass's layer) and a ``Schedule``."""
+
+    seam = ""
+
+    def __init__(self, schedule: Schedule | None = None, name: str | None = None):
+        self.schedule = schedule or Schedule()
+        self.name = name or type(self).__name__
+        self.seen = 0                 # matching crossings
+        self.acted = 0
+        self.world = None
+
+    def _fires(self, t: int) -> bool:
+        """A matching crossing at ``t``: does the fault act on it?"""
+        sc = self.schedule
+        if t < sc.after:
+            return False
+        self.seen += 1
+        if sc.nth is not None and self.seen != sc.nth:
+            return False
+        if sc.count is not None and self.acted >= sc.count:
+            return False
+        if sc.probability < 1.0 and self.world.sim.rng.random() >= sc.probability:
+            return False
+        self.acted += 1
+        return True
+
+    def _trace(self, t: int, what: str, **fields) -> None:
+        sim = self.world.sim
+        if sim.tracer.enabled:
+            sim.trace(t, "fault", self.name, what, **fields)
+
+    def hop(self, world):
+        """The seam's ``Hop`` in ``world``."""
+        raise NotImplementedError
+
+    def layer(self, nxt):
+        raise NotImplementedError
+
+    def attach(self, world) -> None:
+        self.world = world
+        self.hop(world).interpose(self.layer)
+
+    def detach(self) -> None:
+        if self.world is not None:
+            self.hop(self.world).remove(self.layer)
+            self.world = None
+
+
+class AnswerFault(Fault):
+    """The BMC's answer to (``netfn``, ``cmd``) -- None: any -- replaced, delayed or dropped."""
+
+    seam = "bmc.answer"
+
+    def __init__(self, netfn: int | None = None, cmd: int | None = None, replace: bytes | None = None,
+                 delay: int = 0, drop: bool = False, schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if drop and (replace is not None or delay):
+            raise ValueError("answer fault: drop leaves nothing to replace or delay")
+        if delay < 0:
+            raise ValueError(f"answer fault delay: {delay} must be >= 0 ns")
+        self.netfn, self.cmd, self.replace, self.delay, self.drop = netfn, cmd, replace, delay, drop
+
+    def hop(self, world):
+        return world.channel.to_core
+
+    def _matches(self, req: bytes) -> bool:
+        return (self.netfn is None or (len(req) > 0 and req[0] >> 2 == self.netfn)) and \
+            (self.cmd is None or (len(req) > 1 and req[1] == self.cmd))
+
+    def layer(self, nxt):
+        def call(req, t, done):
+            if not self._matches(req) or not self._fires(t):
+                return nxt(req, t, done)
+
+            def answered(rsp, t2):
+                if self.drop:
+                    self._trace(t2, "drop", req=bytes(req), rsp=bytes(rsp))
+                    return
+                out = bytes(self.replace) if self.replace is not None else rsp
+                self._trace(t2, "answer", req=bytes(req), rsp=out, delay=self.delay)
+                if self.delay:
+                    self.world.sim.call_at(t2 + self.delay, done, out, t2 + self.delay)
+                else:
+                    done(out, t2)
+            return nxt(req, t, answered)
+        return call
+
+
+class BusFault(Fault):
+    """On the host's SMBus: ``action`` "nak" (a start or a written byte), "corrupt" (xor ``value`` into a
+    byte written or read), "lose" (a STOP the target never sees), "stretch" (``value`` ns more, before a byte)."""
+
+    seam = "smbus.wire"
+    ACTIONS = {"nak": ("start", "write"), "corrupt": ("write", "read"), "lose": ("stop",), "stretch": ("stretch",)}
+
+    def __init__(self, action: str, cond: str | None = None, value: int = 0xFF, byte: int | None = None,
+                 schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if action not in self.ACTIONS:
+            raise ValueError(f"bus fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
+        conds = self.ACTIONS[action]
+        cond = cond or conds[0]
+        if cond not in conds:
+            raise ValueError(f"bus fault: {action} acts on {' or '.join(conds)}, not {cond!r}")
+        self.action, self.cond, self.value, self.byte = action, cond, value, byte
+
+    def hop(self, world):
+        adapter = world.host.smbus_adapter
+        if adapter is None:
+            raise ValueError(f"bus fault: preset {world.preset.name} has no SMBus on the host")
+        return adapter.bus.wire
+
+    def layer(self, nxt):
+        def call(cond, t, target, value):
+            if cond != self.cond or (self.byte is not None and value != self.byte) or not self._fires(t):
+                return nxt(cond, t, target, value)
+            if self.action == "nak":
+                self._trace(t, "nak", cond=cond, byte=f"0x{value:02X}" if cond == "write" else None)
+                return False
+            if self.action == "lose":
+                self._trace(t, "lose-stop")
+                return None
+            if self.action == "stretch":
+                got = nxt(cond, t, target, value)
+                self._trace(t, "stretch", extra=self.value)
+                return got + self.value if isinstance(got, int) else (got or self.value)
+            if cond == "write":
+                self._trace(t, "corrupt", cond=cond, byte=f"0x{value:02X}", now=f"0x{value ^ self.value:02X}")
+                return nxt(cond, t, target, value ^ self.value)
+            got = nxt(cond, t, target, value)
+            self._trace(t, "corrupt", cond=cond, byte=f"0x{got:02X}", now=f"0x{got ^ self.value:02X}")
+            return got ^ self.value
+        return call
+
+
+class IrqHold(Fault):
+    """Hold an ASPEED I2C bus's interrupt back ``hold`` ns when it rises: the status bits coalesce.
+
+    Only a rising edge is held (the line is low then, and stays low until the release, whatever the
+    status does meanwhile); at the release the line takes the level the status gives at that moment.
+    """
+
+    seam = "i2c.irq"
+
+    def __init__(self, hold: int, schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if hold <= 0:
+            raise ValueError(f"irq hold: {hold} must be > 0 ns")
+        self.hold = hold
+        self._until = None            # the release time while held
+        self._out = 0                 # the level past the fault
+
+    def hop(self, world):
+        bus = getattr(world.channel, "block", None)
+        if not hasattr(bus, "irq_out"):
+            raise ValueError(f"irq hold: preset {world.preset.name}'s channel has no I2C interrupt to hold")
+        return bus.irq_out
+
+    def layer(self, nxt):
+        bus = self.world.channel.block                        # the AspeedI2cBus: its status decides the level
+
+        def drive(level, t):
+            self._out = level
+            return nxt(level, t)
+
+        def release():
+            self._until = None
+            level = 1 if bus.regs["INTR_CTRL"] & bus.regs["INTR_STS"] else 0
+            self._trace(self.world.sim.now, "release", level=level)
+            drive(level, self.world.sim.now)
+
+        def call(level, t):
+            if self._until is not None:
+                return None                                   # held: the bits pile up, the line stays low
+            if level and not self._out and self._fires(t):
+                self._until = t + self.hold
+                self._trace(t, "hold", until=self._until)
+                self.world.sim.call_at(self._until, release)
+                return None
+            return drive(level, t)
+        return call
+
+
+def inject(world, *faults: Fault) -> list[Fault]:
+    """Attach each fault to its seam in ``world``; returns them (``fault.acted`` counts their acts)."""
+    for f in faults:
+        f.attach(world)
+    world.faults = getattr(world, "faults", []) + list(faults)
+    return list(faults)
+
+
+KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold}
+
+
+def fault_from_spec(spec: dict) -> Fault:
+    """One fault from a validated ``[[faults]]`` table (see ``scenarios.config``)."""
+    sched = Schedule(after=spec.get("after", 0), nth=spec.get("nth"), count=spec.get("count"),
+                     probability=spec.get("probability", 1.0))
+    kind = spec["kind"]
+    if kind == "answer":
+        replace = spec.get("replace")
+        return AnswerFault(spec.get("netfn"), spec.get("cmd"), None if replace is None else from_hex(replace),
+                           spec.get("delay", 0), spec.get("drop", False), sched, spec.get("name"))
+    if kind == "bus":
+        return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
+                        spec.get("name"))
+    return IrqHold(spec["hold"], sched, spec.get("name"))

@@ -1,0 +1,136 @@
+"""Faults through the seams (scenarios/faults.py): answers, the SMBus, an I2C interrupt; scheduled and traced."""
+
+import pytest
+
+from buses.time import ms, s, us
+from scenarios.config import ConfigError
+from scenarios.faults import AnswerFault, BusFault, IrqHold, Schedule, inject
+from scenarios.scenario import ask, boot, find
+from scenarios.world import World
+
+
+def test_an_answer_replaced_on_the_second_get_device_id_only():
+    w = boot(trace=True)
+    (f,) = inject(w, AnswerFault(0x06, 0x01, replace=bytes.fromhex("1C 01 C0"), schedule=Schedule(nth=2)))
+    answers = [ask(w, "18 01").split()[2] for _ in range(3)]
+    assert answers == ["00", "C0", "00"] and f.seen == 3 and f.acted == 1
+    (rec,) = find(w, layer="fault", event="answer")
+    assert dict(rec.fields)["rsp"] == bytes.fromhex("1C 01 C0")
+
+
+def test_a_delayed_answer_takes_its_delay_on_the_wire():
+    w = boot()
+    quick = w.request(0x06, 0x01).elapsed
+    inject(w, AnswerFault(0x06, 0x01, delay=ms(3)))
+    slow = w.request(0x06, 0x01).elapsed
+    assert ms(3) <= slow - quick <= ms(3) + ms(1)
+
+
+@pytest.mark.parametrize("preset, cc, at_least", [
+    ("isa-ipmi-kcs", 0x00, s(5)),      # ipmi_kcs_sm: the OBF wait times out (5 s), error recovery resends
+    ("isa-ipmi-bt", 0xC0, s(10)),      # ipmi_bt_sm: QEMU's B_BUSY stays up, so the give-up is NODE_BUSY
+    ("smbus-ipmi", 0xFF, 0),           # QEMU replays the last block; the msghandler rejects its netfn/cmd
+])
+def test_a_dropped_answer_gets_each_drivers_own_handling(preset, cc, at_least):
+    w = boot(preset, trace=True)
+    (f,) = inject(w, AnswerFault(0x06, 0x01, drop=True, schedule=Schedule(count=1)))
+    r = w.request(0x06, 0x01, limit=s(60))
+    assert r.cc == cc and r.elapsed >= at_least and f.acted == 1
+    assert find(w, layer="fault", event="drop")
+
+
+def test_probability_draws_from_the_seeded_rng():
+    def acted(seed):
+        w = boot(seed=seed)
+        (f,) = inject(w, AnswerFault(0x06, 0x01, replace=bytes.fromhex("1C 01 C0"),
+                                     schedule=Schedule(probability=0.5)))
+        return [ask(w, "18 01").split()[2] for _ in range(12)]
+    assert acted(3) == acted(3) and acted(3) != acted(4)
+    assert "C0" in acted(3) and "00" in acted(3)
+
+
+def test_nothing_happens_before_after():
+    w = boot()
+    inject(w, AnswerFault(0x06, 0x01, replace=b"", schedule=Schedule(after=w.sim.now + s(1))))
+    assert ask(w, "18 01").split()[2] == "00"
+    w.sim.run(until=w.sim.now + s(1))
+    assert ask(w, "18 01", limit=s(120)).split()[2] != "00"
+
+
+def test_bus_faults_on_the_smbus():
+    w = boot("smbus-ipmi", trace=True)
+    (nak,) = inject(w, BusFault("nak", "write", byte=0x02, schedule=Schedule(count=2)))
+    r = w.request(0x06, 0x01)
+    assert r.cc == 0 and w.host.si.stats["send_retries"] == 2 and nak.acted == 2
+    (lose,) = inject(w, BusFault("lose", schedule=Schedule(count=1)))
+    w.request(0x06, 0x01)
+    assert find(w, layer="fault", event="lose-stop")
+    (slow,) = inject(w, BusFault("stretch", value=us(50), schedule=Schedule(count=3)))
+    t = w.request(0x06, 0x01).elapsed
+    assert slow.acted == 3 and t >= us(150)
+
+
+def test_a_corrupted_count_byte_is_retried_by_the_driver():
+    w = boot("smbus-ipmi")
+    inject(w, BusFault("corrupt", "read", value=0x40, schedule=Schedule(nth=1)))
+    assert w.request(0x06, 0x01).cc == 0 and w.host.si.stats["receive_retries"] == 1
+
+
+def test_an_irq_hold_coalesces_the_aspeed_status():
+    # The 6th rise of a request's write is its STOP; held past the host's next START and address, the
+    # ISR sees STOP and the address match in one status read (0x94) and handles the stop first.
+    w = boot("ast2600", interface="ssif", trace=True)
+    t0 = w.sim.now
+    (hold,) = inject(w, IrqHold(us(2500), schedule=Schedule(nth=6)))
+    assert w.request(0x06, 0x01, limit=s(5)).cc == 0 and hold.acted == 1
+    statuses = [dict(r.fields)["status"] for r in find(w, layer="fw", event="irq", since=t0)]
+    assert "0x94" in statuses
+    (req,) = find(w, layer="fw", event="request", since=t0)
+    assert dict(req.fields)["data"] == bytes.fromhex("18 01")
+    (rel,) = find(w, layer="fault", event="release")
+    assert rel.t - find(w, layer="fault", event="hold")[0].t == us(2500)
+
+
+def test_faults_from_the_world_file():
+    doc = """
+preset = "isa-ipmi-kcs"
+[[faults]]
+kind = "answer"
+netfn = 0x06
+cmd = 0x01
+replace = "1C 01 C0"
+nth = 3
+"""   # the driver's probe and the message handler ask first
+    w = World.from_config(doc)
+    assert w.boot()
+    assert w.faults and ask(w, "18 01").split()[2] == "C0" and ask(w, "18 01").split()[2] == "00"
+    w.bmc.store.close()
+
+
+@pytest.mark.parametrize("body, path", [
+    ('kind = "zap"', "faults[0].kind"),
+    ('kind = "bus"\naction = "explode"', "faults[0].action"),
+    ('kind = "bus"\naction = "nak"\ncond = "stop"', "faults[0].cond"),
+    ('kind = "answer"\nreplace = "zz"', "faults[0].replace"),
+    ('kind = "answer"\ndelay = 5', "faults[0].delay"),
+    ('kind = "answer"\nprobability = 2', "faults[0].probability"),
+    ('kind = "irq-hold"', "faults[0].hold"),
+])
+def test_a_bad_fault_table_names_the_field(body, path):
+    with pytest.raises(ConfigError) as exc:
+        World.from_config("[[faults]]\n" + body + "\n")
+    assert path in str(exc.value)
+
+
+def test_schedules_and_faults_check_their_arguments():
+    for kw, msg in (({"nth": 0}, "counts from 1"), ({"count": 0}, "at least 1"), ({"probability": 1.5}, "0..1"),
+                    ({"after": -1}, ">= 0")):
+        with pytest.raises(ValueError, match=msg):
+            Schedule(**kw)
+    with pytest.raises(ValueError, match="drop leaves nothing"):
+        AnswerFault(drop=True, delay=1)
+    with pytest.raises(ValueError, match="acts on start or write"):
+        BusFault("nak", "read")
+    w = boot()
+    with pytest.raises(ValueError, match="has no SMBus"):
+        inject(w, BusFault("nak"))

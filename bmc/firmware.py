@@ -23,6 +23,7 @@ from simpy import Interrupt
 
 from buses import Hop
 from buses.time import S, ms
+from buses.variant import compose
 from soc.bt import SMS_ATN
 
 from .bt_aspeed import AspeedBtDriver, BtBmcError
@@ -44,7 +45,7 @@ class FirmwareTiming:
     daemon_latency: int = ms(2)
     kernel: str = "6.12"                 # the BMC's Linux (read_poll_timeout_atomic differs: see kcs_aspeed)
     hz: int = 100                        # the BMC kernel's CONFIG_HZ (ARM's default; aspeed_g5_defconfig keeps it)
-    variants: tuple[str, ...] = ()       # named BMC driver variants (AspeedKcsDriver.VARIANTS)
+    variants: tuple[str, ...] = ()       # named BMC-side variants (buses.variant), composed where each part is built
 
     def __post_init__(self):
         if self.kernel not in BMC_KERNELS:
@@ -68,10 +69,10 @@ class FullStackKcs(ChannelBase):
         self.core = core
         self.to_core = Hop(core.submit, f"kcs{channel}.core")
         self.timing = timing or FirmwareTiming()
-        self.driver = driver(soc, channel, io_addr, sirq)
-        self.driver.configure_kernel(self.timing.kernel, self.timing.hz, self.timing.variants)
+        self.driver = compose(driver, self.timing.variants)(soc, channel, io_addr, sirq)
+        self.driver.configure_kernel(self.timing.kernel, self.timing.hz)
         self.block = self.driver.block
-        self.engine = KcsIpmiEngine(sim, self.driver, name or f"ipmi-kcs{channel}")
+        self.engine = compose(KcsIpmiEngine, self.timing.variants)(sim, self.driver, name or f"ipmi-kcs{channel}")
         self.driver.client_event = self.engine.event    # kcs_bmc_ipmi_event: the client's event()
         self.ready = sim.env.event()
         self.dropped_responses = 0
@@ -153,7 +154,7 @@ class FullStackBt(ChannelBase):
         self.timing = timing or FirmwareTiming()
         # bt-bmc takes its BMC-side interrupt when the device tree gives one (always, on these SoCs);
         # the host-side SerIRQ is the driver's fixed 10, routed only when the host uses interrupts.
-        self.driver = AspeedBtDriver(soc, use_irq=True, io_addr=si.address, sirq=sirq)
+        self.driver = compose(AspeedBtDriver, self.timing.variants)(soc, use_irq=True, io_addr=si.address, sirq=sirq)
         self.block = self.driver.block
         self.ready = sim.env.event()
         self.served = 0
@@ -260,8 +261,9 @@ class FullStackSsif(ChannelBase):
         self.to_core = Hop(core.submit, f"{name}.core")
         self.block = soc.i2c_bus(si.channel)
         smbus.attach(si.address, self.block)
-        self.ssif = SsifBmc(sim, si.address, S // self.timing.hz, f"ssif-bmc.{si.channel}")
-        self.driver = AspeedI2cSlave(soc, si.channel, self.ssif)
+        variants = self.timing.variants
+        self.ssif = compose(SsifBmc, variants)(sim, si.address, S // self.timing.hz, f"ssif-bmc.{si.channel}")
+        self.driver = compose(AspeedI2cSlave, variants)(soc, si.channel, self.ssif)
         self.ready = sim.env.event()
         self.serving = True
         self.served = 0

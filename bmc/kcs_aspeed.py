@@ -22,6 +22,7 @@ The 200 us poll of a 2024 patch (never merged) is the variant ``obe-poll-200us``
 from __future__ import annotations
 
 from buses.time import S, us
+from buses.variant import variant
 from soc.aspeed.lpc import CHANNEL_REGS, LPC_BASE, REG
 
 from .ipmi.kcs import STATUS_OBF
@@ -30,7 +31,6 @@ from .kcs_engine import EVENT_IBF, EVENT_OBE, MmioKcsDevice
 OBE_BUSY_POLL = us(100)            # read_poll_timeout_atomic's timeout_us
 OBE_POLL_STEP = us(1)              # its delay_us
 OBE_POLL_PERIOD_S = (1, 2)         # HZ / 2 jiffies
-OBE_POLL_200US = "obe-poll-200us"
 BMC_KERNELS = ("6.12", "6.1")
 
 
@@ -56,22 +56,20 @@ class AspeedKcsDriver(MmioKcsDevice):
         self.client_event = None          # generator function: the client's event()
         self._obe_armed = False
         self.obe_slow_path = 0
-        self.configure_kernel("6.12", 100, ())
+        self.configure_kernel("6.12", 100)
 
-    VARIANTS = {OBE_POLL_200US: "kcs_bmc_aspeed: OBE busy poll of 200 us (a 2024 patch, not merged)"}
-
-    def configure_kernel(self, kernel: str, hz: int, variants=()) -> None:
+    def configure_kernel(self, kernel: str, hz: int) -> None:
         """The BMC kernel this driver runs on: the busy poll's budget and the jiffy of its timer."""
         if kernel not in BMC_KERNELS:
             raise ValueError(f"firmware kernel: {kernel!r} is not one of {', '.join(BMC_KERNELS)}")
-        unknown = [v for v in variants if v not in self.VARIANTS]
-        if unknown:
-            raise ValueError(f"firmware variants: {unknown[0]!r} is not a kcs_bmc_aspeed variant "
-                             f"(known: {', '.join(self.VARIANTS)})")
         self.kernel = kernel
         self.jiffy = S // hz
         self.obe_poll_period = hz * OBE_POLL_PERIOD_S[0] // OBE_POLL_PERIOD_S[1]     # in jiffies
-        self.obe_busy_poll = us(200) if OBE_POLL_200US in variants else self.obe_busy_poll_default
+        self.obe_busy_poll = self._obe_busy_poll_timeout()
+
+    def _obe_busy_poll_timeout(self) -> int:
+        """``aspeed_kcs_irq_mask_update``'s read_poll_timeout_atomic budget (mainline: 100 us)."""
+        return self.obe_busy_poll_default
 
     def _obe_last_read(self, step: int) -> int:
         """Index of the read after which the budget is spent (the loop then reads once more)."""
@@ -211,3 +209,11 @@ class AspeedKcsDriver(MmioKcsDevice):
         self._obe_armed = False
         if self.client_event is not None:
             yield from self.client_event()
+
+
+@variant(AspeedKcsDriver, "obe-poll-200us", "ipmi: kcs: Update OBF poll timeout to reduce latency (2024, not merged)")
+class ObePoll200us(AspeedKcsDriver):
+    """The 200 us busy poll IBM proposed for P10 hosts that take more than 100 us to read ODR."""
+
+    def _obe_busy_poll_timeout(self) -> int:
+        return us(200)

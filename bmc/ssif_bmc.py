@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from buses import Notifier
 from buses.i2c import smbus_pec
+from buses.variant import variant
 from soc.aspeed.i2c import (
     CMD_M_S_RX_LAST,
     CMD_S_TX,
@@ -144,7 +145,7 @@ class SsifBmc:
 
     def _on_read_requested(self, t: int) -> int:
         if self.state in (READY, START, REQ_RECVING, RES_SENDING):
-            self._trace(t, "unexpected", event="READ REQUESTED")
+            self._trace(t, "unexpected", slave_event="READ REQUESTED")
             self.state = ABORTING
             return 0
         if self.state == SMBUS_CMD:
@@ -220,7 +221,7 @@ class SsifBmc:
     def _on_write_received(self, value: int, t: int) -> None:
         st = self.state
         if st in (READY, RES_SENDING):
-            self._trace(t, "unexpected", event="WRITE RECEIVED")
+            self._trace(t, "unexpected", slave_event="WRITE RECEIVED")
             self.state = ABORTING
         elif st == START:
             self.state = SMBUS_CMD
@@ -361,13 +362,9 @@ class AspeedI2cSlave:
     def _event(self, event: str, value: int = 0):
         return self.backend.slave_event(event, value, self.cpu.t)
 
-    def _irq(self):
-        """Generator: ``aspeed_i2c_bus_irq`` -> ``aspeed_i2c_slave_irq``."""
-        status = yield from self._rd(INTR_STS)
-        if self.sim.tracer.enabled:
-            self.sim.trace(self.cpu.t, "fw", self.name, "irq", status=f"0x{status:02X}", slave_state=self.slave_state)
-        yield from self._wr(INTR_STS, status & ~INTR_RX_DONE)       # ack all but RX_DONE
-        yield from self._rd(INTR_STS)
+    def _stop_before_match(self, status: int) -> None:
+        """"Handle stop conditions early, prior to SLAVE_MATCH": a STOP (or the NAK ending a read)
+        coalesced with the next START reaches the backend before the new transaction does."""
         if status & INTR_NORMAL_STOP:
             self.slave_state = "stop"
         if status & INTR_TX_NAK and self.slave_state == "read-processed":
@@ -375,6 +372,18 @@ class AspeedI2cSlave:
         if self.slave_state == "stop":
             self._event(STOP)
             self.slave_state = "inactive"
+
+    def _stop_after_match(self, status: int) -> None:
+        """The older order looked at STOP after the address (here a STOP was handled already)."""
+
+    def _irq(self):
+        """Generator: ``aspeed_i2c_bus_irq`` -> ``aspeed_i2c_slave_irq``."""
+        status = yield from self._rd(INTR_STS)
+        if self.sim.tracer.enabled:
+            self.sim.trace(self.cpu.t, "fw", self.name, "irq", status=f"0x{status:02X}", slave_state=self.slave_state)
+        yield from self._wr(INTR_STS, status & ~INTR_RX_DONE)       # ack all but RX_DONE
+        yield from self._rd(INTR_STS)
+        self._stop_before_match(status)
         if status & INTR_SLAVE_MATCH:
             self.slave_state = "start"
         if self.slave_state != "inactive":
@@ -385,6 +394,7 @@ class AspeedI2cSlave:
                     self.slave_state = "read-requested" if value & 1 else "write-requested"
             else:
                 value = 0
+            self._stop_after_match(status)
             st = self.slave_state
             if st == "read-requested":
                 self.slave_state = "read-processed"
@@ -403,6 +413,26 @@ class AspeedI2cSlave:
                     yield from self._wr(CMD, CMD_M_S_RX_LAST)      # NAK the next byte
             elif st == "write-received":
                 self._event(WRITE_RECEIVED, value)
+            elif st == "stop":
+                self._event(STOP)
+                self.slave_state = "inactive"
         if status & INTR_RX_DONE:
             yield from self._wr(INTR_STS, INTR_RX_DONE)             # ack RX_DONE last: SCL runs again
             yield from self._rd(INTR_STS)
+
+
+@variant(AspeedI2cSlave, "i2c-aspeed-stop-after-match",
+         "before 'i2c: aspeed: Handle the coalesced stop conditions with the start conditions.' (2023)")
+class StopAfterMatch(AspeedI2cSlave):
+    """The STOP bit was looked at after SLAVE_MATCH and the address: with the two coalesced, the
+    state became "stop" over the new transaction's "write-requested", the backend got the old STOP
+    and never the new START, and the new transaction's bytes fell on an inactive target."""
+
+    def _stop_before_match(self, status: int) -> None:
+        return
+
+    def _stop_after_match(self, status: int) -> None:
+        if status & INTR_NORMAL_STOP:
+            self.slave_state = "stop"
+        if status & INTR_TX_NAK and self.slave_state == "read-processed":
+            self.slave_state = "stop"

@@ -33,8 +33,10 @@ The schema (every key optional unless marked)::
     [sdr]        file = QEMU sdrfile, records = ["hex", ...]   (added after the sensors' SDRs)
     [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
+    variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
     [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
-                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*); when: after, nth, count, probability
+                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status);
+                 when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
                  host_port_io, command_cost_scale, ipmb_latency, power_cycle_interval,
@@ -107,6 +109,7 @@ class WorldConfig:
     users: list[UserSpec] | None = None               # None: the default users
     timing: TimingSpec = field(default_factory=TimingSpec)
     faults: list[dict] = field(default_factory=list)  # [[faults]], checked (scenarios.faults.fault_from_spec)
+    variants: tuple[str, ...] = ()                    # named driver variants (buses.variant)
     source: str = "world config"
 
 
@@ -371,15 +374,17 @@ def _check_sdr_overlap(ck: Checker, found: list[tuple[str, bytes]], cfg: WorldCo
 
 
 TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False,
-            "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False, "faults": False}
+            "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False, "faults": False,
+            "variants": False}
 
 # [[faults]]: the keys of each kind (True: required) and the schedule's, all optional.
 FAULT_KEYS = {
     "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "drop": False},
     "bus": {"action": True, "cond": False, "value": False, "byte": False},
-    "irq-hold": {"hold": True},
+    "irq-hold": {"hold": True, "status": False},
 }
-SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "nth": False, "count": False, "probability": False}
+SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
+                 "probability": False}
 
 
 def _read_faults(ck: Checker, raw) -> list[dict]:
@@ -403,13 +408,14 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
         if ck.table(path, f, {**SCHEDULE_KEYS, **FAULT_KEYS[kind]}) is None:
             continue
         spec: dict = {"kind": kind}
-        for key in ("after", "delay", "hold"):
+        for key in ("after", "until", "delay", "hold"):
             if key in f:
                 spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
         for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
-                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF)):
+                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF), ("status", 0, 0xFFFFFFFF)):
             if key in f:
-                spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi, hexfmt=key in ("netfn", "cmd", "byte"))
+                spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi,
+                                       hexfmt=key in ("netfn", "cmd", "byte", "status"))
         if "probability" in f:
             spec["probability"] = ck.number(f"{path}.probability", f["probability"], 0, 1)
         if "drop" in f:
@@ -434,6 +440,23 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
         if len(ck.problems) == n0:
             out.append(spec)
     return out
+
+
+def _read_variants(ck: Checker, raw) -> tuple[str, ...]:
+    """``variants = ["name", ...]``: each a registered driver variant (``ipmilab races variants`` lists them)."""
+    import scenarios.races  # noqa: F401  (the catalogue's variants register on import)
+    from buses.variant import REGISTRY
+
+    if not isinstance(raw, list):
+        ck.bad("variants", raw, 'must be a list of variant names, e.g. ["fix-msg-stack-6.2"]')
+        return ()
+    out = []
+    for i, name in enumerate(raw):
+        if name not in REGISTRY:
+            ck.bad(f"variants[{i}]", name, f"not a known variant; choose from: {', '.join(sorted(REGISTRY))}")
+        else:
+            out.append(name)
+    return tuple(out)
 
 
 def validate(doc: dict, base: Path | None = None, source: str = "world config") -> WorldConfig:
@@ -474,6 +497,8 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
         cfg.timing = _read_timing(ck, doc["timing"], doc.get("preset", cfg.preset))
     if "faults" in doc:
         cfg.faults = _read_faults(ck, doc["faults"])
+    if "variants" in doc:
+        cfg.variants = _read_variants(ck, doc["variants"])
     if ck.problems:
         raise ConfigError(ck.problems, source)
     return cfg

@@ -11,7 +11,7 @@ was broken and when.  The seams:
   STOP, stretch the clock longer);
 - ``i2c.irq``: an ASPEED I2C bus's interrupt output (``IrqHold``: hold it back, so status bits coalesce).
 
-``Schedule``: from a simulated time (``after``), only the Nth matching crossing (``nth``, 1-based), at
+``Schedule``: from a simulated time (``after``, ``until``), only the Nth matching crossing (``nth``, 1-based), at
 most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
 the same faults.  ``inject(world, *faults)`` attaches them; ``faults_from_config`` builds them from the
 world file's ``[[faults]]`` tables.
@@ -27,6 +27,7 @@ from bmc.ipmi.msg import from_hex
 @dataclass
 class Schedule:
     after: int = 0                    # active from this simulated time (ns)
+    until: int | None = None          # and before this one
     nth: int | None = None            # only the Nth matching crossing
     count: int | None = None          # at most this many times
     probability: float = 1.0          # each matching crossing, drawn from the seeded RNG
@@ -34,6 +35,8 @@ class Schedule:
     def __post_init__(self):
         if self.after < 0:
             raise ValueError(f"fault schedule after: {self.after} must be >= 0 ns")
+        if self.until is not None and self.until <= self.after:
+            raise ValueError(f"fault schedule until: {self.until} must be after {self.after} ns")
         if self.nth is not None and self.nth < 1:
             raise ValueError(f"fault schedule nth: {self.nth} counts from 1")
         if self.count is not None and self.count < 1:
@@ -57,7 +60,7 @@ class Fault:
     def _fires(self, t: int) -> bool:
         """A matching crossing at ``t``: does the fault act on it?"""
         sc = self.schedule
-        if t < sc.after:
+        if t < sc.after or (sc.until is not None and t >= sc.until):
             return False
         self.seen += 1
         if sc.nth is not None and self.seen != sc.nth:
@@ -179,7 +182,8 @@ class BusFault(Fault):
 
 
 class IrqHold(Fault):
-    """Hold an ASPEED I2C bus's interrupt back ``hold`` ns when it rises: the status bits coalesce.
+    """Hold an ASPEED I2C bus's interrupt back ``hold`` ns when it rises (with ``status`` bits set, if
+    given): the status bits coalesce.
 
     Only a rising edge is held (the line is low then, and stays low until the release, whatever the
     status does meanwhile); at the release the line takes the level the status gives at that moment.
@@ -187,11 +191,12 @@ class IrqHold(Fault):
 
     seam = "i2c.irq"
 
-    def __init__(self, hold: int, schedule: Schedule | None = None, name: str | None = None):
+    def __init__(self, hold: int, status: int = 0, schedule: Schedule | None = None, name: str | None = None):
         super().__init__(schedule, name)
         if hold <= 0:
             raise ValueError(f"irq hold: {hold} must be > 0 ns")
         self.hold = hold
+        self.status = status          # only a rise whose INTR_STS has all these bits (0: any)
         self._until = None            # the release time while held
         self._out = 0                 # the level past the fault
 
@@ -217,7 +222,7 @@ class IrqHold(Fault):
         def call(level, t):
             if self._until is not None:
                 return None                                   # held: the bits pile up, the line stays low
-            if level and not self._out and self._fires(t):
+            if level and not self._out and bus.regs["INTR_STS"] & self.status == self.status and self._fires(t):
                 self._until = t + self.hold
                 self._trace(t, "hold", until=self._until)
                 self.world.sim.call_at(self._until, release)
@@ -239,7 +244,7 @@ KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold}
 
 def fault_from_spec(spec: dict) -> Fault:
     """One fault from a validated ``[[faults]]`` table (see ``scenarios.config``)."""
-    sched = Schedule(after=spec.get("after", 0), nth=spec.get("nth"), count=spec.get("count"),
+    sched = Schedule(after=spec.get("after", 0), until=spec.get("until"), nth=spec.get("nth"), count=spec.get("count"),
                      probability=spec.get("probability", 1.0))
     kind = spec["kind"]
     if kind == "answer":
@@ -249,4 +254,4 @@ def fault_from_spec(spec: dict) -> Fault:
     if kind == "bus":
         return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
                         spec.get("name"))
-    return IrqHold(spec["hold"], sched, spec.get("name"))
+    return IrqHold(spec["hold"], spec.get("status", 0), sched, spec.get("name"))

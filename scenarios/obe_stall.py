@@ -19,6 +19,7 @@ from bmc.kcs_aspeed import AspeedKcsDriver
 from bmc.kcs_npcm7xx import NpcmKcsDriver
 from bmc.kcs_raw import KcsRawClient
 from buses.time import S, us
+from buses.variant import compose
 
 from .world import World
 
@@ -35,6 +36,9 @@ class ObeStallResult:
     slow_path: int
     mmio_ns: int = 0                    # the BMC CPU's cost of one register access
     records: tuple = ()                 # the trace, when asked for
+    digest: str = ""                    # its digest
+    end: int = 0                        # simulated time at the end
+    fallback_at: int | None = None      # stop_on_fallback: when the driver fell back to its timer
 
     @property
     def intervals(self) -> list[int]:
@@ -43,9 +47,12 @@ class ObeStallResult:
 
 
 def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: int = 0,
-        trace: bool = False, soc: str = "ast2600", kernel: str = "6.12", variants=()) -> ObeStallResult:
+        trace: bool = False, soc: str = "ast2600", kernel: str = "6.12", variants=(),
+        read_jitter: int = 0, stop_on_fallback: bool = False) -> ObeStallResult:
     """Stream ``nbytes`` from BMC to host; the host reads each byte ``read_delay`` after seeing OBF.
 
+    ``read_jitter``: each read waits up to that much more, drawn from the world's seeded RNG.
+    ``stop_on_fallback``: end the run when the driver first falls back to its timer (``fallback_at``).
     ``kernel`` and ``variants`` are the BMC's (``bmc.kcs_aspeed``: how long the OBE busy poll lasts).
     """
     if soc not in SOCS:
@@ -57,8 +64,8 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
         driver = NpcmKcsDriver(w.soc, RAW_CHANNEL, name="kcs_bmc_npcm7xx.2")
         status_port = RAW_DATA_PORT + 1
     else:
-        driver = AspeedKcsDriver(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
-        driver.configure_kernel(kernel, 100, tuple(variants))
+        driver = compose(AspeedKcsDriver, variants)(w.soc, RAW_CHANNEL, RAW_DATA_PORT, name="kcs_bmc_aspeed.2")
+        driver.configure_kernel(kernel, 100)
         status_port = RAW_DATA_PORT + 4                        # LPC channel 2: status at data + 4
     client = KcsRawClient(sim, driver)
 
@@ -78,9 +85,12 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
         # BMC has brought the channel up (before that the ports float to 0xFF).
         yield from cpu.wait(up)
         while len(reads) < nbytes:
+            if stop_on_fallback and driver.obe_slow_path:
+                sim.trigger_at(fallback, cpu.t, cpu.t)
+                return
             status = yield from cpu.inb(status_port)
             if status & 0x01:
-                yield from cpu.sleep(read_delay)
+                yield from cpu.sleep(read_delay + (sim.rng.randrange(read_jitter) if read_jitter else 0))
                 yield from cpu.inb(data_port)
                 reads.append(cpu.t)
             else:
@@ -91,8 +101,17 @@ def run(read_delay: int = us(150), nbytes: int = 4, poll: int = us(10), seed: in
         yield sim.env.timeout(us(50))
         return (yield from client.send(bytes(range(1, nbytes + 1))))
 
+    fallback = sim.env.event()
+
+    def main():
+        writer = sim.process(bmc_writer())
+        yield writer | fallback
+        return writer.value if writer.triggered else []
+
     sim.process(host_reader())
-    writes = sim.run_process(bmc_writer(), limit=10 * S)
-    sim.run(until=sim.now + S)
+    writes = sim.run_process(main(), limit=10 * S)
+    if not fallback.triggered:
+        sim.run(until=sim.now + S)
     return ObeStallResult(read_delay, writes, reads, driver.obe_slow_path, w.soc.cpu.mmio_ns,
-                          tuple(sim.tracer.records) if trace else ())
+                          tuple(sim.tracer.records) if trace else (), sim.tracer.digest() if trace else "",
+                          sim.now, fallback.value if fallback.triggered else None)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+import bmc.ssif_bmc  # noqa: F401  (its driver variants register on import; FullStackSsif imports it late)
 from bmc.bt_ideal import QEMU_BT_BUFFER, IdealBt
 from bmc.firmware import FullStackBt, FullStackKcs, FullStackSsif
 from bmc.kcs_ideal import IdealKcs
@@ -25,6 +26,7 @@ from bmc.kcs_npcm7xx import NpcmKcsDriver
 from bmc.ssif_ideal import SmbusIpmi
 from buses.i2c import I2cBus, I2cController
 from buses.pci import PciBus, PciFunction
+from buses.variant import compose
 from soc.aspeed.soc import ast2500, ast2600
 from soc.bt import BtBlock
 from soc.kcs import KcsBlock
@@ -55,9 +57,9 @@ def smbus_segment(sim, name: str) -> I2cBus:
     return I2cBus(sim, name, hz=100_000)
 
 
-def ideal_ssif(sim, bus, core, use_irq: bool = False, irq_info: int = 0xFF, si=None) -> SmbusIpmi:
+def ideal_ssif(sim, bus, core, use_irq: bool = False, irq_info: int = 0xFF, si=None, variants=()) -> SmbusIpmi:
     """QEMU's ``smbus-ipmi`` at the preset's I2C address (it has no interrupt)."""
-    device = SmbusIpmi(sim, core, f"{bus.name}.smbus-ipmi")
+    device = compose(SmbusIpmi, variants)(sim, core, f"{bus.name}.smbus-ipmi")
     bus.attach(si.address, device)
     return device
 
@@ -116,7 +118,8 @@ def aspeed_ssif(sim, soc, core, si, host=None, **kw) -> FullStackSsif:
     """The host's SMBus segment wired to the SoC's I2C bus ``si.channel``, the host's adapter on it."""
     segment = smbus_segment(sim, f"{soc.name}.smbus")
     host.smbus_adapter = I2cController(sim, segment, "i801")
-    return FullStackSsif(sim, soc, core, si, smbus=segment, **kw)
+    timing = kw.get("timing")
+    return compose(FullStackSsif, timing.variants if timing else ())(sim, soc, core, si, smbus=segment, **kw)
 
 
 FIRMWARE_CHANNELS = {("aspeed", "kcs"): FullStackKcs, ("aspeed", "bt"): FullStackBt, ("aspeed", "ssif"): aspeed_ssif,

@@ -14,12 +14,15 @@ The preset names the parts (``scenarios.presets``); the factory tables in
 
 from __future__ import annotations
 
+import dataclasses
+
 from bmc.bmc import Bmc
 from bmc.ipmid import Ipmid
 from bmc.sensors import install_default_sensors
 from bmc.vm.extern import extern_bmc
 from buses import IoSpace, Simulation
 from buses.time import s
+from buses.variant import check, compose
 from vserver.host import Host
 from vserver.si import SiConfig
 from vserver.sm import SiDevice
@@ -34,11 +37,14 @@ class World:
     def __init__(self, preset: str | Preset = "isa-ipmi-kcs", seed: int = 0, trace: bool = False,
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
                  firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None,
-                 bmc: str = "sim", extern=None, default_sensors: bool = True, interface: str | None = None):
+                 bmc: str = "sim", extern=None, default_sensors: bool = True, interface: str | None = None,
+                 variants: tuple[str, ...] = ()):
         # bmc="extern": the interface is answered by a remote BMC over the VM protocol (bmc.vm.extern);
         # extern is its address ("host:port", "unix:/path") or an ExternConfig.
         # default_sensors: the default server's sensor set (bmc.sensors.defaults); a config brings its own.
         # interface: which of the preset's system interfaces the host uses ("kcs", "bt"; default the first).
+        # variants: named driver variants (buses.variant) for every part of the world, host and BMC side;
+        # each part takes those of its own class.
         self.preset = get_preset(preset) if isinstance(preset, str) else preset
         p = self.preset
         self.interface = p.system_interface(interface)
@@ -54,6 +60,12 @@ class World:
             install_default_sensors(self.bmc)
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
+        self.variants = check(variants)
+        if self.variants:
+            self.si_config = dataclasses.replace(self.si_config, variants=self.si_config.variants + self.variants)
+            if p.attachment != "ideal":
+                fw = firmware or p.firmware
+                firmware = dataclasses.replace(fw, variants=fw.variants + self.variants)
         self.host_attached = sim.env.event()   # the host's IPMI driver stack exists
         self.extern = extern_bmc(sim, self.host, extern) if bmc == "extern" else None
         self.core = self.extern or self.ipmid
@@ -70,8 +82,11 @@ class World:
         si = self.interface
         self.block = parts.BLOCKS[si.kind](self.sim, f"{self.preset.name}.{si.kind}")
         placement = parts.BUSES[self.preset.bus](self, self.block, si)
-        kw = {"si": si} if si.kind == "ssif" else {}
-        self.channel = parts.IDEAL_CHANNELS[si.kind](self.sim, self.block, self.core, use_irq=self.use_irq,
+        kw = {"si": si, "variants": self.variants} if si.kind == "ssif" else {}
+        build = parts.IDEAL_CHANNELS[si.kind]
+        if isinstance(build, type):
+            build = compose(build, self.variants)
+        self.channel = build(self.sim, self.block, self.core, use_irq=self.use_irq,
                                                      irq_info=placement.irq_info, **kw)
         if self.extern is not None:
             self.extern.attach(self.channel)
@@ -94,6 +109,8 @@ class World:
         self.soc = parts.SOCS[self.preset.soc](self.sim, self.io)
         sirq = si.irq if self.use_irq else 0
         build = parts.FIRMWARE_CHANNELS[(self.soc.family, si.kind)]
+        if isinstance(build, type):
+            build = compose(build, timing.variants)
         kw = {"host": self.host} if si.kind == "ssif" else {}
         self.channel = build(self.sim, self.soc, self.core, si, sirq=sirq, timing=timing, **kw)
         self.block = self.channel.block
@@ -140,7 +157,8 @@ class World:
             bmc_kwargs["state_dir"] = where
         world = cls(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
                     si=si_config(cfg, irq), firmware=firmware, host_kwargs=host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
-                    default_sensors=cfg.sensors is None, interface=interface or cfg.interface)
+                    default_sensors=cfg.sensors is None, interface=interface or cfg.interface,
+                    variants=cfg.variants)
         try:
             apply_config(world, cfg)
             if cfg.faults:

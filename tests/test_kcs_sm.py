@@ -5,6 +5,7 @@ import pytest
 from bmc.kcs_ideal import run_now
 from buses import Simulation
 from buses.time import s
+from buses.variant import compose
 from vserver.kcs_sm import FIX_MSG_STACK, MAX_ERROR_RETRIES, KcsSm, KcsSmState
 from vserver.sm import SmResult
 
@@ -45,7 +46,7 @@ class ScriptedIo:
 
 def sm_with(script, variants=()):
     io = ScriptedIo(script)
-    return KcsSm(Simulation(), io, variants=variants), io
+    return compose(KcsSm, variants)(Simulation(), io), io
 
 
 def step(sm, time=0):

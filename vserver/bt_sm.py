@@ -98,7 +98,7 @@ class BtSm(SiSm):
     uses_kipmid = False
     status_offset = BT_CTRL_OFFSET
 
-    def __init__(self, sim, io, component: str = "bt_sm", jiffy: int = S // 250, variants=()):
+    def __init__(self, sim, io, component: str = "bt_sm", jiffy: int = S // 250):
         # The register helpers (BT_STATUS, BT_CONTROL, BMC2HOST, HOST2BMC, BT_INTMASK_W of the C file):
         # each returns the port-access generator itself, bound once to its register.
         if io is not None:
@@ -107,7 +107,7 @@ class BtSm(SiSm):
             self._bmc2host = io.reader(BT_BUF_OFFSET)
             self._host2bmc = io.writer(BT_BUF_OFFSET)
             self._intmask_w = io.writer(BT_INTMASK_OFFSET)
-        super().__init__(sim, io, component, variants, jiffy=jiffy)
+        super().__init__(sim, io, component, jiffy=jiffy)
         self._init_data()
 
     def _init_data(self) -> None:

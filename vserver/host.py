@@ -47,6 +47,7 @@ from bmc.ipmi.cmd import Chassis
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.smbus import SMBus
 from buses.time import ms, s
+from buses.variant import check, compose
 
 from .bt_sm import BtSm
 from .cpu import HostCpu
@@ -155,12 +156,12 @@ class Host:
 
     def _sm(self, device: SiDevice, component: str, variants=(), jiffy: int | None = None) -> SiSm:
         try:
-            cls = SM_TYPES[device.si_type]
+            cls = compose(SM_TYPES[device.si_type], variants)
         except KeyError:
             raise ValueError(f"si type: {device.si_type!r} is not one of {', '.join(SM_TYPES)}") from None
         kw = {} if jiffy is None else {"jiffy": jiffy}
         return cls(self.sim, PortIo(self.cpu, device.addr, device.regspacing, cls.io_size), component=component,
-                   variants=variants, **kw)
+                   **kw)
 
     def attach(self, device: SiDevice, config: SiConfig | None = None) -> IpmiMsgHandler:
         """Load ``ipmi_si`` for ``device`` (its interrupt too, if it has one and ``config.use_irq``).
@@ -171,6 +172,7 @@ class Host:
         self.device = device
         self.si_config = config
         cfg = config or SiConfig(use_irq=bool(device.irq))
+        variants = check(cfg.variants, "si variants")
         lines = self.irq_inputs.get(device.irq, []) if device.irq else []
         if cfg.use_irq and not lines and device.si_type != "ssif":     # SSIF's interrupt is the SMBus alert
             raise ValueError(f"si irq: host interrupt {device.irq} has no device wired to it")
@@ -178,13 +180,14 @@ class Host:
             # ipmi_ssif: an I2C client on the host's SMBus adapter, not ipmi_si.
             if self.smbus_adapter is None:
                 raise ValueError("si type: 'ssif' needs an SMBus adapter on the host (none is wired)")
-            self.si = SsifInterface(self.sim, SMBus(self.smbus_adapter), device.addr, cfg, name="ipmi_ssif")
+            self.si = compose(SsifInterface, variants)(self.sim, SMBus(self.smbus_adapter), device.addr, cfg,
+                                                       name="ipmi_ssif")
         else:
-            sm = self._sm(device, f"{device.si_type}_sm", cfg.variants, cfg.jiffy)
-            self.si = SmiInterface(self.sim, self.cpu, sm, cfg, name="ipmi_si")
+            sm = self._sm(device, f"{device.si_type}_sm", variants, cfg.jiffy)
+            self.si = compose(SmiInterface, variants)(self.sim, self.cpu, sm, cfg, name="ipmi_si")
         if cfg.use_irq:
             self._irq_taps = [(line, self.cpu.attach_irq(line, self.si.irq)) for line in lines]
-        self.ipmi = IpmiMsgHandler(self.sim, self.si)
+        self.ipmi = compose(IpmiMsgHandler, variants)(self.sim, self.si)
         self._driver_up = True
         self.ipmi.ready.callbacks.append(self._driver_ready)
         return self.ipmi

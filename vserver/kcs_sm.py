@@ -26,6 +26,7 @@ from bmc.ipmi.kcs import (
     render_status,
 )
 from buses.time import s
+from buses.variant import variant
 
 from .sm import IPMI_MAX_MSG_LENGTH, SiSm, SmResult
 
@@ -35,7 +36,6 @@ MAX_ERROR_RETRIES = 10
 ERROR0_OBF_WAIT = s(2)                # ERROR0_OBF_WAIT_JIFFIES = 2 * HZ
 MAX_KCS_READ_SIZE = IPMI_MAX_MSG_LENGTH
 MAX_KCS_WRITE_SIZE = IPMI_MAX_MSG_LENGTH
-
 
 FIX_MSG_STACK = "fix-msg-stack-6.2"
 
@@ -73,15 +73,8 @@ class KcsSm(SiSm):
     si_type = "kcs"
     io_size = 2
 
-    VARIANTS = {
-        # c608966f3f9c (6.2), reverted by 5d09ee1bec87 (6.18; in 6.12 stable by 6.12.118): after
-        # HOSED the machine restarts in ERROR0, so the next message begins with an abort and a
-        # dead BMC fails it fast -- and a misbehaving one loops forever.
-        FIX_MSG_STACK: "ipmi: fix msg stack when IPMI is disconnected (6.2): HOSED re-inits to ERROR0",
-    }
-
-    def __init__(self, sim, io, component: str = "kcs_sm", variants=(), **kw):
-        super().__init__(sim, io, component, variants, **kw)
+    def __init__(self, sim, io, component: str = "kcs_sm", **kw):
+        super().__init__(sim, io, component, **kw)
         # The register helpers of the C file (read_status, read_data, write_cmd, write_data): each
         # returns the port-access generator itself, bound once to its register (no extra layer).
         self._read_status = io.reader(KCS_STATUS_OFFSET)
@@ -317,10 +310,22 @@ class KcsSm(SiSm):
                     return _R_TRANSACTION_COMPLETE
 
         if self.state == _HOSED:
-            # init_kcs_data: back to IDLE (6.12.118; the FIX_MSG_STACK variant: ERROR0).
-            self._init_state(_ERROR0 if FIX_MSG_STACK in self.variants else _IDLE)
+            self._hosed_reinit()
             return _R_HOSED
         return _R_CALL_WITHOUT_DELAY
 
+    def _hosed_reinit(self) -> None:
+        """``init_kcs_data`` after HOSED: back to IDLE (6.12.118; the variant ``fix-msg-stack-6.2``: ERROR0)."""
+        self._init_state(_IDLE)
+
     def describe_status(self, status: int) -> str:
         return render_status(status)
+
+
+@variant(KcsSm, FIX_MSG_STACK, "ipmi: fix msg stack when IPMI is disconnected (6.2; reverted in 6.18 and 6.12.118)")
+class FixMsgStack(KcsSm):
+    """c608966f3f9c: after HOSED the machine restarts in ERROR0, so the next message begins with an
+    abort and a dead BMC fails it fast -- and a misbehaving one loops forever (why it was reverted)."""
+
+    def _hosed_reinit(self) -> None:
+        self._init_state(_ERROR0)

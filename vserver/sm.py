@@ -97,16 +97,9 @@ class SiSm:
     uses_kipmid = True      # smi_start_processing: "The BT interface is efficient enough to not need a thread"
     status_offset = 1       # the register whose changes a waiting driver polls for (KCS status, BT_CTRL)
 
-    # Named variants of the code paths a race depends on: {name: what differs}.  The default is
-    # the kernel's current code; a variant is named after the commit (subject, kernel version).
-    VARIANTS: dict[str, str] = {}
+    # A code path a race depends on is a method a variant overrides (buses.variant).
 
-    def __init__(self, sim, io, component: str, variants=(), jiffy: int = S // 250):
-        unknown = [v for v in variants if v not in self.VARIANTS]
-        if unknown:
-            known = ", ".join(self.VARIANTS) or "none"
-            raise ValueError(f"si variants: {unknown[0]!r} is not a {self.si_type} variant (known: {known})")
-        self.variants = frozenset(variants)
+    def __init__(self, sim, io, component: str, jiffy: int = S // 250):
         self.jiffy = jiffy                  # the host's tick (ns), for the waits Linux counts in jiffies
         self.sim = sim
         self.io = io

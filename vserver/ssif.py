@@ -44,6 +44,7 @@ from bmc.ipmi.ssif import (
     SSIF_IPMI_REQUEST,
     SSIF_IPMI_RESPONSE,
 )
+from buses.variant import variant
 
 from .si import SiConfig, SmiMsg
 from .si_init import (
@@ -315,8 +316,7 @@ class SsifInterface:
         if result < 0:
             self.retries_left -= 1
             if self.retries_left > 0:
-                self.do_resend = True
-                self._mod_retry(self.req_retry_jiffies)
+                self._retry_write()
                 return
             self.stats["send_errors"] += 1
             self._msg_done(-errno.EIO, None)
@@ -346,6 +346,11 @@ class SsifInterface:
             self.retries_left = SSIF_RECV_RETRIES
             if not self.stopping:
                 self._mod_retry(self.msg_part_jiffies)
+
+    def _retry_write(self) -> None:
+        """A NAKed write is sent again when the retry timer fires, 60 ms on ("T6", 6.3)."""
+        self.do_resend = True
+        self._mod_retry(self.req_retry_jiffies)
 
     # -- receiving -------------------------------------------------------------------------------------------
     def _start_get(self) -> None:
@@ -421,9 +426,11 @@ class SsifInterface:
                 else:
                     self._deliver(msg)
         elif state == GETTING_FLAGS:
-            if result < 0 or len(rsp) < 4 or rsp[2] != 0 or rsp[0] != app_rsp or rsp[1] != App.GET_MESSAGE_FLAGS:
-                self.ssif_state = IDLE
+            if result < 0 or len(rsp) < 4 or rsp[2] != 0:
+                self.ssif_state = IDLE                      # "Error getting flags": give up for now
                 self._trace("flags-error", rsp=rsp)
+            elif rsp[0] != app_rsp or rsp[1] != App.GET_MESSAGE_FLAGS:
+                self._invalid_flags_response(rsp)
             else:
                 self.stats["flag_fetches"] += 1
                 self.msg_flags = rsp[3]
@@ -444,6 +451,11 @@ class SsifInterface:
                 self.stats["events" if events else "incoming_messages"] += 1
                 self._handle_flags()
                 self._deliver(msg)
+
+    def _invalid_flags_response(self, rsp: bytes) -> None:
+        """"Invalid response getting flags": give up, back to IDLE (6.4)."""
+        self.ssif_state = IDLE
+        self._trace("flags-invalid", rsp=rsp)
 
     def _handle_flags(self) -> None:
         flags = self.msg_flags
@@ -645,3 +657,22 @@ class SsifInterface:
         if rsp[2] == 0:
             self.supports_alert = True
             self.global_enables |= IPMI_BMC_RCV_MSG_INTR
+
+
+@variant(SsifInterface, "ssif-write-retry-at-once",
+         "before 'ipmi:ssif: Add a timer between request retries' (6.3)")
+class WriteRetryAtOnce(SsifInterface):
+    """msg_written_handler resent a NAKed write straight away: five tries inside a millisecond."""
+
+    def _retry_write(self) -> None:
+        self.stats["send_retries"] += 1
+        self._start_resend()
+
+
+@variant(SsifInterface, "ssif-flags-stuck",
+         "before 'ipmi: fix SSIF not responding under certain cond.' (6.4)")
+class FlagsStuck(SsifInterface):
+    """The invalid-flags branch logged and returned, leaving the driver in SSIF_GETTING_FLAGS for good."""
+
+    def _invalid_flags_response(self, rsp: bytes) -> None:
+        self._trace("flags-invalid", rsp=rsp)

@@ -576,6 +576,7 @@ EXTRA_COMMAND_MODULES: list[str] = [
     "scenarios.cli_run",
     "scenarios.cli_serve",
     "scenarios.cli_scenario",
+    "scenarios.cli_races",
 ]
 
 

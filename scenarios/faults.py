@@ -31,6 +31,7 @@ class Schedule:
     nth: int | None = None            # only the Nth matching crossing
     count: int | None = None          # at most this many times
     probability: float = 1.0          # each matching crossing, drawn from the seeded RNG
+    only: frozenset[int] | None = None  # exactly these matching crossings (no draws): a minimized schedule
 
     def __post_init__(self):
         if self.after < 0:
@@ -55,6 +56,7 @@ class Fault:
         self.name = name or type(self).__name__
         self.seen = 0                 # matching crossings
         self.acted = 0
+        self.acts: list[int] = []     # which matching crossings (1-based) it acted on
         self.world = None
 
     def _fires(self, t: int) -> bool:
@@ -63,6 +65,12 @@ class Fault:
         if t < sc.after or (sc.until is not None and t >= sc.until):
             return False
         self.seen += 1
+        if sc.only is not None:
+            if self.seen not in sc.only:
+                return False
+            self.acted += 1
+            self.acts.append(self.seen)
+            return True
         if sc.nth is not None and self.seen != sc.nth:
             return False
         if sc.count is not None and self.acted >= sc.count:
@@ -70,6 +78,7 @@ class Fault:
         if sc.probability < 1.0 and self.world.sim.rng.random() >= sc.probability:
             return False
         self.acted += 1
+        self.acts.append(self.seen)
         return True
 
     def _trace(self, t: int, what: str, **fields) -> None:
@@ -231,12 +240,40 @@ class IrqHold(Fault):
         return call
 
 
+_control: dict | None = None       # while ``controlled``: {"schedule": ..., "injected": [...]}
+
+
 def inject(world, *faults: Fault) -> list[Fault]:
     """Attach each fault to its seam in ``world``; returns them (``fault.acted`` counts their acts)."""
     for f in faults:
+        if _control is not None:
+            _control["injected"].append(f)
+            override = _control["schedule"]
+            if override is not None:
+                sc = f.schedule
+                f.schedule = Schedule(sc.after, sc.until, only=frozenset(override.get(f.name, ())))
         f.attach(world)
     world.faults = getattr(world, "faults", []) + list(faults)
     return list(faults)
+
+
+class controlled:  # noqa: N801  (a context manager, used as a verb)
+    """``with controlled(schedule) as injected:``: every fault injected inside is listed, and with a
+    ``schedule`` ({fault name: [matching crossings]}) acts on exactly those crossings and no others
+    (its time window kept) -- how a minimized fault schedule is replayed."""
+
+    def __init__(self, schedule: dict[str, list[int]] | None = None):
+        self.schedule = schedule
+
+    def __enter__(self) -> list[Fault]:
+        global _control
+        self._outer = _control
+        _control = {"schedule": self.schedule, "injected": []}
+        return _control["injected"]
+
+    def __exit__(self, *exc) -> None:
+        global _control
+        _control = self._outer
 
 
 KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold}

@@ -48,6 +48,7 @@ class Race:
     buggy: tuple[str, ...]
     fixed: tuple[str, ...]
     play: Callable[[tuple[str, ...], int], Outcome] = field(compare=False, repr=False)
+    seed: int = 0                 # a seed whose buggy run shows the symptom (the command line's default)
 
     def variants(self, which: str) -> tuple[str, ...]:
         if which not in VARIANT_SETS:
@@ -58,7 +59,7 @@ class Race:
         def named(vs):
             return [{"name": v, "commit": REGISTRY[v].commit} for v in vs]
         return {"id": self.id, "name": self.name, "layer": self.layer, "title": self.title, "story": self.story,
-                "symptom": self.symptom, "buggy": named(self.buggy), "fixed": named(self.fixed)}
+                "symptom": self.symptom, "buggy": named(self.buggy), "fixed": named(self.fixed), "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class RaceRun:
     digest: str                   # the trace's SHA-256
     end: int                      # simulated time at the end
     records: int
+    acts: dict = field(default_factory=dict)   # fault name -> the matching crossings it acted on
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -83,12 +85,19 @@ RACES: dict[str, Race] = {}
 
 
 def race(id: str, name: str, layer: str, title: str, story: str, symptom: str,
-         buggy: tuple[str, ...], fixed: tuple[str, ...]):
+         buggy: tuple[str, ...], fixed: tuple[str, ...], seed: int = 0):
     """Register the decorated ``play(variants, seed) -> Outcome`` as a catalogue race."""
     def register(play):
-        RACES[id] = Race(id, name, layer, title, " ".join(story.split()), symptom, tuple(buggy), tuple(fixed), play)
+        RACES[id] = Race(id, name, layer, title, " ".join(story.split()), symptom, tuple(buggy), tuple(fixed), play,
+                         seed)
         return play
     return register
+
+
+def catalogue() -> list[Race]:
+    """The races in catalogue order: host (H), message handler (M), BMC side (B), each by number."""
+    side = {"H": 0, "M": 1, "B": 2}
+    return sorted(RACES.values(), key=lambda r: (side.get(r.id[0], 3), int(r.id.split("-")[1])))
 
 
 def get(name: str) -> Race:
@@ -100,19 +109,29 @@ def get(name: str) -> Race:
     raise ValueError(f"race: {name!r} is not in the catalogue (known: {known})")
 
 
-def run(name: str, variant: str = "buggy", seed: int = 0) -> tuple[RaceRun, Outcome]:
-    """Play one race once; the run's summary and the outcome (with the trace's records)."""
+def run(name: str, variant: str = "buggy", seed: int = 0,
+        schedule: dict[str, list[int]] | None = None) -> tuple[RaceRun, Outcome]:
+    """Play one race once; the run's summary and the outcome (with the trace's records).
+
+    ``schedule`` ({fault name: [matching crossings]}) makes each fault act on exactly those.
+    """
+    from scenarios.faults import controlled
+
     r = get(name)
-    out = r.play(r.variants(variant), seed)
-    return RaceRun(r.id, variant, seed, out.symptom, out.at, out.detail, out.digest, out.end, len(out.records)), out
+    with controlled(schedule) as injected:
+        out = r.play(r.variants(variant), seed)
+    acts = {f.name: list(f.acts) for f in injected}
+    return RaceRun(r.id, variant, seed, out.symptom, out.at, out.detail, out.digest, out.end, len(out.records),
+                   acts), out
 
 
-def replay_record(run_: RaceRun) -> str:
+def replay_record(run_: RaceRun, schedule: dict[str, list[int]] | None = None) -> str:
     """The text of a replay file: enough to play the run again and check its trace."""
-    return json.dumps({"format": "ipmilab-replay/1", **run_.to_json()}, indent=2) + "\n"
+    return json.dumps({"format": "ipmilab-replay/1", **run_.to_json(), "schedule": schedule}, indent=2) + "\n"
 
 
-def load_replay(text: str, source: str = "replay file") -> RaceRun:
+def load_replay(text: str, source: str = "replay file") -> tuple[RaceRun, dict | None]:
+    """A replay file's run and its fault schedule (None: the race's own); ValueError names what is wrong."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -124,7 +143,16 @@ def load_replay(text: str, source: str = "replay file") -> RaceRun:
     missing = [k for k in fields if k not in doc]
     if missing:
         raise ValueError(f"{source}: {missing[0]}: missing")
-    return RaceRun(**{k: doc[k] for k in fields})
+    if doc["variant"] not in VARIANT_SETS:
+        raise ValueError(f"{source}: variant: {doc['variant']!r} is not one of {', '.join(VARIANT_SETS)}")
+    get(str(doc["race"]))
+    if not isinstance(doc["seed"], int) or doc["seed"] < 0:
+        raise ValueError(f"{source}: seed: {doc['seed']!r} is not a whole number >= 0")
+    schedule = doc.get("schedule")
+    if schedule is not None and not (isinstance(schedule, dict) and all(
+            isinstance(v, list) and all(isinstance(i, int) and i >= 1 for i in v) for v in schedule.values())):
+        raise ValueError(f"{source}: schedule: {schedule!r} is not {{fault name: [crossing numbers]}}")
+    return RaceRun(**{k: doc[k] for k in fields}), schedule
 
 
 from . import b03_obe_stall, b08_coalesced_stop, h01_dead_bmc, h10_flags_stuck, h11_write_retries  # noqa: E402,F401

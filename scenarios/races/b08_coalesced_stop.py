@@ -22,7 +22,7 @@ REQUESTS = 10
       for 250 x 60 ms and gives up with 0xFF. Since 'i2c: aspeed: Handle the coalesced stop
       conditions with the start conditions.' the STOP goes to the backend first.""",
       "a request is lost on the BMC side: the host gives up after 15 s",
-      buggy=("i2c-aspeed-stop-after-match",), fixed=())
+      buggy=("i2c-aspeed-stop-after-match",), fixed=(), seed=1)
 def play(variants, seed):
     w = boot("ast2600", interface="ssif", seed=seed, trace=True, variants=variants)
     sim = w.sim

@@ -35,7 +35,8 @@ The schema (every key optional unless marked)::
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
     variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
     [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
-                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status);
+                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status) |
+                 "register" (action* = "stuck" | "flip" | "drop", offset, value, device);
                  when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
@@ -382,6 +383,7 @@ FAULT_KEYS = {
     "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "drop": False},
     "bus": {"action": True, "cond": False, "value": False, "byte": False},
     "irq-hold": {"hold": True, "status": False},
+    "register": {"action": True, "offset": False, "value": False, "device": False},
 }
 SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
                  "probability": False}
@@ -389,7 +391,7 @@ SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "n
 
 def _read_faults(ck: Checker, raw) -> list[dict]:
     """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
-    from .faults import BusFault
+    from .faults import BusFault, RegisterFault
 
     if not isinstance(raw, list):
         ck.bad("faults", raw, "must be an array of tables ([[faults]])")
@@ -412,7 +414,8 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
             if key in f:
                 spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
         for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
-                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF), ("status", 0, 0xFFFFFFFF)):
+                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF), ("status", 0, 0xFFFFFFFF),
+                            ("offset", 0, 0xFF)):
             if key in f:
                 spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi,
                                        hexfmt=key in ("netfn", "cmd", "byte", "status"))
@@ -420,8 +423,9 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
             spec["probability"] = ck.number(f"{path}.probability", f["probability"], 0, 1)
         if "drop" in f:
             spec["drop"] = ck.boolean(f"{path}.drop", f["drop"])
-        if "name" in f:
-            spec["name"] = ck.string(f"{path}.name", f["name"])
+        for key in ("name", "device"):
+            if key in f:
+                spec[key] = ck.string(f"{path}.{key}", f[key])
         if "replace" in f:
             text = ck.string(f"{path}.replace", f["replace"])
             if text is not None:
@@ -431,6 +435,12 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
                     spec["replace"] = text
                 except ValueError:
                     ck.bad(f"{path}.replace", text, 'must be hex bytes, e.g. "1C 01 C0" (or "" for an empty answer)')
+        if kind == "register":
+            action = ck.choice(f"{path}.action", f.get("action"), RegisterFault.ACTIONS)
+            if action is not None:
+                spec["action"] = action
+            if spec.get("value", 0) > 0xFF:
+                ck.bad(f"{path}.value", f["value"], "a register value is a byte (0..0xFF)")
         if kind == "bus":
             action = ck.choice(f"{path}.action", f.get("action"), BusFault.ACTIONS)
             if action is not None:

@@ -9,7 +9,9 @@ was broken and when.  The seams:
   drop it; the BMC has executed the request either way);
 - ``smbus.wire``: the host's SMBus conditions and bytes (``BusFault``: NAK, corrupt a byte, lose a
   STOP, stretch the clock longer);
-- ``i2c.irq``: an ASPEED I2C bus's interrupt output (``IrqHold``: hold it back, so status bits coalesce).
+- ``i2c.irq``: an ASPEED I2C bus's interrupt output (``IrqHold``: hold it back, so status bits coalesce);
+- ``io.port``: the host's port accesses to an interface's registers (``RegisterFault``: a read stuck
+  at a value or with bits flipped, a write lost) -- the I/O space wraps every mapping it decodes.
 
 ``Schedule``: from a simulated time (``after``, ``until``), only the Nth matching crossing (``nth``, 1-based), at
 most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
@@ -243,6 +245,66 @@ class IrqHold(Fault):
 _control: dict | None = None       # while ``controlled``: {"schedule": ..., "injected": [...]}
 
 
+class RegisterFault(Fault):
+    """A host port access to an interface register: ``action`` "stuck" (a read returns ``value``),
+    "flip" (a read has the bits of ``value`` inverted) or "drop" (a write never lands).  ``offset``
+    picks the register in its block (KCS: 0 data, 1 status; None: any); ``device`` a part of the
+    mapping's name (None: every mapping)."""
+
+    seam = "io.port"
+    ACTIONS = {"stuck": "read", "flip": "read", "drop": "write"}
+
+    def __init__(self, action: str, offset: int | None = None, value: int = 0, device: str | None = None,
+                 schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if action not in self.ACTIONS:
+            raise ValueError(f"register fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
+        if not 0 <= value <= 0xFF:
+            raise ValueError(f"register fault value: {value} is not a byte")
+        self.action, self.offset, self.value, self.device = action, offset, value, device
+        self.active = False
+
+    def attach(self, world) -> None:
+        self.world = world
+        self.active = True
+        world.io.interpose(self._wrap)         # a mapping's accesses, now and from now on
+
+    def detach(self) -> None:
+        self.active = False                    # the wrappers stay and pass every access through
+        self.world = None
+
+    def _wrap(self, target, mapping: str):
+        if self.device is not None and self.device not in mapping:
+            return target
+        return _FaultyRegisters(self, target, mapping)
+
+
+class _FaultyRegisters:
+    """One mapping's registers with a ``RegisterFault`` in front (``buses.target.IoTarget``)."""
+
+    def __init__(self, fault: RegisterFault, target, mapping: str):
+        self._fault, self._target, self._mapping = fault, target, mapping
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+    def io_read(self, offset: int, t: int) -> int:
+        got = self._target.io_read(offset, t)
+        f = self._fault
+        if f.active and f.ACTIONS[f.action] == "read" and f.offset in (None, offset) and f._fires(t):
+            now = f.value if f.action == "stuck" else got ^ f.value
+            f._trace(t, f.action, mapping=self._mapping, offset=offset, read=f"0x{got:02X}", now=f"0x{now:02X}")
+            return now
+        return got
+
+    def io_write(self, offset: int, value: int, t: int) -> None:
+        f = self._fault
+        if f.active and f.action == "drop" and f.offset in (None, offset) and f._fires(t):
+            f._trace(t, "drop", mapping=self._mapping, offset=offset, value=f"0x{value:02X}")
+            return
+        self._target.io_write(offset, value, t)
+
+
 def inject(world, *faults: Fault) -> list[Fault]:
     """Attach each fault to its seam in ``world``; returns them (``fault.acted`` counts their acts)."""
     for f in faults:
@@ -276,7 +338,7 @@ class controlled:  # noqa: N801  (a context manager, used as a verb)
         _control = self._outer
 
 
-KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold}
+KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault}
 
 
 def fault_from_spec(spec: dict) -> Fault:
@@ -291,4 +353,7 @@ def fault_from_spec(spec: dict) -> Fault:
     if kind == "bus":
         return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
                         spec.get("name"))
+    if kind == "register":
+        return RegisterFault(spec["action"], spec.get("offset"), spec.get("value", 0), spec.get("device"), sched,
+                             spec.get("name"))
     return IrqHold(spec["hold"], spec.get("status", 0), sched, spec.get("name"))

@@ -4,7 +4,7 @@ import pytest
 
 from buses.time import ms, s, us
 from scenarios.config import ConfigError
-from scenarios.faults import AnswerFault, BusFault, IrqHold, Schedule, inject
+from scenarios.faults import AnswerFault, BusFault, IrqHold, RegisterFault, Schedule, inject
 from scenarios.scenario import ask, boot, find
 from scenarios.world import World
 
@@ -134,3 +134,41 @@ def test_schedules_and_faults_check_their_arguments():
     w = boot()
     with pytest.raises(ValueError, match="has no SMBus"):
         inject(w, BusFault("nak"))
+
+
+def test_a_stuck_status_register_walks_the_kcs_driver_into_error_recovery():
+    # STR reads 0x00 (IDLE, no IBF/OBF) whatever the BMC does: WAIT_WRITE_START wants WRITE and sees
+    # IDLE, so every step is a "wrong state" error recovery; eleven rounds make HOSED: 0xFF.
+    w = boot(trace=True)
+    t0 = w.sim.now
+    (f,) = inject(w, RegisterFault("stuck", offset=1, value=0x00, device="kcs",
+                                   schedule=Schedule(after=t0, until=t0 + ms(5))))
+    r = w.request(0x06, 0x01, limit=s(5))
+    assert r.cc == 0xFF and f.acted > 11
+    assert find(w, layer="drv", event="hosed", since=t0)
+    assert dict(find(w, layer="fault", event="stuck")[0].fields)["now"] == "0x00"
+    w.sim.run(until=t0 + ms(6))
+    assert ask(w, "18 01").split()[2] == "00"                     # the window is over: back to normal
+
+
+def test_a_dropped_register_write_and_flipped_bits():
+    w = boot(trace=True)
+    (drop,) = inject(w, RegisterFault("drop", offset=0, device="kcs", schedule=Schedule(nth=3)))
+    r = w.request(0x06, 0x01, limit=s(30))
+    # One data byte never lands: the BMC waits for it, the host for IBF: a 5 s IBF timeout, then
+    # error recovery and the retry succeed.
+    assert r.cc == 0 and r.elapsed >= s(5) and drop.acted == 1
+    (flip,) = inject(w, RegisterFault("flip", offset=1, value=0x02, device="kcs", schedule=Schedule(count=1)))
+    assert w.request(0x06, 0x01, limit=s(30)).cc == 0 and flip.acted == 1     # IBF seen once too often
+
+
+def test_register_faults_from_the_world_file_and_their_checks():
+    w = World.from_config('preset = "isa-ipmi-kcs"\n[[faults]]\nkind = "register"\naction = "stuck"\n'
+                          'offset = 1\nvalue = 0\ndevice = "kcs"\nafter = "10 s"\n')
+    assert w.boot() and w.faults[0].action == "stuck"
+    w.bmc.store.close()
+    with pytest.raises(ConfigError) as exc:
+        World.from_config('[[faults]]\nkind = "register"\naction = "melt"\n')
+    assert "faults[0].action" in str(exc.value)
+    with pytest.raises(ValueError, match="not a byte"):
+        RegisterFault("stuck", value=0x100)

@@ -166,6 +166,7 @@ class SmiInterface(TrySmiInit):
         self._kicked = False
         self._irq_pending = False
         self._locked = False               # si_lock: the event handler is running
+        self.handler_runs = 0              # smi_event_handler calls (a watchdog of the lock's holder can count them)
         self._recheck = False              # a sender() came in meanwhile
         self.proc = sim.process(self._thread())
 
@@ -450,6 +451,7 @@ class SmiInterface(TrySmiInit):
         state machine again with no elapsed time."""
         sm = self.sm
         self._locked = True
+        self.handler_runs += 1
         result = yield from sm.event(time)
         self._progressed = result != _R_CALL_WITH_DELAY
         while True:

@@ -603,11 +603,13 @@ class SsifInterface:
                     if retry <= 0:
                         return False
                     yield from self._msleep(SSIF_REQ_RETRY_USEC // 1000)
+            yield from self._after_probe_part()
             if do_middle:
                 try:
                     yield from smb.write_block_data(addr, SSIF_IPMI_MULTI_PART_REQUEST_MIDDLE, list(msg[32:64]))
                 except OSError:
                     return False
+                yield from self._after_probe_part()
             return True
 
         def end_and_read(command, block):
@@ -630,6 +632,11 @@ class SsifInterface:
         if (yield from end_and_read(SSIF_IPMI_MULTI_PART_REQUEST_MIDDLE, [])):
             return                                               # zero-size end parts work
         self.max_xmit_msg_size = min(self.max_xmit_msg_size, 63)
+
+    def _after_probe_part(self):
+        """Between the probe's multi-part writes: nothing, the next part goes at once (mainline)."""
+        return
+        yield
 
     def _probe_enables(self):
         app = netfn_lun(NetFn.APP)
@@ -676,3 +683,11 @@ class FlagsStuck(SsifInterface):
 
     def _invalid_flags_response(self, rsp: bytes) -> None:
         self._trace("flags-invalid", rsp=rsp)
+
+
+@variant(SsifInterface, "ssif-multipart-probe-msleep", "ipmi: ssif: Add msleep in multipart test (2021, not merged)")
+class MultipartProbeMsleep(SsifInterface):
+    """Sleep SSIF_MSG_MSEC after the probe's 0x06 and 0x07 writes, for BMCs that NAK while busy."""
+
+    def _after_probe_part(self):
+        yield from self._msleep(SSIF_MSG_USEC // 1000)

@@ -155,4 +155,12 @@ def load_replay(text: str, source: str = "replay file") -> tuple[RaceRun, dict |
     return RaceRun(**{k: doc[k] for k in fields}), schedule
 
 
-from . import b03_obe_stall, b08_coalesced_stop, h01_dead_bmc, h10_flags_stuck, h11_write_retries  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    b03_obe_stall,
+    b08_coalesced_stop,
+    h01_dead_bmc,
+    h03_half_alive_bmc,
+    h10_flags_stuck,
+    h11_write_retries,
+    h13_multipart_probe,
+)

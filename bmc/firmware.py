@@ -23,7 +23,7 @@ from simpy import Interrupt
 
 from buses import Hop
 from buses.time import S, ms
-from buses.variant import compose
+from buses.variant import compose, variant
 from soc.bt import SMS_ATN
 
 from .bt_aspeed import AspeedBtDriver, BtBmcError
@@ -356,3 +356,15 @@ class FullStackSsif(ChannelBase):
         self.serving = True
         if self.ssif.request_available:
             self.ssif.request_ready.notify(self.sim.now)
+
+
+@variant(FullStackSsif, "ssifbridge-forward-every-answer",
+         "ssifbridge before 'Fix host ssif driver unable to create /dev/ipmi0 interface'")
+class ForwardEveryAnswer(FullStackSsif):
+    """The older bridge wrote back every answer ipmid gave, whichever request it was for."""
+
+    def _after_method_call(self, response: bytes, t: int) -> None:
+        self.not_responded -= 1
+        self.served += 1
+        self._timer_gen += 1
+        self._write_at(response, t)

@@ -158,6 +158,7 @@ def load_replay(text: str, source: str = "replay file") -> tuple[RaceRun, dict |
 from . import (  # noqa: E402,F401
     b03_obe_stall,
     b08_coalesced_stop,
+    b09_late_answer,
     h01_dead_bmc,
     h03_half_alive_bmc,
     h10_flags_stuck,

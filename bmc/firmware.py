@@ -31,7 +31,7 @@ from .channel import ChannelBase
 from .ipmi.bt import bt_capabilities
 from .ipmi.msg import ChannelProtocol
 from .kcs_aspeed import BMC_KERNELS, AspeedKcsDriver
-from .kcs_engine import EVENT_IBF, KcsEngineError, KcsIpmiEngine
+from .kcs_engine import KcsEngineError, KcsIpmiEngine
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,13 @@ class FullStackKcs(ChannelBase):
 
     def _probe(self):
         yield from self.driver.probe()
-        # The daemon opens /dev/ipmi-kcsN: the client enables the IBF interrupt.
-        yield from self.driver.irq_mask_update(EVENT_IBF, EVENT_IBF)
+        yield from self.engine.open()           # the daemon opens /dev/ipmi-kcsN
         self.sim.trigger_at(self.ready, self.soc.cpu.t)
+
+    def restart_daemon(self, gap: int) -> None:
+        """kcsbridged exits and comes back ``gap`` later: the device is closed meanwhile."""
+        self.soc.cpu.post(self.engine.release, self.sim.now, latency=0)
+        self.soc.cpu.post(self.engine.open, self.sim.now + gap, latency=0)
 
     def _daemon(self):
         env = self.sim.env

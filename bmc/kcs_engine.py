@@ -19,6 +19,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from buses import Notifier
+from buses.variant import variant
 
 from .ipmi.kcs import STATUS_C_D, STATUS_IBF, STATUS_SMS_ATN, STATUS_STATE_MASK, KcsControl, KcsError, KcsState
 
@@ -93,6 +94,7 @@ class KcsIpmiEngine:
         self.data_in_avail = False
         self.request_ready = Notifier(sim)  # wakes the daemon's read() (free when nobody waits)
         self.aborts = 0
+        self.opened = False                 # a daemon has /dev/ipmi-kcsN open
 
     def _trace(self, event: str, **fields) -> None:
         if self.sim.tracer.enabled:
@@ -204,6 +206,19 @@ class KcsIpmiEngine:
         self._trace("force-abort", why=why)
 
     # -- userspace face (/dev/ipmi-kcsN) --------------------------------------------
+    def open(self):
+        """Generator ``kcs_bmc_ipmi_open``: "Enable IBF on open" (5.14): the IBF interrupt is on only
+        while a daemon has the device open, so a host write with nobody there waits in IDR."""
+        self.opened = True
+        yield from self.ops.irq_mask_update(EVENT_IBF, EVENT_IBF)
+        self._trace("open")
+
+    def release(self):
+        """Generator ``kcs_bmc_ipmi_release``: the last close masks IBF and OBE again."""
+        self.opened = False
+        yield from self.ops.irq_mask_update(EVENT_IBF | EVENT_OBE, 0)
+        self._trace("release")
+
     def read_request(self) -> bytes:
         """``read()``: take the pending request (phase WRITE_DONE -> WAIT_READ)."""
         if not self.data_in_avail:
@@ -238,3 +253,24 @@ class KcsIpmiEngine:
     def force_abort(self):
         """Generator: the FORCE_ABORT ioctl."""
         yield from self._force_abort("ioctl")
+
+
+@variant(KcsIpmiEngine, "kcs-bmc-abort-when-closed", "before 'ipmi: kcs_bmc: Enable IBF on open' (5.14)")
+class AbortWhenClosed(KcsIpmiEngine):
+    """The IBF interrupt stayed on from probe, and an IBF with no daemon attached was force-aborted:
+    the host saw the ERROR state at once and ran its abort sequence into the same wall."""
+
+    def release(self):
+        self.opened = False
+        self._trace("release")
+        return
+        yield
+
+    def event(self):
+        if not self.opened:
+            status = yield from self.ops.inb("STR")
+            if not status & STATUS_IBF:
+                return False
+            yield from self._force_abort("no client has the device open")
+            return True
+        return (yield from super().event())

@@ -87,6 +87,7 @@ class IdealKcs(ChannelBase):
         self.irq_info = irq_info
         self.ops = IdealKcsOps(block)
         self.engine = KcsIpmiEngine(sim, self.ops, name)
+        self.engine.opened = True                # QEMU's BMC is always there: nobody opens a device
         self.to_core = Hop(core.submit, f"{name}.core")
         self.serving = True
         self.dropped_responses = 0

@@ -436,3 +436,14 @@ class StopAfterMatch(AspeedI2cSlave):
             self.slave_state = "stop"
         if status & INTR_TX_NAK and self.slave_state == "read-processed":
             self.slave_state = "stop"
+
+
+@variant(SsifBmc, "ssif-bmc-request-lost-on-pending-response",
+         "before 'ipmi: ssif_bmc: Fix new request loss when bmc ready for a response' (6.14)")
+class RequestLostOnPendingResponse(SsifBmc):
+    """complete_response() also wiped the part buffer -- and with it the SMBus command byte that
+    process_smbus_cmd had just stored for a new request, so that request was never handled."""
+
+    def _complete_response(self) -> None:
+        super()._complete_response()
+        self.part_cmd, self.part_len, self.part_index = 0, 0, 0

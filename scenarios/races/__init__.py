@@ -158,6 +158,7 @@ def load_replay(text: str, source: str = "replay file") -> tuple[RaceRun, dict |
 from . import (  # noqa: E402,F401
     b01_no_client,
     b03_obe_stall,
+    b06_request_lost,
     b08_coalesced_stop,
     b09_late_answer,
     h01_dead_bmc,

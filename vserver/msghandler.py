@@ -36,6 +36,7 @@ from bmc.ipmi.cmd import App
 from bmc.ipmi.msg import ChannelMedium
 from bmc.ipmi.netfn import NetFn, netfn_lun
 from buses.time import S, fmt_duration, ms
+from buses.variant import variant
 
 from .si import SmiMsg
 from .si_init import GET_DEVICE_ID_MAX_RETRY, demangle_device_id
@@ -404,17 +405,23 @@ class IpmiMsgHandler:
         retry_count = 0
         while True:
             r = yield from self._internal(NetFn.APP, App.GET_DEVICE_ID)
-            bmc_cc = 0
-            if r.cc == 0:
-                if demangle_device_id(r.raw) is None:
-                    self.device_id = r.raw
-                    return True
-                bmc_cc = r.cc
+            if r.cc == 0 and demangle_device_id(r.raw) is None:
+                self.device_id = r.raw
+                return True
+            bmc_cc = self._device_id_failure_cc(r)
             retry_count += 1
             if bmc_cc != CC.SUCCESS and retry_count <= GET_DEVICE_ID_MAX_RETRY:   # as the C: never true
+                self._trace(self.sim.now, "device-id-retry", cc=f"0x{bmc_cc:02X}", retry=retry_count)
                 yield from self._msleep(500)
                 continue
+            self._trace(self.sim.now, "device-id-failed", cc=f"0x{r.cc:02X}")
             return False
+
+    def _device_id_failure_cc(self, r) -> int:
+        """``bmc->cc`` after a failed fetch: bmc_device_id_handler returns on a CC error before it
+        records anything ("device id fetch failed"), and on a demangle failure it records data[0],
+        which is 0 there -- so the retry never runs."""
+        return 0
 
     def _msleep(self, msecs: int):
         """``msleep``: ``msecs_to_jiffies(msecs) + 1`` whole jiffies."""
@@ -506,3 +513,12 @@ class IpmiMsgHandler:
 
 def _ipmb_checksum(data) -> int:
     return -sum(data) & 0xFF
+
+
+@variant(IpmiMsgHandler, "msghandler-devid-retry-reachable",
+         "bmc_device_id_handler records the completion code before returning (a proposed fix, not upstream)")
+class DeviceIdRetryReachable(IpmiMsgHandler):
+    """The handler records a CC error in bmc->cc, so __get_device_id's msleep(500) retry runs as meant."""
+
+    def _device_id_failure_cc(self, r) -> int:
+        return r.cc

@@ -166,4 +166,5 @@ from . import (  # noqa: E402,F401
     h10_flags_stuck,
     h11_write_retries,
     h13_multipart_probe,
+    m01_device_id_retry,
 )

@@ -33,7 +33,8 @@ from simpy import Interrupt
 from bmc.ipmi.cc import CompletionCode as CC
 from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn, netfn_lun
-from buses.time import US, S, ms, us
+from buses.time import US, S, ms, ns, us
+from buses.variant import variant
 
 from .si_init import (
     EVENT_MSG_BUFFER_FULL,
@@ -215,6 +216,29 @@ class SmiInterface(TrySmiInit):
         self.timer_can_start = False
         self.timer_expires = None
         self.kipmid_next = None
+
+    def unload(self):
+        """Generator: ``rmmod ipmi_si`` (``shutdown_smi``): the timer and kipmid stop -- here the
+        thread ends between two handler runs -- then ``wait_msg_processed`` steps the state machine
+        once a jiffy until the message in flight is done."""
+        self.shutdown()
+        cpu = self.cpu
+        while self._locked:                       # del_timer_sync / kthread_stop: let the run finish
+            yield from cpu.sleep(ns(100))
+        if self.proc.is_alive:
+            self.proc.defused = True
+            self.proc.interrupt("unload")
+        last = self._now() // self.jiffy
+        while self.curr_msg is not None or self.si_state != _NORMAL:
+            now_j = self._now() // self.jiffy
+            yield from self._event_handler(self._unload_elapsed(now_j - last))
+            last = now_j
+            yield from cpu.sleep(self.jiffy)      # schedule_timeout_uninterruptible(1)
+        self._trace("unloaded")
+
+    def _unload_elapsed(self, jiffies: int) -> int:
+        """wait_msg_processed hands the handler the real time since its last step (6.2)."""
+        return jiffies * self.jiffy
 
     def irq(self, t: int) -> None:
         """The interface interrupt arrived at the handler at time ``t``."""
@@ -702,3 +726,12 @@ class SmiInterface(TrySmiInit):
         data = msg.data
         msg.rsp = bytes((data[0] | 0x04 if data else 0x04, data[1] if len(data) > 1 else 0, cc))
         self._deliver(msg)
+
+
+@variant(SmiInterface, "si-unload-poll", "before 'ipmi: fix long wait in unload when IPMI disconnect' (6.2)")
+class UnloadByPoll(SmiInterface):
+    """The unload loop called poll(), which charges the state machine 10 us a call, and slept a jiffy
+    between calls: a 5 s timeout took 5 s x jiffy / 10 us of real time."""
+
+    def _unload_elapsed(self, jiffies: int) -> int:
+        return us(10)

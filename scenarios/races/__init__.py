@@ -162,6 +162,7 @@ from . import (  # noqa: E402,F401
     b08_coalesced_stop,
     b09_late_answer,
     h01_dead_bmc,
+    h02_unload_wait,
     h03_half_alive_bmc,
     h10_flags_stuck,
     h11_write_retries,

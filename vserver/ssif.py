@@ -123,6 +123,7 @@ class SsifInterface:
         self._sleeping = False
         self._retry_at: int | None = None
         self.stopping = False
+        self.should_stop = False             # kthread_should_stop()
         self.proc = sim.process(self._thread())
 
     def _trace(self, event: str, **fields) -> None:
@@ -160,6 +161,36 @@ class SsifInterface:
         self._retry_gen += 1
         self._retry_at = None
         self._watch_gen += 1
+
+    def unload(self, preempted: int = 0):
+        """Generator: ``rmmod ipmi_ssif`` (``shutdown_ssif``): stopping, the timers go, the thread is
+        woken (``complete``), then ``kthread_stop``.  ``preempted``: how long the shutdown path is held
+        off between the two (an interrupt, a preemption), so the woken thread runs first."""
+        self.shutdown()
+        self._i2c_wake()
+        if preempted:
+            yield self.env.timeout(preempted)
+        if not self.proc.is_alive:
+            # kthread_stop on a thread that has already returned: its task may be freed (a use after free).
+            self.stats["kthread_stop_after_exit"] += 1
+            self._trace("kthread-stop-after-exit")
+            return
+        self.should_stop = True                  # kthread_stop: set KTHREAD_SHOULD_STOP, wake, wait
+        self._i2c_wake()
+        yield self.proc
+        self._trace("unloaded")
+
+    def _i2c_wake(self) -> None:
+        """``complete(&wake_thread)``: ends the thread's wait, or its sleep on the retry timer."""
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+        elif self._sleeping:
+            self._sleeping = False
+            self.proc.interrupt(_WAKE)
+
+    def _thread_exits(self) -> bool:
+        """6.12: the thread leaves its loop as soon as it sees ``stopping`` after a wake-up."""
+        return self.stopping
 
     def alert(self, t: int) -> None:
         """``ssif_alert``: the BMC pulled SMBALERT# (where the platform wires it)."""
@@ -230,7 +261,7 @@ class SsifInterface:
             return
         self.smbus.controller.decoupled = True      # the driver keeps its time by the adapter's clock
         env = self.env
-        while not self.stopping:
+        while not self._thread_exits():
             if self._op is None and self._retry_at is not None:
                 # The retry timer, slept on by the thread itself (one kernel event, not two): a
                 # transfer handed over meanwhile (the watch timer, an alert) cuts it short.
@@ -691,3 +722,11 @@ class MultipartProbeMsleep(SsifInterface):
 
     def _after_probe_part(self):
         yield from self._msleep(SSIF_MSG_USEC // 1000)
+
+
+@variant(SsifInterface, "ssif-exit-on-kthread-stop", "ipmi:ssif: Fix a shutdown race (6.16)")
+class ExitOnKthreadStop(SsifInterface):
+    """The thread leaves its loop only when kthread_stop asks (kthread_should_stop), never on its own."""
+
+    def _thread_exits(self) -> bool:
+        return self.should_stop

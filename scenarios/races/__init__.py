@@ -167,5 +167,6 @@ from . import (  # noqa: E402,F401
     h10_flags_stuck,
     h11_write_retries,
     h13_multipart_probe,
+    h14_kthread_stop,
     m01_device_id_retry,
 )

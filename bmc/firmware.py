@@ -163,6 +163,7 @@ class FullStackBt(ChannelBase):
         self.ready = sim.env.event()
         self.served = 0
         self.bad_frames = 0
+        self.timeouts = 0                   # requests answered 0xCE by the daemon's own timer
         self.dropped_responses = 0
         soc.cpu.post(self._probe, sim.now, latency=0)
         self.proc = sim.process(self._daemon())
@@ -201,10 +202,19 @@ class FullStackBt(ChannelBase):
                 self._trace("bad-frame", frame=frame, why="shorter than len, netfn, seq, cmd")
                 continue
             seq, request = frame[2], bytes((frame[1],)) + frame[3:]
+            expiry = env.timeout(BT_BMC_TIMEOUT)          # armed when the request is queued
             yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
             answered = env.event()
             self.to_core.call(request, env.now, lambda rsp, t, ev=answered: self.sim.trigger_at(ev, t, rsp))
-            response = yield answered
+            if not expiry.processed:
+                yield answered | expiry
+            if answered.triggered:
+                response = answered.value
+            else:
+                # dispatch_timer: "Command response could not be provided"; a later answer is dropped.
+                response = bytes((request[0] | 0x04, request[1], CC_RESPONSE_NOT_AVAILABLE))
+                self.timeouts += 1
+                self._trace("request-expired", seq=seq, request=request)
             out = bytes((len(response) + 1, response[0] if response else 0, seq)) + response[1:]
             try:
                 yield from self.driver.write(out)
@@ -230,10 +240,14 @@ class FullStackBt(ChannelBase):
             self.proc = self.sim.process(self._daemon())
 
 
+# btbridged's BT_BMC_TIMEOUT_SEC: a request ipmid has not answered by then is answered 0xCE.
+BT_BMC_TIMEOUT = 5 * S
+
 # ssifbridged (openbmc/ssifbridge, 2025): it answers Get System Interface Capabilities for SSIF itself --
 # eight bytes, the last one the zero its length field counts in -- and keeps the host alive with 0xCE
 # when ipmid has not answered within hostReqTimeout.
 SSIFBRIDGED_SYS_IF_CAPS = bytes.fromhex("1C 57 00 00 80 FF FF 00")
+SSIFBRIDGED_DBUS_TIMEOUT = 60 * S       # dbusTimeout, 60000000 us
 SSIFBRIDGED_HOST_REQ_TIMEOUT = S * 14
 CC_RESPONSE_NOT_AVAILABLE = 0xCE
 
@@ -314,9 +328,22 @@ class FullStackSsif(ChannelBase):
             self.sim.process(self._dbus_call(request))
 
     def _dbus_call(self, request: bytes):
+        """``async_method_call_timed`` with ``dbusTimeout`` (60 s): a call ipmid never answers ends in an
+        error that afterMethodCall only counts down -- until then every answer is dropped."""
         env = self.sim.env
         yield env.timeout(self.timing.daemon_latency + self.core.cost_ns(request[0] >> 2, request[1]))
-        self.to_core.call(request, env.now, self._after_method_call)
+        call = [False]                                      # done: answered or timed out
+
+        def answered(response: bytes, t: int) -> None:
+            if not call[0]:                                 # sd-bus drops a reply after the timeout
+                call[0] = True
+                self._after_method_call(response, t)
+        self.to_core.call(request, env.now, answered)
+        yield env.timeout(SSIFBRIDGED_DBUS_TIMEOUT)
+        if not call[0]:
+            call[0] = True
+            self.not_responded -= 1
+            self._trace("dbus-timeout", request=bytes(request), outstanding=self.not_responded)
 
     def _after_method_call(self, response: bytes, t: int) -> None:
         """``afterMethodCall``: only the answer to the last request, with nothing else outstanding."""

@@ -60,6 +60,7 @@ class Fault:
         self.acted = 0
         self.acts: list[int] = []     # which matching crossings (1-based) it acted on
         self.world = None
+        self.sim = None               # kept after detach: a crossing in flight still finishes, traced
 
     def _fires(self, t: int) -> bool:
         """A matching crossing at ``t``: does the fault act on it?"""
@@ -77,14 +78,14 @@ class Fault:
             return False
         if sc.count is not None and self.acted >= sc.count:
             return False
-        if sc.probability < 1.0 and self.world.sim.rng.random() >= sc.probability:
+        if sc.probability < 1.0 and self.sim.rng.random() >= sc.probability:
             return False
         self.acted += 1
         self.acts.append(self.seen)
         return True
 
     def _trace(self, t: int, what: str, **fields) -> None:
-        sim = self.world.sim
+        sim = self.sim
         if sim.tracer.enabled:
             sim.trace(t, "fault", self.name, what, **fields)
 
@@ -96,7 +97,7 @@ class Fault:
         raise NotImplementedError
 
     def attach(self, world) -> None:
-        self.world = world
+        self.world, self.sim = world, world.sim
         self.hop(world).interpose(self.layer)
 
     def detach(self) -> None:
@@ -138,7 +139,7 @@ class AnswerFault(Fault):
                 out = bytes(self.replace) if self.replace is not None else rsp
                 self._trace(t2, "answer", req=bytes(req), rsp=out, delay=self.delay)
                 if self.delay:
-                    self.world.sim.call_at(t2 + self.delay, done, out, t2 + self.delay)
+                    self.sim.call_at(t2 + self.delay, done, out, t2 + self.delay)
                 else:
                     done(out, t2)
             return nxt(req, t, answered)
@@ -219,16 +220,19 @@ class IrqHold(Fault):
 
     def layer(self, nxt):
         bus = self.world.channel.block                        # the AspeedI2cBus: its status decides the level
+        sim = self.world.sim
 
         def drive(level, t):
             self._out = level
             return nxt(level, t)
 
-        def release():
+        def release(until=None):
+            if self._until is None or (until is not None and until != self._until):
+                return                                        # released already (detached meanwhile)
             self._until = None
             level = 1 if bus.regs["INTR_CTRL"] & bus.regs["INTR_STS"] else 0
-            self._trace(self.world.sim.now, "release", level=level)
-            drive(level, self.world.sim.now)
+            self._trace(sim.now, "release", level=level)
+            drive(level, sim.now)
 
         def call(level, t):
             if self._until is not None:
@@ -236,10 +240,17 @@ class IrqHold(Fault):
             if level and not self._out and bus.regs["INTR_STS"] & self.status == self.status and self._fires(t):
                 self._until = t + self.hold
                 self._trace(t, "hold", until=self._until)
-                self.world.sim.call_at(self._until, release)
+                sim.call_at(self._until, release, self._until)
                 return None
             return drive(level, t)
+        self._release = release
         return call
+
+    def detach(self) -> None:
+        """Taken away while holding: the line takes its level now, not never."""
+        if self.world is not None and self._until is not None:
+            self._release()
+        super().detach()
 
 
 _control: dict | None = None       # while ``controlled``: {"schedule": ..., "injected": [...]}
@@ -265,7 +276,7 @@ class RegisterFault(Fault):
         self.active = False
 
     def attach(self, world) -> None:
-        self.world = world
+        self.world, self.sim = world, world.sim
         self.active = True
         world.io.interpose(self._wrap)         # a mapping's accesses, now and from now on
 

@@ -387,10 +387,14 @@ class Bmc:
         Global enables return to 0x08, queued messages and the buffered event
         are lost, and the watchdog forgets its settings (so a later Reset
         Watchdog Timer answers 0x80, the case Linux's watchdog driver recovers
-        from).  QEMU restores only the enables.
+        from), and SEL and SDR reservations are cancelled (0xC5 on their next
+        use).  QEMU restores only the enables.
         """
         self.watchdog.power_up(t)
         self._power_up_state()
+        for log in (self.sel, self.sdr):               # reservations are volatile: a reboot cancels them
+            if log is not None:
+                log.reservation = 0
         for part in (self.channel_access, self.system_info, self.chassis):
             part.cold_reset()
         if self.sim.tracer.enabled:

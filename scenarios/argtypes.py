@@ -22,3 +22,16 @@ def duration_arg(bare_unit: str | None = None):
             raise argparse.ArgumentTypeError(f"{value!r}: must be more than 0")
         return t
     return parse
+
+
+def count_arg(lo: int, hi: int):
+    """An argparse type: a whole number in ``lo..hi`` (``--seeds 1000``, ``--jobs 2``)."""
+    def parse(value: str) -> int:
+        try:
+            n = int(value, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{n} is not in {lo}..{hi}")
+        return n
+    return parse

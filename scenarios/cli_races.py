@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import races
+from .argtypes import count_arg
 from .races import VARIANT_SETS
 
 SYMPTOM = Text("symptom", style="bold red")
@@ -30,18 +31,6 @@ def _race_arg(value: str) -> str:
         return races.get(value).id
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _count_arg(name: str, lo: int, hi: int):
-    def parse(value: str) -> int:
-        try:
-            n = int(value, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-        if not lo <= n <= hi:
-            raise argparse.ArgumentTypeError(f"{n} is not in {lo}..{hi}")
-        return n
-    return parse
 
 
 def _fmt_at(t: int | None) -> str:
@@ -228,7 +217,7 @@ def register(sub, fmt) -> None:
         p.add_argument("--variant", choices=VARIANT_SETS, default="buggy",
                        help="the driver variants to run with (default: buggy)")
         if seed:
-            p.add_argument("--seed", type=_count_arg("seed", 0, 2 ** 63 - 1), default=None, metavar="N",
+            p.add_argument("--seed", type=count_arg(0, 2 ** 63 - 1), default=None, metavar="N",
                            help="the simulation's seed (default: the race's example seed, which shows the symptom)")
         p.add_argument("--json", action="store_true", help="machine-readable")
 
@@ -244,11 +233,11 @@ def register(sub, fmt) -> None:
                                     "which seeds show the symptom. A replay file is written for each failing "
                                     "seed. Exit 1 when any seed shows the symptom.")
     common(p, seed=False)
-    p.add_argument("--seeds", type=_count_arg("seeds", 1, 10_000_000), default=100, metavar="N",
+    p.add_argument("--seeds", type=count_arg(1, 10_000_000), default=100, metavar="N",
                    help="how many seeds (default 100)")
-    p.add_argument("--first-seed", type=_count_arg("first-seed", 0, 2 ** 62), default=0, metavar="S",
+    p.add_argument("--first-seed", type=count_arg(0, 2 ** 62), default=0, metavar="S",
                    help="the first seed (default 0)")
-    p.add_argument("--jobs", type=_count_arg("jobs", 1, 1024), default=None, metavar="J",
+    p.add_argument("--jobs", type=count_arg(1, 1024), default=None, metavar="J",
                    help="worker processes (default: every core)")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local: a process pool; dask: Dask distributed (a local cluster, or --scheduler)")

@@ -36,7 +36,8 @@ The schema (every key optional unless marked)::
     variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
     [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
                  "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status) |
-                 "register" (action* = "stuck" | "flip" | "drop", offset, value, device);
+                 "register" (action* = "stuck" | "flip" | "drop", offset, value, device) |
+                 "host-irq" (action* = "lose" | "delay", delay);
                  when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
@@ -384,6 +385,7 @@ FAULT_KEYS = {
     "bus": {"action": True, "cond": False, "value": False, "byte": False},
     "irq-hold": {"hold": True, "status": False},
     "register": {"action": True, "offset": False, "value": False, "device": False},
+    "host-irq": {"action": True, "delay": False},
 }
 SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
                  "probability": False}
@@ -391,7 +393,7 @@ SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "n
 
 def _read_faults(ck: Checker, raw) -> list[dict]:
     """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
-    from .faults import BusFault, RegisterFault
+    from .faults import BusFault, HostIrqFault, RegisterFault
 
     if not isinstance(raw, list):
         ck.bad("faults", raw, "must be an array of tables ([[faults]])")
@@ -435,6 +437,10 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
                     spec["replace"] = text
                 except ValueError:
                     ck.bad(f"{path}.replace", text, 'must be hex bytes, e.g. "1C 01 C0" (or "" for an empty answer)')
+        if kind == "host-irq":
+            action = ck.choice(f"{path}.action", f.get("action"), HostIrqFault.ACTIONS)
+            if action is not None:
+                spec["action"] = action
         if kind == "register":
             action = ck.choice(f"{path}.action", f.get("action"), RegisterFault.ACTIONS)
             if action is not None:

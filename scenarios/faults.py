@@ -10,6 +10,8 @@ was broken and when.  The seams:
 - ``smbus.wire``: the host's SMBus conditions and bytes (``BusFault``: NAK, corrupt a byte, lose a
   STOP, stretch the clock longer);
 - ``i2c.irq``: an ASPEED I2C bus's interrupt output (``IrqHold``: hold it back, so status bits coalesce);
+- ``host.irq``: an interface interrupt on its way to the host's handler (``HostIrqFault``: an edge
+  lost, or late by ``delay``);
 - ``io.port``: the host's port accesses to an interface's registers (``RegisterFault``: a read stuck
   at a value or with bits flipped, a write lost) -- the I/O space wraps every mapping it decodes.
 
@@ -256,6 +258,81 @@ class IrqHold(Fault):
 _control: dict | None = None       # while ``controlled``: {"schedule": ..., "injected": [...]}
 
 
+class HostIrqFault(Fault):
+    """The interface's interrupt reaching the host's handler (``request_irq``'s listener on the line):
+    ``action`` "lose" (the edge never arrives: the driver's timer has to notice) or "delay" (``delay``
+    ns late).  Needs a host driver that uses the interrupt (``irq=True``)."""
+
+    seam = "host.irq"
+    ACTIONS = ("lose", "delay")
+
+    def __init__(self, action: str, delay: int = 0, schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if action not in self.ACTIONS:
+            raise ValueError(f"host irq fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
+        if (action == "delay") != (delay > 0):
+            raise ValueError(f"host irq fault: {action} takes {'a delay > 0' if action == 'delay' else 'no delay'}")
+        self.action, self.delay = action, delay
+        self._taps: list = []                  # (line, the handler's listener, ours)
+
+    def attach(self, world) -> None:
+        taps = world.host._irq_taps
+        if not taps:
+            raise ValueError(f"host irq fault: the host driver on {world.preset.name} polls (build it with irq=True)")
+        self.world, self.sim = world, world.sim
+        for line, listener in taps:
+            i = _position(line.listeners, listener)          # the handler's, or a fault's around it
+            inner = line.listeners[i]
+            ours = self._layer(inner)
+            ours._wraps = inner
+            line.listeners[i] = ours
+            self._taps.append((line, inner, ours))
+
+    def detach(self) -> None:
+        for line, _inner, ours in self._taps:
+            inner = ours._wraps                              # what ours wraps now (an earlier fault may be gone)
+            for i, fn in enumerate(line.listeners):          # ours, or inside a later fault's wrapper
+                outer = None
+                while fn is not None and fn is not ours:
+                    outer, fn = fn, getattr(fn, "_wraps", None)
+                if fn is ours:
+                    if outer is None:
+                        line.listeners[i] = inner
+                    else:
+                        outer._wraps = inner
+                        outer._rewrap(inner)
+                    break
+        self._taps = []
+        self.world = None
+
+    def _layer(self, nxt):
+        inner = [nxt]
+
+        def edge(t: int) -> None:
+            fn = inner[0]
+            if not self._fires(t):
+                return fn(t)
+            if self.action == "lose":
+                self._trace(t, "lose-irq")
+                return None
+            self._trace(t, "delay-irq", delay=self.delay)
+            self.sim.call_at(t + self.delay, fn, t + self.delay)
+
+        def rewrap(fn) -> None:
+            inner[0] = fn
+        edge._rewrap = rewrap
+        return edge
+
+
+def _position(listeners: list, listener) -> int:
+    for i, fn in enumerate(listeners):
+        while fn is not None:
+            if fn is listener:
+                return i
+            fn = getattr(fn, "_wraps", None)
+    raise ValueError("host irq fault: the driver's interrupt handler is not on its line")
+
+
 class RegisterFault(Fault):
     """A host port access to an interface register: ``action`` "stuck" (a read returns ``value``),
     "flip" (a read has the bits of ``value`` inverted) or "drop" (a write never lands).  ``offset``
@@ -349,7 +426,8 @@ class controlled:  # noqa: N801  (a context manager, used as a verb)
         _control = self._outer
 
 
-KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault}
+KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault,
+         "host-irq": HostIrqFault}
 
 
 def fault_from_spec(spec: dict) -> Fault:
@@ -364,6 +442,8 @@ def fault_from_spec(spec: dict) -> Fault:
     if kind == "bus":
         return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
                         spec.get("name"))
+    if kind == "host-irq":
+        return HostIrqFault(spec["action"], spec.get("delay", 0), sched, spec.get("name"))
     if kind == "register":
         return RegisterFault(spec["action"], spec.get("offset"), spec.get("value", 0), spec.get("device"), sched,
                              spec.get("name"))

@@ -4,7 +4,7 @@ import pytest
 
 from buses.time import ms, s, us
 from scenarios.config import ConfigError
-from scenarios.faults import AnswerFault, BusFault, IrqHold, RegisterFault, Schedule, inject
+from scenarios.faults import AnswerFault, BusFault, HostIrqFault, IrqHold, RegisterFault, Schedule, inject
 from scenarios.scenario import ask, boot, find
 from scenarios.world import World
 
@@ -172,3 +172,23 @@ def test_register_faults_from_the_world_file_and_their_checks():
     assert "faults[0].action" in str(exc.value)
     with pytest.raises(ValueError, match="not a byte"):
         RegisterFault("stuck", value=0x100)
+
+
+def test_a_lost_or_late_host_interrupt_is_caught_up_by_the_drivers_timer():
+    w = boot("ast2600", irq=True, trace=True)
+    base = w.request(0x06, 0x01).elapsed
+    line, handler = w.host._irq_taps[0]
+    (lost,) = inject(w, HostIrqFault("lose", schedule=Schedule(count=1)))
+    slow = w.request(0x06, 0x01, limit=s(5)).elapsed
+    (late,) = inject(w, HostIrqFault("delay", delay=ms(3), schedule=Schedule(count=1)))
+    later = w.request(0x06, 0x01, limit=s(5)).elapsed
+    assert lost.acted == late.acted == 1 and slow > base and later >= base + ms(2)
+    assert find(w, layer="fault", event="lose-irq") and find(w, layer="fault", event="delay-irq")
+    lost.detach()
+    late.detach()
+    assert line.listeners == [handler]                            # taken away in any order: the handler is back
+    assert abs(w.request(0x06, 0x01).elapsed - base) < us(10)           # (the BMC jiffy grid moves it by 1 us)
+    with pytest.raises(ValueError, match="polls"):
+        inject(boot("ast2600"), HostIrqFault("lose"))
+    with pytest.raises(ValueError, match="takes a delay"):
+        HostIrqFault("delay")

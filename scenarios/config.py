@@ -36,8 +36,9 @@ The schema (every key optional unless marked)::
     variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
     [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
                  "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status) |
-                 "register" (action* = "stuck" | "flip" | "drop", offset, value, device) |
-                 "host-irq" (action* = "lose" | "delay", delay);
+                 "register" (action* = "stuck" | "flip" | "drop" | "delay", offset, value, device, delay) |
+                 "host-irq" (action* = "lose" | "delay", delay) | "host-stall" (stall*) |
+                 "bmc" (action* = "cold-reset" | "hang", netfn, cmd, down);
                  when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
@@ -384,8 +385,10 @@ FAULT_KEYS = {
     "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "drop": False},
     "bus": {"action": True, "cond": False, "value": False, "byte": False},
     "irq-hold": {"hold": True, "status": False},
-    "register": {"action": True, "offset": False, "value": False, "device": False},
+    "register": {"action": True, "offset": False, "value": False, "device": False, "delay": False},
     "host-irq": {"action": True, "delay": False},
+    "host-stall": {"stall": True},
+    "bmc": {"action": True, "netfn": False, "cmd": False, "down": False},
 }
 SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
                  "probability": False}
@@ -393,7 +396,7 @@ SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "n
 
 def _read_faults(ck: Checker, raw) -> list[dict]:
     """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
-    from .faults import BusFault, HostIrqFault, RegisterFault
+    from .faults import BmcFault, BusFault, HostIrqFault, RegisterFault
 
     if not isinstance(raw, list):
         ck.bad("faults", raw, "must be an array of tables ([[faults]])")
@@ -412,7 +415,7 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
         if ck.table(path, f, {**SCHEDULE_KEYS, **FAULT_KEYS[kind]}) is None:
             continue
         spec: dict = {"kind": kind}
-        for key in ("after", "until", "delay", "hold"):
+        for key in ("after", "until", "delay", "hold", "stall", "down"):
             if key in f:
                 spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
         for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
@@ -447,6 +450,16 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
                 spec["action"] = action
             if spec.get("value", 0) > 0xFF:
                 ck.bad(f"{path}.value", f["value"], "a register value is a byte (0..0xFF)")
+            if (action == "delay") != bool(spec.get("delay")):
+                ck.bad(f"{path}.delay", f.get("delay"), 'a positive delay goes with action = "delay", and only there')
+        if kind == "bmc":
+            action = ck.choice(f"{path}.action", f.get("action"), BmcFault.ACTIONS)
+            if action is not None:
+                spec["action"] = action
+        if kind == "host-stall" and spec.get("stall") == 0:
+            ck.bad(f"{path}.stall", f["stall"], "must be longer than 0")
+        if kind in ("host-stall",) and any(k in f for k in ("nth", "until")):
+            ck.bad(path, f, "a host stall is one moment: give after (and probability), not nth or until")
         if kind == "bus":
             action = ck.choice(f"{path}.action", f.get("action"), BusFault.ACTIONS)
             if action is not None:

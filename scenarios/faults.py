@@ -13,7 +13,12 @@ was broken and when.  The seams:
 - ``host.irq``: an interface interrupt on its way to the host's handler (``HostIrqFault``: an edge
   lost, or late by ``delay``);
 - ``io.port``: the host's port accesses to an interface's registers (``RegisterFault``: a read stuck
-  at a value or with bits flipped, a write lost) -- the I/O space wraps every mapping it decodes.
+  at a value or with bits flipped, a write lost, an access stretched by wait states) -- the I/O space
+  wraps every mapping it decodes;
+- ``host.cpu``: the host CPU's local time (``HostStall``: SMM or a preempted vCPU -- nothing on the
+  host touches the interface for a while; across a timer tick it is a missed tick);
+- ``bmc.answer`` again, for the firmware (``BmcFault``: the BMC cold-resets, or hangs, while a
+  request is in it -- that answer is lost, and the channel is deaf until the BMC is back).
 
 ``Schedule``: from a simulated time (``after``, ``until``), only the Nth matching crossing (``nth``, 1-based), at
 most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
@@ -335,21 +340,24 @@ def _position(listeners: list, listener) -> int:
 
 class RegisterFault(Fault):
     """A host port access to an interface register: ``action`` "stuck" (a read returns ``value``),
-    "flip" (a read has the bits of ``value`` inverted) or "drop" (a write never lands).  ``offset``
-    picks the register in its block (KCS: 0 data, 1 status; None: any); ``device`` a part of the
-    mapping's name (None: every mapping)."""
+    "flip" (a read has the bits of ``value`` inverted), "drop" (a write never lands) or "delay" (the
+    cycle's long-wait SYNC holds the CPU ``delay`` ns more, read or write).  ``offset`` picks the
+    register in its block (KCS: 0 data, 1 status; None: any); ``device`` a part of the mapping's
+    name (None: every mapping)."""
 
     seam = "io.port"
-    ACTIONS = {"stuck": "read", "flip": "read", "drop": "write"}
+    ACTIONS = {"stuck": "read", "flip": "read", "drop": "write", "delay": "any"}
 
     def __init__(self, action: str, offset: int | None = None, value: int = 0, device: str | None = None,
-                 schedule: Schedule | None = None, name: str | None = None):
+                 schedule: Schedule | None = None, name: str | None = None, delay: int = 0):
         super().__init__(schedule, name)
         if action not in self.ACTIONS:
             raise ValueError(f"register fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
         if not 0 <= value <= 0xFF:
             raise ValueError(f"register fault value: {value} is not a byte")
-        self.action, self.offset, self.value, self.device = action, offset, value, device
+        if (action == "delay") != (delay > 0) or delay < 0:
+            raise ValueError(f"register fault delay: {delay} ns (a positive delay goes with action 'delay' only)")
+        self.action, self.offset, self.value, self.device, self.delay = action, offset, value, device, delay
         self.active = False
 
     def attach(self, world) -> None:
@@ -379,7 +387,10 @@ class _FaultyRegisters:
     def io_read(self, offset: int, t: int) -> int:
         got = self._target.io_read(offset, t)
         f = self._fault
-        if f.active and f.ACTIONS[f.action] == "read" and f.offset in (None, offset) and f._fires(t):
+        if f.active and f.ACTIONS[f.action] != "write" and f.offset in (None, offset) and f._fires(t):
+            if f.action == "delay":
+                self._stretch(t, offset, "read")
+                return got
             now = f.value if f.action == "stuck" else got ^ f.value
             f._trace(t, f.action, mapping=self._mapping, offset=offset, read=f"0x{got:02X}", now=f"0x{now:02X}")
             return now
@@ -387,10 +398,92 @@ class _FaultyRegisters:
 
     def io_write(self, offset: int, value: int, t: int) -> None:
         f = self._fault
-        if f.active and f.action == "drop" and f.offset in (None, offset) and f._fires(t):
-            f._trace(t, "drop", mapping=self._mapping, offset=offset, value=f"0x{value:02X}")
-            return
+        if f.active and f.ACTIONS[f.action] != "read" and f.offset in (None, offset) and f._fires(t):
+            if f.action == "delay":
+                self._stretch(t, offset, "write")
+            else:
+                f._trace(t, "drop", mapping=self._mapping, offset=offset, value=f"0x{value:02X}")
+                return
         self._target.io_write(offset, value, t)
+
+    def _stretch(self, t: int, offset: int, access: str) -> None:
+        # The data moved at t; the CPU is released delay later: its next access waits for that.
+        f = self._fault
+        cpu = f.world.host.cpu if f.world is not None else None
+        if cpu is not None:
+            cpu.t = max(cpu.t, t) + f.delay
+        f._trace(t, "delay", mapping=self._mapping, offset=offset, access=access, delay=f.delay)
+
+
+class HostStall(Fault):
+    """The host CPU stops for ``stall`` ns at ``schedule.after`` (an SMI handler, a hypervisor that
+    preempted the vCPU): every port access the host makes meanwhile completes only when it is over.
+    Timers and interrupts still fire on time, and the driver code they run waits at its first port
+    access -- a stall across a timer tick is a missed tick, with the real elapsed time to account."""
+
+    seam = "host.cpu"
+
+    def __init__(self, stall: int, schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if stall <= 0:
+            raise ValueError(f"host stall: {stall} ns must be > 0")
+        sc = self.schedule
+        if sc.nth is not None or sc.only is not None or sc.until is not None:
+            raise ValueError("host stall: a stall is one moment (after=); nth, until and only do not apply")
+        self.stall = stall
+
+    def attach(self, world) -> None:
+        self.world, self.sim = world, world.sim
+        self._ev = self.sim.call_at(max(self.schedule.after, self.sim.now), self._stall)
+
+    def _stall(self) -> None:
+        if self.world is None or not self._fires(self.sim.now):
+            return
+        cpu, t = self.world.host.cpu, self.sim.now
+        cpu.t = max(cpu.t, t) + self.stall
+        self._trace(t, "stall", stall=self.stall, until=cpu.t)
+
+    def detach(self) -> None:
+        self.world = None
+
+
+class BmcFault(Fault):
+    """The BMC firmware fails while a request (``netfn``, ``cmd``; None: any) is in it: ``action``
+    "cold-reset" (the BMC reboots: power-up state, the watchdog's settings and reservations lost) or
+    "hang" (it stops).  Either way that request's answer is lost and the channel services nothing
+    for ``down`` ns (None: for ever), then it comes back -- a reset mid-transfer as the host sees it."""
+
+    seam = "bmc.answer"
+    ACTIONS = ("cold-reset", "hang")
+
+    def __init__(self, action: str, netfn: int | None = None, cmd: int | None = None, down: int | None = None,
+                 schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if action not in self.ACTIONS:
+            raise ValueError(f"bmc fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
+        if down is not None and down <= 0:
+            raise ValueError(f"bmc fault down: {down} ns must be > 0 (or None: for ever)")
+        self.action, self.netfn, self.cmd, self.down = action, netfn, cmd, down
+
+    def hop(self, world):
+        return world.channel.to_core
+
+    def layer(self, nxt):
+        def call(req, t, done):
+            match = (self.netfn is None or (len(req) > 0 and req[0] >> 2 == self.netfn)) and \
+                (self.cmd is None or (len(req) > 1 and req[1] == self.cmd))
+            if not match or not self._fires(t):
+                return nxt(req, t, done)
+            world = self.world
+            self._trace(t, self.action, req=bytes(req), down=self.down)
+            if self.action == "cold-reset":
+                world.bmc.cold_reset(t)
+            channel = world.channel
+            channel.stop_servicing()
+            if self.down is not None:
+                self.sim.call_at(t + self.down, channel.start_servicing)
+            return None                         # the request dies with the firmware: no answer
+        return call
 
 
 def inject(world, *faults: Fault) -> list[Fault]:
@@ -427,7 +520,7 @@ class controlled:  # noqa: N801  (a context manager, used as a verb)
 
 
 KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault,
-         "host-irq": HostIrqFault}
+         "host-irq": HostIrqFault, "host-stall": HostStall, "bmc": BmcFault}
 
 
 def fault_from_spec(spec: dict) -> Fault:
@@ -446,5 +539,9 @@ def fault_from_spec(spec: dict) -> Fault:
         return HostIrqFault(spec["action"], spec.get("delay", 0), sched, spec.get("name"))
     if kind == "register":
         return RegisterFault(spec["action"], spec.get("offset"), spec.get("value", 0), spec.get("device"), sched,
-                             spec.get("name"))
+                             spec.get("name"), spec.get("delay", 0))
+    if kind == "host-stall":
+        return HostStall(spec["stall"], sched, spec.get("name"))
+    if kind == "bmc":
+        return BmcFault(spec["action"], spec.get("netfn"), spec.get("cmd"), spec.get("down"), sched, spec.get("name"))
     return IrqHold(spec["hold"], spec.get("status", 0), sched, spec.get("name"))

@@ -4,7 +4,17 @@ import pytest
 
 from buses.time import ms, s, us
 from scenarios.config import ConfigError
-from scenarios.faults import AnswerFault, BusFault, HostIrqFault, IrqHold, RegisterFault, Schedule, inject
+from scenarios.faults import (
+    AnswerFault,
+    BmcFault,
+    BusFault,
+    HostIrqFault,
+    HostStall,
+    IrqHold,
+    RegisterFault,
+    Schedule,
+    inject,
+)
 from scenarios.scenario import ask, boot, find
 from scenarios.world import World
 
@@ -192,3 +202,71 @@ def test_a_lost_or_late_host_interrupt_is_caught_up_by_the_drivers_timer():
         inject(boot("ast2600"), HostIrqFault("lose"))
     with pytest.raises(ValueError, match="takes a delay"):
         HostIrqFault("delay")
+
+
+def test_a_register_access_stretched_by_wait_states_holds_the_host_cpu():
+    w = boot(trace=True)
+    quick = w.request(0x06, 0x01).elapsed
+    (f,) = inject(w, RegisterFault("delay", offset=1, device="kcs", delay=us(100), schedule=Schedule(count=10)))
+    r = w.request(0x06, 0x01)
+    assert r.cc == 0 and f.acted == 10 and len(find(w, layer="fault", event="delay")) == 10
+    assert r.elapsed - quick >= 10 * us(100)                       # ten status reads, each 100 us longer
+    assert w.request(0x06, 0x01).elapsed < quick + us(20)          # count spent: back to normal
+
+
+def test_a_host_stall_holds_every_port_access_until_it_is_over():
+    for preset in ("isa-ipmi-kcs", "isa-ipmi-bt"):
+        w = boot(preset, trace=True)
+        t0 = w.sim.now
+        (f,) = inject(w, HostStall(ms(30), Schedule(after=t0 + us(5))))
+        r = w.request(0x06, 0x01)
+        assert r.cc == 0 and f.acted == 1 and r.t_done >= t0 + ms(30), preset
+        (rec,) = find(w, layer="fault", event="stall")
+        assert rec.t == t0 + us(5) and dict(rec.fields)["until"] >= t0 + ms(30)
+
+
+def test_a_bmc_cold_reset_mid_transfer_loses_the_answer_and_the_driver_retries():
+    w = boot(trace=True)
+    assert w.request(0x06, 0x24, bytes.fromhex("04 01 00 00 0A 00")).cc == 0     # arm the watchdog's settings
+    assert w.bmc.watchdog.initialized
+    (f,) = inject(w, BmcFault("cold-reset", 0x06, 0x01, down=ms(500), schedule=Schedule(count=1)))
+    r = w.request(0x06, 0x01, limit=s(30))
+    # The request died with the firmware; KCS's OBF wait (5 s) runs out, error recovery resends it.
+    assert r.cc == 0 and r.elapsed >= s(5) and f.acted == 1
+    assert find(w, layer="bmc", event="cold-reset") and not w.bmc.watchdog.initialized
+
+
+def test_a_hung_bmc_and_bmc_faults_from_the_world_file():
+    w = World.from_config('preset = "isa-ipmi-bt"\n[[faults]]\nkind = "bmc"\naction = "hang"\nnetfn = 0x06\n'
+                          'cmd = 0x01\ndown = "2 s"\nafter = "1 s"\n[[faults]]\nkind = "host-stall"\n'
+                          'stall = "1 ms"\nafter = "2 s"\n[[faults]]\nkind = "register"\naction = "delay"\n'
+                          'delay = "2 us"\n')
+    assert w.boot()
+    hang, stall, slow = w.faults
+    assert (hang.action, hang.down, stall.stall, slow.delay) == ("hang", s(2), ms(1), us(2))
+    w.sim.run(until=s(1))
+    r = w.request(0x06, 0x01, limit=s(60))
+    assert hang.acted == 1 and stall.acted == 1 and r.cc == 0xC0        # BT: B_BUSY stays up while hung
+    w.bmc.store.close()
+
+
+@pytest.mark.parametrize("body, path", [
+    ('kind = "bmc"\naction = "melt"', "faults[0].action"),
+    ('kind = "bmc"\naction = "hang"\ndown = 3', "faults[0].down"),
+    ('kind = "host-stall"', "faults[0].stall"),
+    ('kind = "host-stall"\nstall = "1 ms"\nnth = 2', "faults[0]"),
+    ('kind = "register"\naction = "delay"', "faults[0].delay"),
+    ('kind = "register"\naction = "stuck"\ndelay = "1 us"', "faults[0].delay"),
+])
+def test_bad_new_fault_tables_name_the_field(body, path):
+    with pytest.raises(ConfigError) as exc:
+        World.from_config("[[faults]]\n" + body + "\n")
+    assert path in str(exc.value)
+
+
+def test_the_new_faults_check_their_arguments():
+    for make, msg in ((lambda: HostStall(0), "must be > 0"), (lambda: HostStall(1, Schedule(nth=1)), "one moment"),
+                      (lambda: BmcFault("explode"), "not one of"), (lambda: BmcFault("hang", down=0), "> 0"),
+                      (lambda: RegisterFault("delay"), "positive delay")):
+        with pytest.raises(ValueError, match=msg):
+            make()

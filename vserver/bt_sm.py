@@ -35,6 +35,7 @@ from enum import IntEnum
 from bmc.ipmi.bt import BT_BUF_OFFSET, BT_CTRL_OFFSET, BT_INTMASK_OFFSET, BtCtrl, BtIntmask
 from bmc.ipmi.cc import CompletionCode as CC
 from buses.time import S, s
+from buses.variant import variant
 
 from .sm import IPMI_MAX_MSG_LENGTH, SiSm, SmResult
 
@@ -274,13 +275,7 @@ class BtSm(SiSm):
                 return self._error_recovery(status, CC.TIMEOUT)
 
         if st == _IDLE:
-            # Asynchronous messages from another channel, then housekeeping.
-            if status & BT_SMS_ATN:
-                yield from self._control(BT_SMS_ATN)     # clear it
-                return _R_ATTN
-            if status & BT_H_BUSY:                       # clear a leftover H_BUSY
-                yield from self._control(BT_H_BUSY)
-            return _R_IDLE
+            return (yield from self._idle(status))
 
         if st == _XACTION_START:
             if status & (BT_B_BUSY | BT_H2B_ATN):
@@ -376,6 +371,15 @@ class BtSm(SiSm):
 
         return self._error_recovery(status, CC.UNSPECIFIED_ERROR)   # should never occur
 
+    def _idle(self, status: int):
+        """IDLE: asynchronous messages from another channel first, then housekeeping."""
+        if status & BT_SMS_ATN:
+            yield from self._control(BT_SMS_ATN)         # clear it
+            return _R_ATTN
+        if status & BT_H_BUSY:                           # clear a leftover H_BUSY
+            yield from self._control(BT_H_BUSY)
+        return _R_IDLE
+
     def detect(self):
         """Generator (``bt_detect``): False if nothing is there; else read the BT capabilities, True."""
         # Status and INTMASK all 1's is what a bogus address reads (INTMASK only if status is).
@@ -421,3 +425,60 @@ class BtSm(SiSm):
         if bool(irqstate) == on:
             return
         yield from self._intmask_w(IPMI_BT_INTMASK_ENABLE_IRQ_BIT if on else 0)
+
+
+# The old machine's two extra states came after PRINTME, so its timeout check never counted them down.
+CAPABILITIES_BEGIN = 13
+CAPABILITIES_END = 14
+
+
+@variant(BtSm, "bt-capabilities-from-idle",
+         "before 2018: the BT machine fetched Get BT Interface Capabilities itself, from IDLE (H-9)")
+class CapabilitiesFromIdle(BtSm):
+    """The BT machine as it was when H-9 was reported: ``bt_detect`` only checked the status and
+    reset the flags; the first event that found the machine IDLE with ``BT_CAP_outreqs`` still 0
+    sent Get BT Interface Capabilities on its own, through CAPABILITIES_BEGIN/END.  ipmi_si knows
+    nothing of that transaction (no current message), so a message ``sender()`` starts meanwhile is
+    refused by ``bt_start_transaction`` (not IDLE: 0xD5) and fails at once."""
+
+    def _init_data(self) -> None:
+        super()._init_data()
+        self.cap_outreqs = 0                 # BT_CAP_outreqs == zero is a flag to read BT Capabilities
+
+    def detect(self):
+        if (yield from self._status()) == 0xFF and (yield from self.io.inputb(BT_INTMASK_OFFSET)) == 0xFF:
+            return False
+        yield from self._reset_flags()
+        return True
+
+    def _idle(self, status: int):
+        result = yield from super()._idle(status)
+        if result is _R_IDLE and not self.cap_outreqs:   # read BT capabilities if not done yet
+            self.state = CAPABILITIES_BEGIN
+            return _R_CALL_WITHOUT_DELAY
+        self.timeout = self.req2rsp
+        return result
+
+    def event(self, time: int):
+        if self.state == CAPABILITIES_BEGIN:
+            yield from self._status()
+            self.cap_outreqs = 1                 # set first: a timeout must not loop here for ever
+            self.state = BtSmState.IDLE
+            self.start_transaction(GET_BT_CAP)
+            self.complete = CAPABILITIES_END
+            self._trace("capabilities", why="from IDLE")
+            self.state = _XACTION_START
+            return _R_CALL_WITH_DELAY
+        if self.state == CAPABILITIES_END:
+            yield from self._status()
+            cap = self.get_result(BT_CAP_LENGTH)
+            self._init_data()
+            if len(cap) >= BT_CAP_LENGTH and cap[2] == 0:
+                self.cap_outreqs = cap[3]
+                self.req2rsp = cap[6] * S
+                self.retries = cap[7]
+            self.cap_outreqs = self.cap_outreqs or 1
+            self.timeout = self.req2rsp
+            self._trace("detect", req2rsp=self.req2rsp, retries=self.retries)
+            return _R_CALL_WITHOUT_DELAY
+        return (yield from super().event(time))

@@ -31,7 +31,10 @@ class HostCpu(Initiator):
         t = (self.t if self.t > now else now) + self.io_ns
         q = env._queue
         if q and q[0][0] <= t:
+            mark = self.t
             yield env.timeout(t - now)
+            if self.t != mark:
+                t = yield from self._stalled()
         self.t = t
         hit = self._decode.get(port)
         if hit is None:
@@ -45,7 +48,10 @@ class HostCpu(Initiator):
         t = (self.t if self.t > now else now) + self.io_ns
         q = env._queue
         if q and q[0][0] <= t:
+            mark = self.t
             yield env.timeout(t - now)
+            if self.t != mark:
+                t = yield from self._stalled()
         self.t = t
         hit = self._decode.get(port)
         if hit is None:
@@ -58,9 +64,26 @@ class HostCpu(Initiator):
         now = env.now
         t = (self.t if self.t > now else now) + self.io_ns
         if env.peek() <= t:
+            mark = self.t
             yield env.timeout(t - now)
+            if self.t != mark:
+                t = yield from self._stalled()
         self.t = t
         return t
+
+    def _stalled(self):
+        """Generator: the CPU's time was moved on while a cycle waited (a stall, ``HostStall``): the
+        cycle completes one I/O time after the CPU runs again.  Returns its completion time."""
+        env = self.env
+        while True:
+            now = env.now
+            t = (self.t if self.t > now else now) + self.io_ns
+            if env.peek() > t:
+                return t
+            mark = self.t
+            yield env.timeout(t - now)
+            if self.t == mark:
+                return t
 
     def inl(self, port: int, size: int = 4):
         """Generator: ``inw``/``inl`` (``size`` 2 or 4): one I/O cycle, little-endian."""

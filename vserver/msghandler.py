@@ -378,6 +378,9 @@ class IpmiMsgHandler:
         ok = (yield smi_ready) if not smi_ready.processed else smi_ready.value
         if not ok:
             return self._finish(False)
+        cfg = getattr(self.smi, "cfg", None)
+        if cfg is not None and cfg.register_work:
+            yield self.sim.env.timeout(cfg.register_work)
         yield from self._get_guid()
         if not (yield from self._get_device_id()):
             self._trace(self.sim.now, "start-failed", why="Unable to get the device id")

@@ -93,10 +93,14 @@ class SiConfig:
     variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
     kernel: str = "6.12"                 # the Linux whose drivers/char/ipmi this mirrors (HOST_KERNELS)
     alerts_broken: bool = False          # ipmi_ssif's alerts_broken: do not enable the SMBus alert
+    register_work: int = 0               # ns ipmi_add_smi spends after start_processing, before its first
+                                         # request (allocation, sysfs, the platform device): a host's speed
 
     def __post_init__(self):
         if self.kernel not in HOST_KERNELS:
             raise ValueError(f"si kernel: {self.kernel!r} is not one of {', '.join(HOST_KERNELS)}")
+        if not isinstance(self.register_work, int) or isinstance(self.register_work, bool) or self.register_work < 0:
+            raise ValueError(f"si register_work: {self.register_work!r} is not a whole number of ns >= 0")
 
     @property
     def jiffy(self) -> int:
@@ -718,7 +722,7 @@ class SmiInterface(TrySmiInit):
     def _deliver(self, msg: SmiMsg) -> None:
         """``deliver_recv_msg``: everything goes up through the message handler's one entry."""
         if self.upper is not None:
-            self.upper.smi_msg_received(msg, self.cpu.t)
+            self.upper.smi_msg_received(msg, self._now())    # cpu.t is stale outside a handler run
 
     def _return_hosed_msg(self, cc: int) -> None:
         msg = self.curr_msg

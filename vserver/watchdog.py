@@ -27,7 +27,10 @@ Modelled on ``drivers/char/ipmi/ipmi_watchdog.c`` (reference/linux-ipmi.md 1.6):
   ``panic_wdt_timeout`` (255 s), no pre-timeout.
 
 The daemon is a host service (``Host.add_service``): it starts whenever the
-OS has its IPMI driver up, after every boot.
+OS has its IPMI driver up, after every boot.  With ``give_up`` it exits when a
+write to ``/dev/watchdog`` fails, as the daemon in the H-16 report did; its
+close is an unexpected one (no magic 'V'), so Linux sends one more heartbeat
+and leaves the timer armed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bmc.ipmi.cmd import App
 from bmc.ipmi.msg import TimerUse
 from bmc.ipmi.netfn import NetFn
 from buses.time import S
+from buses.variant import variant
 
 ACTIONS = {"none": 0, "reset": 1, "power_off": 2, "power_cycle": 3}
 PREACTIONS = {"pre_none": 0, "pre_smi": 1, "pre_nmi": 2, "pre_int": 3}
@@ -59,12 +63,13 @@ class WatchdogDaemon:
     ``timeout`` and ``pretimeout`` are whole seconds, as the module takes
     them; ``heartbeat`` is the daemon's petting period in ns (default half
     the timeout).  ``pet=False`` arms the timer and never pets it again (a
-    hung userland).
+    hung userland); ``give_up=True`` makes the daemon exit on the first
+    failed write.
     """
 
     def __init__(self, timeout: int = 10, pretimeout: int = 0, action: str = "reset", preaction: str = "pre_none",
                  preop: str = "preop_none", heartbeat: int | None = None, pet: bool = True,
-                 panic_wdt_timeout: int = 255, name: str = "ipmi_watchdog"):
+                 panic_wdt_timeout: int = 255, name: str = "ipmi_watchdog", give_up: bool = False):
         if not isinstance(timeout, int) or not 1 <= timeout <= 6553:
             raise ValueError(f"watchdog timeout {timeout!r} out of range 1-6553 s")
         if not isinstance(pretimeout, int) or not 0 <= pretimeout <= 255:
@@ -81,6 +86,8 @@ class WatchdogDaemon:
         if not isinstance(self.heartbeat, int) or self.heartbeat <= 0:
             raise ValueError(f"watchdog heartbeat {heartbeat!r} must be a positive int of ns")
         self.pet = pet
+        self.give_up = give_up
+        self.daemon_exited: int | None = None               # when a give_up daemon exited
         self.panic_wdt_timeout = panic_wdt_timeout
         self.name = name
         self.state = "none"                 # ipmi_watchdog_state: the action armed in the BMC
@@ -102,6 +109,7 @@ class WatchdogDaemon:
         ipmi.watch_pretimeouts(self._pretimeout)          # ipmi_create_user with a pre-timeout handler
         host.nmi_listeners.append(self._nmi)
         self.pretimeout_since_heartbeat = False
+        self.daemon_exited = None
         # ipmi_register_watchdog without start_now: "Stop the timer now."
         self.state = "none"
         yield from self._set_timeout()
@@ -115,7 +123,13 @@ class WatchdogDaemon:
             yield env.event()               # armed, then never petted
         while True:
             yield env.timeout(self.heartbeat)
-            yield from self.ping()
+            if (yield from self.ping()) and self.give_up:
+                break
+        # write() failed (-EINVAL, or -EIO after the restore retries): this daemon exits.  ipmi_close
+        # without the magic 'V': "Unexpected close, not stopping watchdog!" and one more heartbeat.
+        self.daemon_exited = env.now
+        self._trace("daemon-exit", why="write to /dev/watchdog failed")
+        yield from self._heartbeat()
 
     def ping(self):
         """Generator: one write to ``/dev/watchdog`` (``ipmi_heartbeat``)."""
@@ -187,7 +201,10 @@ class WatchdogDaemon:
         return 0
 
     def _heartbeat(self):
-        """``__ipmi_heartbeat``: Reset Watchdog Timer, restoring the settings if the BMC lost them."""
+        """``__ipmi_heartbeat``: Reset Watchdog Timer, restoring the settings if the BMC lost them.
+
+        Any other error is returned to the writer and nothing else happens: the timer is armed as
+        far as the driver knows, whatever the BMC has (H-16)."""
         retries = 0
         while self.state != "none":
             rsp = yield from self._request(App.RESET_WATCHDOG_TIMER)
@@ -231,3 +248,24 @@ class WatchdogDaemon:
         host = self._host
         if host is not None and host.sim.tracer.enabled:
             host.sim.trace(host.sim.now, "host", f"{host.name}.{self.name}", event, **fields)
+
+
+@variant(WatchdogDaemon, "watchdog-reboot-on-bmc-reset",
+         "ipmi:watchdog: Reboot cleanly on BMC reset (proposed 2026-04, not merged)")
+class RebootOnBmcReset(WatchdogDaemon):
+    """A heartbeat the BMC fails while the timer is armed means the BMC lost it (it was reset):
+    reboot the host cleanly, which is what the BMC's watchdog would have done, and let the
+    daemon arm it again after the boot."""
+
+    def _heartbeat(self):
+        cc = yield from super()._heartbeat()
+        host = self._host
+        if cc and self.state != "none" and host.ready and not self._rebooting:
+            self._rebooting = True
+            self._trace("orderly-reboot", cc=f"0x{cc:02X}")
+            host.reboot()
+        return cc
+
+    def run(self, host):
+        self._rebooting = False
+        return (yield from super().run(host))

@@ -164,9 +164,11 @@ from . import (  # noqa: E402,F401
     h01_dead_bmc,
     h02_unload_wait,
     h03_half_alive_bmc,
+    h09_bt_capabilities,
     h10_flags_stuck,
     h11_write_retries,
     h13_multipart_probe,
     h14_kthread_stop,
+    h16_watchdog_bmc_reset,
     m01_device_id_retry,
 )

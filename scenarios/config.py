@@ -34,11 +34,12 @@ The schema (every key optional unless marked)::
     [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
     variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
-    [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, drop) | "bus" (action* = "nak" | "corrupt" |
-                 "lose" | "stretch", cond, value, byte) | "irq-hold" (hold*, status) |
-                 "register" (action* = "stuck" | "flip" | "drop" | "delay", offset, value, device, delay) |
-                 "host-irq" (action* = "lose" | "delay", delay) | "host-stall" (stall*) |
-                 "bmc" (action* = "cold-reset" | "hang", netfn, cmd, down);
+    [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, jitter, drop) |
+                 "bus" (action* = "nak" | "corrupt" | "lose" | "stretch", cond, value, byte) |
+                 "irq-hold" (hold*, status) |
+                 "register" (action* = "stuck" | "flip" | "drop" | "delay", offset, value, device, delay, jitter) |
+                 "host-irq" (action* = "lose" | "delay", delay, jitter) | "host-stall" (stall*) |
+                 "bmc" (action* = "cold-reset" | "hang" | "daemon-exit", netfn, cmd, down);
                  when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
@@ -382,11 +383,11 @@ TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False
 
 # [[faults]]: the keys of each kind (True: required) and the schedule's, all optional.
 FAULT_KEYS = {
-    "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "drop": False},
+    "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "jitter": False, "drop": False},
     "bus": {"action": True, "cond": False, "value": False, "byte": False},
     "irq-hold": {"hold": True, "status": False},
-    "register": {"action": True, "offset": False, "value": False, "device": False, "delay": False},
-    "host-irq": {"action": True, "delay": False},
+    "register": {"action": True, "offset": False, "value": False, "device": False, "delay": False, "jitter": False},
+    "host-irq": {"action": True, "delay": False, "jitter": False},
     "host-stall": {"stall": True},
     "bmc": {"action": True, "netfn": False, "cmd": False, "down": False},
 }
@@ -415,7 +416,7 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
         if ck.table(path, f, {**SCHEDULE_KEYS, **FAULT_KEYS[kind]}) is None:
             continue
         spec: dict = {"kind": kind}
-        for key in ("after", "until", "delay", "hold", "stall", "down"):
+        for key in ("after", "until", "delay", "jitter", "hold", "stall", "down"):
             if key in f:
                 spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
         for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),

@@ -91,6 +91,10 @@ class Fault:
         self.acts.append(self.seen)
         return True
 
+    def _late(self, delay: int, jitter: int) -> int:
+        """``delay`` plus up to ``jitter`` more, drawn from the simulation's seeded RNG."""
+        return delay + (self.sim.rng.randrange(jitter) if jitter else 0)
+
     def _trace(self, t: int, what: str, **fields) -> None:
         sim = self.sim
         if sim.tracer.enabled:
@@ -119,13 +123,15 @@ class AnswerFault(Fault):
     seam = "bmc.answer"
 
     def __init__(self, netfn: int | None = None, cmd: int | None = None, replace: bytes | None = None,
-                 delay: int = 0, drop: bool = False, schedule: Schedule | None = None, name: str | None = None):
+                 delay: int = 0, drop: bool = False, schedule: Schedule | None = None, name: str | None = None,
+                 jitter: int = 0):
         super().__init__(schedule, name)
-        if drop and (replace is not None or delay):
+        if drop and (replace is not None or delay or jitter):
             raise ValueError("answer fault: drop leaves nothing to replace or delay")
-        if delay < 0:
-            raise ValueError(f"answer fault delay: {delay} must be >= 0 ns")
+        if delay < 0 or jitter < 0:
+            raise ValueError(f"answer fault delay {delay}, jitter {jitter}: must be >= 0 ns")
         self.netfn, self.cmd, self.replace, self.delay, self.drop = netfn, cmd, replace, delay, drop
+        self.jitter = jitter          # each act waits delay + [0, jitter) more, from the seeded RNG
 
     def hop(self, world):
         return world.channel.to_core
@@ -144,9 +150,10 @@ class AnswerFault(Fault):
                     self._trace(t2, "drop", req=bytes(req), rsp=bytes(rsp))
                     return
                 out = bytes(self.replace) if self.replace is not None else rsp
-                self._trace(t2, "answer", req=bytes(req), rsp=out, delay=self.delay)
-                if self.delay:
-                    self.sim.call_at(t2 + self.delay, done, out, t2 + self.delay)
+                late = self._late(self.delay, self.jitter)
+                self._trace(t2, "answer", req=bytes(req), rsp=out, delay=late)
+                if late:
+                    self.sim.call_at(t2 + late, done, out, t2 + late)
                 else:
                     done(out, t2)
             return nxt(req, t, answered)
@@ -271,13 +278,14 @@ class HostIrqFault(Fault):
     seam = "host.irq"
     ACTIONS = ("lose", "delay")
 
-    def __init__(self, action: str, delay: int = 0, schedule: Schedule | None = None, name: str | None = None):
+    def __init__(self, action: str, delay: int = 0, schedule: Schedule | None = None, name: str | None = None,
+                 jitter: int = 0):
         super().__init__(schedule, name)
         if action not in self.ACTIONS:
             raise ValueError(f"host irq fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
-        if (action == "delay") != (delay > 0):
+        if (action == "delay") != (delay > 0) or jitter < 0 or (jitter and action != "delay"):
             raise ValueError(f"host irq fault: {action} takes {'a delay > 0' if action == 'delay' else 'no delay'}")
-        self.action, self.delay = action, delay
+        self.action, self.delay, self.jitter = action, delay, jitter
         self._taps: list = []                  # (line, the handler's listener, ours)
 
     def attach(self, world) -> None:
@@ -320,8 +328,9 @@ class HostIrqFault(Fault):
             if self.action == "lose":
                 self._trace(t, "lose-irq")
                 return None
-            self._trace(t, "delay-irq", delay=self.delay)
-            self.sim.call_at(t + self.delay, fn, t + self.delay)
+            late = self._late(self.delay, self.jitter)
+            self._trace(t, "delay-irq", delay=late)
+            self.sim.call_at(t + late, fn, t + late)
 
         def rewrap(fn) -> None:
             inner[0] = fn
@@ -349,15 +358,16 @@ class RegisterFault(Fault):
     ACTIONS = {"stuck": "read", "flip": "read", "drop": "write", "delay": "any"}
 
     def __init__(self, action: str, offset: int | None = None, value: int = 0, device: str | None = None,
-                 schedule: Schedule | None = None, name: str | None = None, delay: int = 0):
+                 schedule: Schedule | None = None, name: str | None = None, delay: int = 0, jitter: int = 0):
         super().__init__(schedule, name)
         if action not in self.ACTIONS:
             raise ValueError(f"register fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
         if not 0 <= value <= 0xFF:
             raise ValueError(f"register fault value: {value} is not a byte")
-        if (action == "delay") != (delay > 0) or delay < 0:
+        if (action == "delay") != (delay > 0) or delay < 0 or jitter < 0 or (jitter and action != "delay"):
             raise ValueError(f"register fault delay: {delay} ns (a positive delay goes with action 'delay' only)")
         self.action, self.offset, self.value, self.device, self.delay = action, offset, value, device, delay
+        self.jitter = jitter
         self.active = False
 
     def attach(self, world) -> None:
@@ -409,10 +419,11 @@ class _FaultyRegisters:
     def _stretch(self, t: int, offset: int, access: str) -> None:
         # The data moved at t; the CPU is released delay later: its next access waits for that.
         f = self._fault
+        late = f._late(f.delay, f.jitter)
         cpu = f.world.host.cpu if f.world is not None else None
         if cpu is not None:
-            cpu.t = max(cpu.t, t) + f.delay
-        f._trace(t, "delay", mapping=self._mapping, offset=offset, access=access, delay=f.delay)
+            cpu.t = max(cpu.t, t) + late
+        f._trace(t, "delay", mapping=self._mapping, offset=offset, access=access, delay=late)
 
 
 class HostStall(Fault):
@@ -449,12 +460,14 @@ class HostStall(Fault):
 
 class BmcFault(Fault):
     """The BMC firmware fails while a request (``netfn``, ``cmd``; None: any) is in it: ``action``
-    "cold-reset" (the BMC reboots: power-up state, the watchdog's settings and reservations lost) or
-    "hang" (it stops).  Either way that request's answer is lost and the channel services nothing
-    for ``down`` ns (None: for ever), then it comes back -- a reset mid-transfer as the host sees it."""
+    "cold-reset" (the BMC reboots: power-up state, the watchdog's settings and reservations lost),
+    "hang" (it stops) or "daemon-exit" (the bridge daemon of a full-stack KCS channel exits: the
+    device is closed, nobody attached, until it comes back).  Either way that request's answer is
+    lost and the channel services nothing for ``down`` ns (None: for ever; a daemon needs a time to
+    come back), then it does again -- a reset mid-transfer as the host sees it."""
 
     seam = "bmc.answer"
-    ACTIONS = ("cold-reset", "hang")
+    ACTIONS = ("cold-reset", "hang", "daemon-exit")
 
     def __init__(self, action: str, netfn: int | None = None, cmd: int | None = None, down: int | None = None,
                  schedule: Schedule | None = None, name: str | None = None):
@@ -463,9 +476,14 @@ class BmcFault(Fault):
             raise ValueError(f"bmc fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
         if down is not None and down <= 0:
             raise ValueError(f"bmc fault down: {down} ns must be > 0 (or None: for ever)")
+        if action == "daemon-exit" and down is None:
+            raise ValueError("bmc fault daemon-exit: give down, the time until the daemon is back")
         self.action, self.netfn, self.cmd, self.down = action, netfn, cmd, down
 
     def hop(self, world):
+        if self.action == "daemon-exit" and not hasattr(world.channel, "restart_daemon"):
+            raise ValueError(f"bmc fault daemon-exit: preset {world.preset.name}'s {world.interface.kind} channel "
+                             f"has no bridge daemon (a full-stack KCS channel has)")
         return world.channel.to_core
 
     def layer(self, nxt):
@@ -476,9 +494,12 @@ class BmcFault(Fault):
                 return nxt(req, t, done)
             world = self.world
             self._trace(t, self.action, req=bytes(req), down=self.down)
+            channel = world.channel
+            if self.action == "daemon-exit":
+                channel.restart_daemon(self.down)
+                return None                     # the request dies with the daemon: no answer
             if self.action == "cold-reset":
                 world.bmc.cold_reset(t)
-            channel = world.channel
             channel.stop_servicing()
             if self.down is not None:
                 self.sim.call_at(t + self.down, channel.start_servicing)
@@ -531,15 +552,16 @@ def fault_from_spec(spec: dict) -> Fault:
     if kind == "answer":
         replace = spec.get("replace")
         return AnswerFault(spec.get("netfn"), spec.get("cmd"), None if replace is None else from_hex(replace),
-                           spec.get("delay", 0), spec.get("drop", False), sched, spec.get("name"))
+                           spec.get("delay", 0), spec.get("drop", False), sched, spec.get("name"),
+                           spec.get("jitter", 0))
     if kind == "bus":
         return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
                         spec.get("name"))
     if kind == "host-irq":
-        return HostIrqFault(spec["action"], spec.get("delay", 0), sched, spec.get("name"))
+        return HostIrqFault(spec["action"], spec.get("delay", 0), sched, spec.get("name"), spec.get("jitter", 0))
     if kind == "register":
         return RegisterFault(spec["action"], spec.get("offset"), spec.get("value", 0), spec.get("device"), sched,
-                             spec.get("name"), spec.get("delay", 0))
+                             spec.get("name"), spec.get("delay", 0), spec.get("jitter", 0))
     if kind == "host-stall":
         return HostStall(spec["stall"], sched, spec.get("name"))
     if kind == "bmc":

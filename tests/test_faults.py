@@ -270,3 +270,26 @@ def test_the_new_faults_check_their_arguments():
                       (lambda: RegisterFault("delay"), "positive delay")):
         with pytest.raises(ValueError, match=msg):
             make()
+
+
+def test_jitter_draws_each_delay_from_the_seeded_rng():
+    def extra(seed):
+        w = boot(seed=seed)
+        quick = w.request(0x06, 0x01).elapsed
+        inject(w, AnswerFault(0x06, 0x01, delay=ms(1), jitter=ms(2)))
+        return [w.request(0x06, 0x01).elapsed - quick for _ in range(4)]
+    a = extra(1)
+    assert a == extra(1) and a != extra(2) and len(set(a)) > 1
+    assert all(ms(1) <= x <= ms(3) + ms(1) for x in a)               # the driver notices at its next poll
+
+
+def test_the_bridge_daemon_exits_mid_request_and_comes_back():
+    w = boot("ast2600", trace=True)
+    (f,) = inject(w, BmcFault("daemon-exit", 0x06, 0x01, down=ms(800), schedule=Schedule(count=1)))
+    r = w.request(0x06, 0x01, limit=s(30))
+    assert r.cc == 0 and r.elapsed >= s(5) and f.acted == 1       # lost; the OBF wait runs out; resent
+    assert find(w, layer="fault", event="daemon-exit")
+    with pytest.raises(ValueError, match="no bridge daemon"):
+        inject(boot(), BmcFault("daemon-exit", down=s(1)))
+    with pytest.raises(ValueError, match="give down"):
+        BmcFault("daemon-exit")

@@ -39,7 +39,8 @@ The schema (every key optional unless marked)::
                  "irq-hold" (hold*, status) |
                  "register" (action* = "stuck" | "flip" | "drop" | "delay", offset, value, device, delay, jitter) |
                  "host-irq" (action* = "lose" | "delay", delay, jitter) | "host-stall" (stall*) |
-                 "bmc" (action* = "cold-reset" | "hang" | "daemon-exit", netfn, cmd, down);
+                 "bmc" (action* = "cold-reset" | "hang" | "daemon-exit", netfn, cmd, down) |
+                 "link" (action* = "garbage" | "disconnect", length: an external BMC's README.vm link);
                  when: after, until, nth, count, probability
     [timing]     firmware_daemon_latency, host_hz, host_kernel = "6.12"|"6.1", firmware_kernel, kipmid,
                  kipmid_max_busy, host_irq_latency,
@@ -390,6 +391,7 @@ FAULT_KEYS = {
     "host-irq": {"action": True, "delay": False, "jitter": False},
     "host-stall": {"stall": True},
     "bmc": {"action": True, "netfn": False, "cmd": False, "down": False},
+    "link": {"action": True, "length": False},
 }
 SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
                  "probability": False}
@@ -397,7 +399,7 @@ SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "n
 
 def _read_faults(ck: Checker, raw) -> list[dict]:
     """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
-    from .faults import BmcFault, BusFault, HostIrqFault, RegisterFault
+    from .faults import BmcFault, BusFault, HostIrqFault, LinkFault, RegisterFault
 
     if not isinstance(raw, list):
         ck.bad("faults", raw, "must be an array of tables ([[faults]])")
@@ -421,7 +423,7 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
                 spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
         for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
                             ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF), ("status", 0, 0xFFFFFFFF),
-                            ("offset", 0, 0xFF)):
+                            ("offset", 0, 0xFF), ("length", 1, 4096)):
             if key in f:
                 spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi,
                                        hexfmt=key in ("netfn", "cmd", "byte", "status"))
@@ -453,8 +455,9 @@ def _read_faults(ck: Checker, raw) -> list[dict]:
                 ck.bad(f"{path}.value", f["value"], "a register value is a byte (0..0xFF)")
             if (action == "delay") != bool(spec.get("delay")):
                 ck.bad(f"{path}.delay", f.get("delay"), 'a positive delay goes with action = "delay", and only there')
-        if kind == "bmc":
-            action = ck.choice(f"{path}.action", f.get("action"), BmcFault.ACTIONS)
+        if kind in ("bmc", "link"):
+            actions = BmcFault.ACTIONS if kind == "bmc" else LinkFault.ACTIONS
+            action = ck.choice(f"{path}.action", f.get("action"), actions)
             if action is not None:
                 spec["action"] = action
         if kind == "host-stall" and spec.get("stall") == 0:

@@ -18,7 +18,9 @@ was broken and when.  The seams:
 - ``host.cpu``: the host CPU's local time (``HostStall``: SMM or a preempted vCPU -- nothing on the
   host touches the interface for a while; across a timer tick it is a missed tick);
 - ``bmc.answer`` again, for the firmware (``BmcFault``: the BMC cold-resets, or hangs, while a
-  request is in it -- that answer is lost, and the channel is deaf until the BMC is back).
+  request is in it -- that answer is lost, and the channel is deaf until the BMC is back);
+- ``vm.rx``: the bytes an external BMC sends over the README.vm link (``LinkFault``: garbage
+  ahead of them, or the link cut as they arrive).
 
 ``Schedule``: from a simulated time (``after``, ``until``), only the Nth matching crossing (``nth``, 1-based), at
 most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
@@ -492,18 +494,59 @@ class BmcFault(Fault):
                 (self.cmd is None or (len(req) > 1 and req[1] == self.cmd))
             if not match or not self._fires(t):
                 return nxt(req, t, done)
-            world = self.world
             self._trace(t, self.action, req=bytes(req), down=self.down)
-            channel = world.channel
-            if self.action == "daemon-exit":
-                channel.restart_daemon(self.down)
-                return None                     # the request dies with the daemon: no answer
-            if self.action == "cold-reset":
-                world.bmc.cold_reset(t)
-            channel.stop_servicing()
-            if self.down is not None:
-                self.sim.call_at(t + self.down, channel.start_servicing)
+            # From the event loop, not from inside the crossing: the caller may be the daemon itself.
+            self.sim.call_at(t, self._fail, self.world, t)
             return None                         # the request dies with the firmware: no answer
+        return call
+
+    def _fail(self, world, t: int) -> None:
+        channel = world.channel
+        if self.action == "daemon-exit":
+            channel.restart_daemon(self.down)
+            return
+        if self.action == "cold-reset":
+            world.bmc.cold_reset(t)
+        channel.stop_servicing()
+        if self.down is not None:
+            self.sim.call_at(t + self.down, channel.start_servicing)
+
+
+class LinkFault(Fault):
+    """The README.vm link to an external BMC (``World(bmc="extern")``), as its bytes arrive:
+    ``action`` "garbage" (``length`` bytes drawn from the seeded RNG, closed by a message end, land
+    ahead of the chunk: the decoder must drop them and keep the answer behind) or "disconnect" (the
+    connection drops and the chunk is lost: the request fails 0xD2, the client reconnects with its
+    back-off)."""
+
+    seam = "vm.rx"
+    ACTIONS = ("garbage", "disconnect")
+
+    def __init__(self, action: str, length: int = 16, schedule: Schedule | None = None, name: str | None = None):
+        super().__init__(schedule, name)
+        if action not in self.ACTIONS:
+            raise ValueError(f"link fault action: {action!r} is not one of {', '.join(self.ACTIONS)}")
+        if not 1 <= length <= 4096:
+            raise ValueError(f"link fault length: {length} is not in 1..4096")
+        self.action, self.length = action, length
+
+    def hop(self, world):
+        extern = getattr(world, "extern", None)
+        if extern is None:
+            raise ValueError("link fault: the world's BMC is not external (build it with bmc=\"extern\")")
+        return extern.rx
+
+    def layer(self, nxt):
+        def call(chunk, t):
+            if not self._fires(t):
+                return nxt(chunk, t)
+            if self.action == "disconnect":
+                self._trace(t, "disconnect", lost=len(chunk))
+                self.world.extern._lost(t, "fault: the link was cut")
+                return []
+            junk = bytes(self.sim.rng.randrange(256) for _ in range(self.length)) + b"\xa0"
+            self._trace(t, "garbage", junk=junk)
+            return nxt(junk + chunk, t)
         return call
 
 
@@ -541,7 +584,7 @@ class controlled:  # noqa: N801  (a context manager, used as a verb)
 
 
 KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault,
-         "host-irq": HostIrqFault, "host-stall": HostStall, "bmc": BmcFault}
+         "host-irq": HostIrqFault, "host-stall": HostStall, "bmc": BmcFault, "link": LinkFault}
 
 
 def fault_from_spec(spec: dict) -> Fault:
@@ -566,4 +609,6 @@ def fault_from_spec(spec: dict) -> Fault:
         return HostStall(spec["stall"], sched, spec.get("name"))
     if kind == "bmc":
         return BmcFault(spec["action"], spec.get("netfn"), spec.get("cmd"), spec.get("down"), sched, spec.get("name"))
+    if kind == "link":
+        return LinkFault(spec["action"], spec.get("length", 16), sched, spec.get("name"))
     return IrqHold(spec["hold"], spec.get("status", 0), sched, spec.get("name"))

@@ -179,3 +179,23 @@ def test_killing_ipmi_sim_mid_request_then_restarting_it(preset, ipmi_sim):
         assert any(row[0] == "Temp1" for row in entries)
     finally:
         w.extern.close()
+
+
+def test_link_faults_against_ipmi_sim_garbage_is_survived_and_a_cut_link_reconnects(ipmi_sim):
+    from scenarios.faults import LinkFault, Schedule, inject
+    w = world_for("isa-ipmi-kcs", ipmi_sim, trace=True)
+    try:
+        assert w.boot() is True
+        garbage, cut = inject(w, LinkFault("garbage", length=40, schedule=Schedule(count=2)),
+                              LinkFault("disconnect", schedule=Schedule(after=w.sim.now + s(1), count=1)))
+        for _ in range(2):
+            assert w.request(0x06, 0x01).data[:11] == SIM_DEVICE_ID        # ipmi_sim's answer survives the junk
+        assert garbage.acted == 2 and w.extern.connected
+        w.sim.run(until=w.sim.now + s(1))
+        r = w.request(0x06, 0x01, limit=s(30))
+        assert r.cc == 0xD2 and cut.acted == 1 and not w.extern.connected
+        w.sim.run(until=w.sim.now + s(2))                                  # the client's back-off, then reconnect
+        assert w.extern.connected and w.extern.stats["connects"] == 2
+        assert w.request(0x06, 0x01).data[:11] == SIM_DEVICE_ID
+    finally:
+        w.extern.close()

@@ -432,3 +432,32 @@ def test_unix_socket_peer(tmp_path):
     ext.close()
     conn.close()
     srv.close()
+
+
+# -- link faults (scenarios.faults.LinkFault) ------------------------------------------------------------
+
+def test_garbage_on_the_link_is_dropped_and_the_answer_behind_it_kept(peer):
+    from scenarios.faults import LinkFault, Schedule, inject
+    w = extern_world(peer.addr, trace=True)
+    assert w.boot() is True
+    (f,) = inject(w, LinkFault("garbage", length=24, schedule=Schedule(count=1)))
+    assert w.request(0x06, 0x01).raw == GOLDEN_DEVICE_ID
+    assert f.acted == 1 and w.extern.connected
+    assert any(r.event == "frame-dropped" for r in w.sim.tracer.records)
+    assert any(r.layer == "fault" and r.event == "garbage" for r in w.sim.tracer.records)
+    w.extern.close()
+
+
+def test_a_cut_link_fails_the_request_and_the_client_reconnects(peer):
+    from scenarios.faults import LinkFault, Schedule, inject
+    w = extern_world(peer.addr, trace=True)
+    assert w.boot() is True
+    (f,) = inject(w, LinkFault("disconnect", schedule=Schedule(count=1)))
+    r = w.request(0x06, 0x01, limit=s(30))
+    assert r.raw == bytes((0x1C, 0x01, 0xD2)) and f.acted == 1 and not w.extern.connected
+    assert _wait_for(lambda: peer.conn is None)
+    w.sim.run(until=w.sim.now + s(2))                  # the back-off: reconnect within it
+    assert w.extern.connected and w.request(0x06, 0x01).raw == GOLDEN_DEVICE_ID
+    with pytest.raises(ValueError, match="not external"):
+        inject(World("isa-ipmi-kcs"), LinkFault("garbage"))
+    w.extern.close()

@@ -58,6 +58,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from buses.hop import Hop
 from buses.time import fmt_duration, s, us
 
 from ..ipmi.cc import CompletionCode as CC
@@ -157,6 +158,8 @@ class ExternBmc:
         self._done = None                      # the current request's answer callback
         self.family, self.sockaddr = parse_addr(config.addr, "extern.addr")
         self.decoder = Decoder(min_len=VM_MIN_RESPONSE, sim=sim, name=name)
+        # What the peer sends, chunk by chunk, on its way into the decoder: a fault stands here.
+        self.rx = Hop(self.decoder.feed, "vm.rx")
         self.sock: socket.socket | None = None
         self.connected = False
         self.closed = False
@@ -337,7 +340,9 @@ class ExternBmc:
             if not chunk:
                 self._lost(t, "peer closed the connection")
                 return items, False
-            got = self.decoder.feed(chunk, t)
+            got = self.rx.call(chunk, t)
+            if self.sock is not sock:
+                return items + got, False   # the link went down on the way in
             items += got
             if until_seq is not None and any(isinstance(i, VmMessage) and i.seq == until_seq for i in got):
                 return items, True

@@ -293,3 +293,16 @@ def test_the_bridge_daemon_exits_mid_request_and_comes_back():
         inject(boot(), BmcFault("daemon-exit", down=s(1)))
     with pytest.raises(ValueError, match="give down"):
         BmcFault("daemon-exit")
+
+
+@pytest.mark.parametrize("preset", ["isa-ipmi-bt", "ast2600"])
+def test_a_bt_answer_with_the_wrong_sequence_number_is_not_the_drivers(preset):
+    # The third BMC2HOST read of the answer is its Seq byte: one bit flipped on the wire. ipmi_bt_sm
+    # reads the frame, finds (NetFn, Seq, Cmd) do not match -- "not my message" -- and waits in
+    # READ_WAIT for its own until BT_CAP_req2rsp (10 s) runs out: 0xC3, and the interface works on.
+    w = boot(preset, interface="bt", trace=True)
+    (f,) = inject(w, RegisterFault("flip", offset=1, value=0x01, device="bt", schedule=Schedule(nth=3)))
+    r = w.request(0x06, 0x01, limit=s(60))
+    assert r.cc == 0xC3 and s(10) <= r.elapsed < s(11) and f.acted == 1
+    assert dict(find(w, layer="drv", event="response")[-1].fields)["match"] is False
+    assert w.request(0x06, 0x01).cc == 0

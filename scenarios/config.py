@@ -113,7 +113,7 @@ class WorldConfig:
     fru_areas: list[bytes] | None = None              # from a QEMU frudatafile: FRU ids 0, 1, ...
     users: list[UserSpec] | None = None               # None: the default users
     timing: TimingSpec = field(default_factory=TimingSpec)
-    faults: list[dict] = field(default_factory=list)  # [[faults]], checked (scenarios.faults.fault_from_spec)
+    faults: list[dict] = field(default_factory=list)  # [[faults]], checked (scenarios.fault_table)
     variants: tuple[str, ...] = ()                    # named driver variants (buses.variant)
     source: str = "world config"
 
@@ -382,99 +382,6 @@ TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False
             "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False, "faults": False,
             "variants": False}
 
-# [[faults]]: the keys of each kind (True: required) and the schedule's, all optional.
-FAULT_KEYS = {
-    "answer": {"netfn": False, "cmd": False, "replace": False, "delay": False, "jitter": False, "drop": False},
-    "bus": {"action": True, "cond": False, "value": False, "byte": False},
-    "irq-hold": {"hold": True, "status": False},
-    "register": {"action": True, "offset": False, "value": False, "device": False, "delay": False, "jitter": False},
-    "host-irq": {"action": True, "delay": False, "jitter": False},
-    "host-stall": {"stall": True},
-    "bmc": {"action": True, "netfn": False, "cmd": False, "down": False},
-    "link": {"action": True, "length": False},
-}
-SCHEDULE_KEYS = {"kind": True, "name": False, "after": False, "until": False, "nth": False, "count": False,
-                 "probability": False}
-
-
-def _read_faults(ck: Checker, raw) -> list[dict]:
-    """``[[faults]]``: each checked by its kind's keys; the result feeds ``scenarios.faults.fault_from_spec``."""
-    from .faults import BmcFault, BusFault, HostIrqFault, LinkFault, RegisterFault
-
-    if not isinstance(raw, list):
-        ck.bad("faults", raw, "must be an array of tables ([[faults]])")
-        return []
-    out = []
-    for i, f in enumerate(raw):
-        path = f"faults[{i}]"
-        if not isinstance(f, dict):
-            ck.bad(path, f, "must be a table")
-            continue
-        kind = f.get("kind")
-        if kind not in FAULT_KEYS:
-            ck.bad(f"{path}.kind", kind, f"choose one of: {', '.join(FAULT_KEYS)}")
-            continue
-        n0 = len(ck.problems)
-        if ck.table(path, f, {**SCHEDULE_KEYS, **FAULT_KEYS[kind]}) is None:
-            continue
-        spec: dict = {"kind": kind}
-        for key in ("after", "until", "delay", "jitter", "hold", "stall", "down"):
-            if key in f:
-                spec[key] = ck.duration(f"{path}.{key}", f[key], hi=3600 * S)
-        for key, lo, hi in (("nth", 1, 2 ** 31), ("count", 1, 2 ** 31), ("netfn", 0, 0x3F), ("cmd", 0, 0xFF),
-                            ("value", 0, 0xFFFFFFFF), ("byte", 0, 0xFF), ("status", 0, 0xFFFFFFFF),
-                            ("offset", 0, 0xFF), ("length", 1, 4096)):
-            if key in f:
-                spec[key] = ck.integer(f"{path}.{key}", f[key], lo, hi,
-                                       hexfmt=key in ("netfn", "cmd", "byte", "status"))
-        if "probability" in f:
-            spec["probability"] = ck.number(f"{path}.probability", f["probability"], 0, 1)
-        if "drop" in f:
-            spec["drop"] = ck.boolean(f"{path}.drop", f["drop"])
-        for key in ("name", "device"):
-            if key in f:
-                spec[key] = ck.string(f"{path}.{key}", f[key])
-        if "replace" in f:
-            text = ck.string(f"{path}.replace", f["replace"])
-            if text is not None:
-                try:
-                    from bmc.ipmi.msg import from_hex
-                    from_hex(text)
-                    spec["replace"] = text
-                except ValueError:
-                    ck.bad(f"{path}.replace", text, 'must be hex bytes, e.g. "1C 01 C0" (or "" for an empty answer)')
-        if kind == "host-irq":
-            action = ck.choice(f"{path}.action", f.get("action"), HostIrqFault.ACTIONS)
-            if action is not None:
-                spec["action"] = action
-        if kind == "register":
-            action = ck.choice(f"{path}.action", f.get("action"), RegisterFault.ACTIONS)
-            if action is not None:
-                spec["action"] = action
-            if spec.get("value", 0) > 0xFF:
-                ck.bad(f"{path}.value", f["value"], "a register value is a byte (0..0xFF)")
-            if (action == "delay") != bool(spec.get("delay")):
-                ck.bad(f"{path}.delay", f.get("delay"), 'a positive delay goes with action = "delay", and only there')
-        if kind in ("bmc", "link"):
-            actions = BmcFault.ACTIONS if kind == "bmc" else LinkFault.ACTIONS
-            action = ck.choice(f"{path}.action", f.get("action"), actions)
-            if action is not None:
-                spec["action"] = action
-        if kind == "host-stall" and spec.get("stall") == 0:
-            ck.bad(f"{path}.stall", f["stall"], "must be longer than 0")
-        if kind in ("host-stall",) and any(k in f for k in ("nth", "until")):
-            ck.bad(path, f, "a host stall is one moment: give after (and probability), not nth or until")
-        if kind == "bus":
-            action = ck.choice(f"{path}.action", f.get("action"), BusFault.ACTIONS)
-            if action is not None:
-                spec["action"] = action
-                if "cond" in f:
-                    spec["cond"] = ck.choice(f"{path}.cond", f["cond"], BusFault.ACTIONS[action])
-        if len(ck.problems) == n0:
-            out.append(spec)
-    return out
-
-
 def _read_variants(ck: Checker, raw) -> tuple[str, ...]:
     """``variants = ["name", ...]``: each a registered driver variant (``ipmilab races variants`` lists them)."""
     import scenarios.races  # noqa: F401  (the catalogue's variants register on import)
@@ -529,7 +436,8 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
     if "timing" in doc:
         cfg.timing = _read_timing(ck, doc["timing"], doc.get("preset", cfg.preset))
     if "faults" in doc:
-        cfg.faults = _read_faults(ck, doc["faults"])
+        from .fault_table import read_faults
+        cfg.faults = read_faults(ck, doc["faults"])
     if "variants" in doc:
         cfg.variants = _read_variants(ck, doc["variants"])
     if ck.problems:

@@ -24,15 +24,13 @@ was broken and when.  The seams:
 
 ``Schedule``: from a simulated time (``after``, ``until``), only the Nth matching crossing (``nth``, 1-based), at
 most ``count`` times, each with ``probability`` drawn from the simulation's seeded RNG -- the same seed,
-the same faults.  ``inject(world, *faults)`` attaches them; ``faults_from_config`` builds them from the
-world file's ``[[faults]]`` tables.
+the same faults.  ``inject(world, *faults)`` attaches them; ``scenarios.fault_table`` builds them
+from the world file's ``[[faults]]`` tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from bmc.ipmi.msg import from_hex
 
 
 @dataclass
@@ -581,34 +579,3 @@ class controlled:  # noqa: N801  (a context manager, used as a verb)
     def __exit__(self, *exc) -> None:
         global _control
         _control = self._outer
-
-
-KINDS = {"answer": AnswerFault, "bus": BusFault, "irq-hold": IrqHold, "register": RegisterFault,
-         "host-irq": HostIrqFault, "host-stall": HostStall, "bmc": BmcFault, "link": LinkFault}
-
-
-def fault_from_spec(spec: dict) -> Fault:
-    """One fault from a validated ``[[faults]]`` table (see ``scenarios.config``)."""
-    sched = Schedule(after=spec.get("after", 0), until=spec.get("until"), nth=spec.get("nth"), count=spec.get("count"),
-                     probability=spec.get("probability", 1.0))
-    kind = spec["kind"]
-    if kind == "answer":
-        replace = spec.get("replace")
-        return AnswerFault(spec.get("netfn"), spec.get("cmd"), None if replace is None else from_hex(replace),
-                           spec.get("delay", 0), spec.get("drop", False), sched, spec.get("name"),
-                           spec.get("jitter", 0))
-    if kind == "bus":
-        return BusFault(spec["action"], spec.get("cond"), spec.get("value", 0xFF), spec.get("byte"), sched,
-                        spec.get("name"))
-    if kind == "host-irq":
-        return HostIrqFault(spec["action"], spec.get("delay", 0), sched, spec.get("name"), spec.get("jitter", 0))
-    if kind == "register":
-        return RegisterFault(spec["action"], spec.get("offset"), spec.get("value", 0), spec.get("device"), sched,
-                             spec.get("name"), spec.get("delay", 0), spec.get("jitter", 0))
-    if kind == "host-stall":
-        return HostStall(spec["stall"], sched, spec.get("name"))
-    if kind == "bmc":
-        return BmcFault(spec["action"], spec.get("netfn"), spec.get("cmd"), spec.get("down"), sched, spec.get("name"))
-    if kind == "link":
-        return LinkFault(spec["action"], spec.get("length", 16), sched, spec.get("name"))
-    return IrqHold(spec["hold"], spec.get("status", 0), sched, spec.get("name"))

@@ -162,7 +162,8 @@ class World:
         try:
             apply_config(world, cfg)
             if cfg.faults:
-                from .faults import fault_from_spec, inject
+                from .fault_table import fault_from_spec
+                from .faults import inject
 
                 try:
                     inject(world, *(fault_from_spec(f) for f in cfg.faults))

@@ -5,7 +5,7 @@ besides user messages: the message-flag fetches that follow SMS_ATN, the
 event buffer and receive queue, the global-enables check.  The start-up
 (``try_smi_init``) is ``vserver.si_init``.  What is left here is one unit,
 ``smi_event_handler`` and the three contexts that call it, kept in one file
-(about 680 lines) because each piece changes what the others see.
+(about 740 lines) because each piece changes what the others see.
 
 Who runs the state machine, as in Linux:
 

@@ -25,6 +25,10 @@ comes next.  What it sends and when:
   test, Clear Message Flags, the event buffer and the alert enable.  The
   probe's own requests (``do_cmd``) read right after the write and retry a
   failed read every 60 ms (``msleep``).
+
+One file (over 700 lines) as ``ipmi_ssif.c`` is one: the thread, the done
+handlers and the probe share the driver's state, and split they would hide
+which path changes what the others see.
 """
 
 from __future__ import annotations

@@ -451,8 +451,9 @@ class HostStall(Fault):
         if self.world is None or not self._fires(self.sim.now):
             return
         cpu, t = self.world.host.cpu, self.sim.now
-        cpu.t = max(cpu.t, t) + self.stall
-        self._trace(t, "stall", stall=self.stall, until=cpu.t)
+        cpu.stalled_until = max(cpu.stalled_until, t + self.stall)
+        cpu.t = max(cpu.t, cpu.stalled_until)
+        self._trace(t, "stall", stall=self.stall, until=cpu.stalled_until)
 
     def detach(self) -> None:
         self.world = None

@@ -11,7 +11,7 @@ HOST_IRQ_LATENCY_NS = us(2)
 
 
 class HostCpu(Initiator):
-    __slots__ = ("io_space", "io_ns", "irq_latency", "_decode")
+    __slots__ = ("io_space", "io_ns", "irq_latency", "_decode", "stalled_until")
 
     def __init__(self, sim, io_space, name: str = "host.cpu", io_ns: int | None = None,
                  irq_latency: int = HOST_IRQ_LATENCY_NS):
@@ -20,6 +20,7 @@ class HostCpu(Initiator):
         self._decode = io_space._decode      # the space's live port map (mutated in place, never replaced)
         self.io_ns = CPU_PORT_IO_NS if io_ns is None else io_ns
         self.irq_latency = irq_latency
+        self.stalled_until = 0                # a stall (scenarios.faults.HostStall) holds every cycle till then
 
     # inb/outb inline ``Initiator.advance`` and the space's decode: they are the
     # hottest code in the simulator, and a layer less per port access is worth it.
@@ -31,9 +32,8 @@ class HostCpu(Initiator):
         t = (self.t if self.t > now else now) + self.io_ns
         q = env._queue
         if q and q[0][0] <= t:
-            mark = self.t
             yield env.timeout(t - now)
-            if self.t != mark:
+            if self.stalled_until > t - self.io_ns:
                 t = yield from self._stalled()
         self.t = t
         hit = self._decode.get(port)
@@ -48,9 +48,8 @@ class HostCpu(Initiator):
         t = (self.t if self.t > now else now) + self.io_ns
         q = env._queue
         if q and q[0][0] <= t:
-            mark = self.t
             yield env.timeout(t - now)
-            if self.t != mark:
+            if self.stalled_until > t - self.io_ns:
                 t = yield from self._stalled()
         self.t = t
         hit = self._decode.get(port)
@@ -64,26 +63,21 @@ class HostCpu(Initiator):
         now = env.now
         t = (self.t if self.t > now else now) + self.io_ns
         if env.peek() <= t:
-            mark = self.t
             yield env.timeout(t - now)
-            if self.t != mark:
+            if self.stalled_until > t - self.io_ns:
                 t = yield from self._stalled()
         self.t = t
         return t
 
     def _stalled(self):
-        """Generator: the CPU's time was moved on while a cycle waited (a stall, ``HostStall``): the
-        cycle completes one I/O time after the CPU runs again.  Returns its completion time."""
+        """Generator: a stall began while a cycle waited (``HostStall``): the cycle completes one I/O
+        time after the CPU runs again.  Returns its completion time."""
         env = self.env
         while True:
-            now = env.now
-            t = (self.t if self.t > now else now) + self.io_ns
-            if env.peek() > t:
-                return t
-            mark = self.t
-            yield env.timeout(t - now)
-            if self.t == mark:
-                return t
+            end = self.stalled_until + self.io_ns
+            yield env.timeout(end - env.now)
+            if self.stalled_until + self.io_ns <= end:          # not stalled again meanwhile
+                return end
 
     def inl(self, port: int, size: int = 4):
         """Generator: ``inw``/``inl`` (``size`` 2 or 4): one I/O cycle, little-endian."""

@@ -220,6 +220,7 @@ class SmiInterface(TrySmiInit):
         self.timer_can_start = False
         self.timer_expires = None
         self.kipmid_next = None
+        self._stopping = True                    # kthread_stop: kipmid ends after the pass it is in
 
     def unload(self):
         """Generator: ``rmmod ipmi_si`` (``shutdown_smi``): the timer and kipmid stop -- here the
@@ -405,6 +406,7 @@ class SmiInterface(TrySmiInit):
 
     _skippable = False
     _progressed = False
+    _stopping = False
 
     def _kipmid_grid_after(self, p: int, t: int, inclusive: bool) -> int:
         """First kipmid poll instant at or after ``t`` on the grid starting at ``p``.
@@ -433,6 +435,9 @@ class SmiInterface(TrySmiInit):
         """``ipmi_thread``: what kipmid does after one pass."""
         now = self.cpu.t
         self._skippable = False
+        if self._stopping:                       # kthread_should_stop(): no next pass
+            self.kipmid_next = None
+            return
         if result != _R_IDLE and self.timer_expires is None:
             self._mod_timer(self._next_jiffy(now, self.si_timeout_jiffies))
         if not self.has_kipmid:

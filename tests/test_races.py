@@ -134,3 +134,16 @@ def test_a_scenario_defines_its_own_variant_through_the_same_mechanism():
                 pass
     finally:
         del REGISTRY["test-hosed-stays-hosed"]
+
+
+def test_a_run_that_never_ends_is_an_error_naming_its_seed_not_a_hung_sweep(monkeypatch):
+    import time as _time
+
+    from scenarios.races import sweep as sweep_mod
+
+    def stuck(name, variant, seed):
+        while True:                       # a simulation that stopped advancing
+            _time.sleep(0.01)
+    monkeypatch.setattr(sweep_mod, "run", stuck)
+    with pytest.raises(RuntimeError, match="H-11 buggy seed 4: no result after 0.2 s"):
+        sweep_mod.run_chunk("H-11", "buggy", [4], wall_limit=0.2)

@@ -14,20 +14,48 @@ no gain here.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from . import RaceRun, get, run
 
 BACKENDS = ("local", "dask")
+RUN_WALL_LIMIT_S = 300      # one run past this much wall time is a simulator that stopped advancing
 
 
-def run_chunk(name: str, variant: str, seeds: list[int]) -> list[RaceRun]:
+def run_chunk(name: str, variant: str, seeds: list[int], wall_limit: float = RUN_WALL_LIMIT_S) -> list[RaceRun]:
     """Worker entry point: the runs of ``seeds`` (the traces stay in the worker)."""
-    return [run(name, variant, seed)[0] for seed in seeds]
+    out = []
+    for seed in seeds:
+        with _wall_limit(wall_limit, f"{name} {variant} seed {seed}"):
+            out.append(run(name, variant, seed)[0])
+    return out
+
+
+@contextmanager
+def _wall_limit(seconds: float, what: str):
+    """A run that never ends must not hang the sweep: past ``seconds`` of wall time it is an error
+    naming the seed (where a timer signal can be had: a process's main thread)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_sig, _frame):
+        raise RuntimeError(f"{what}: no result after {seconds:g} s of wall time (the simulation stopped "
+                           f"advancing?); run it alone: ipmilab races run ... --seed")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from buses.time import fmt_duration, fmt_time, s
 from buses.trace import LAYERS, TraceRecord
 
 from .presets import PRESETS
+from .vcd_export import add_vcd_option, export_vcd
 from .world import World
 
 # What each trace layer is, in the words of the thing it models (DESIGN.md's layer map).
@@ -428,6 +429,8 @@ def cmd_trace(args, console: Console) -> int:
 
     result = sim.run_process(one_command(), limit=REQUEST_LIMIT)
     records = list(sim.tracer.records)
+    if args.vcd:
+        export_vcd(records, args.vcd)
     if args.raw:
         sys.stdout.write(sim.tracer.text())
         return 0
@@ -544,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "\nexamples:\n  ipmilab trace --preset ast2600 --layers user,msg,fw,ipmid\n"
                               "  ipmilab trace --netfn 0x06 --cmd 0x2E --data 0x0D   # Set BMC Global Enables\n"
                               "  ipmilab trace --boot --layers msg   # the message handler's start-up first\n"
-                              "  ipmilab trace --raw > a.txt   # plain lines, for diff")
+                              "  ipmilab trace --raw > a.txt   # plain lines, for diff\n"
+                              "  ipmilab trace --preset ast2600 --vcd gdi.vcd   # IBF/OBF/IRQ waveforms")
     _add_world_options(p)
     p.add_argument("--layers", type=_layers_arg, metavar="L1,L2",
                    help=f"only these layers (from {','.join(LAYERS)})")
@@ -554,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=_data_arg, metavar='"..."', help='request data bytes, e.g. "0x0D" or "01 02"')
     p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
     p.add_argument("--boot", action="store_true", help="keep the start-up's records (probe, message handler)")
+    add_vcd_option(p)
     p.set_defaults(run=cmd_trace, parser=p)
 
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",

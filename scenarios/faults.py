@@ -55,6 +55,12 @@ class Schedule:
             raise ValueError(f"fault schedule probability: {self.probability} is not in 0..1")
 
 
+def _is_command(req: bytes, netfn: int | None, cmd: int | None) -> bool:
+    """A request (NetFn/LUN, Cmd, data) for (``netfn``, ``cmd``); None matches any."""
+    return (netfn is None or (len(req) > 0 and req[0] >> 2 == netfn)) and \
+        (cmd is None or (len(req) > 1 and req[1] == cmd))
+
+
 class Fault:
     """One fault: ``seam``, a match (``matches``), an action (the subclass's layer) and a ``Schedule``."""
 
@@ -136,13 +142,9 @@ class AnswerFault(Fault):
     def hop(self, world):
         return world.channel.to_core
 
-    def _matches(self, req: bytes) -> bool:
-        return (self.netfn is None or (len(req) > 0 and req[0] >> 2 == self.netfn)) and \
-            (self.cmd is None or (len(req) > 1 and req[1] == self.cmd))
-
     def layer(self, nxt):
         def call(req, t, done):
-            if not self._matches(req) or not self._fires(t):
+            if not _is_command(req, self.netfn, self.cmd) or not self._fires(t):
                 return nxt(req, t, done)
 
             def answered(rsp, t2):
@@ -445,7 +447,7 @@ class HostStall(Fault):
 
     def attach(self, world) -> None:
         self.world, self.sim = world, world.sim
-        self._ev = self.sim.call_at(max(self.schedule.after, self.sim.now), self._stall)
+        self.sim.call_at(max(self.schedule.after, self.sim.now), self._stall)
 
     def _stall(self) -> None:
         if self.world is None or not self._fires(self.sim.now):
@@ -489,9 +491,7 @@ class BmcFault(Fault):
 
     def layer(self, nxt):
         def call(req, t, done):
-            match = (self.netfn is None or (len(req) > 0 and req[0] >> 2 == self.netfn)) and \
-                (self.cmd is None or (len(req) > 1 and req[1] == self.cmd))
-            if not match or not self._fires(t):
+            if not _is_command(req, self.netfn, self.cmd) or not self._fires(t):
                 return nxt(req, t, done)
             self._trace(t, self.action, req=bytes(req), down=self.down)
             # From the event loop, not from inside the crossing: the caller may be the daemon itself.

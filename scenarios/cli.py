@@ -28,6 +28,7 @@ from bmc.ipmi.netfn import NetFn, netfn_name
 from buses.time import fmt_duration, fmt_time, s
 from buses.trace import LAYERS, TraceRecord
 
+from .pcap_export import add_pcap_option, export_pcap
 from .presets import PRESETS
 from .vcd_export import add_vcd_option, export_vcd
 from .world import World
@@ -431,6 +432,8 @@ def cmd_trace(args, console: Console) -> int:
     records = list(sim.tracer.records)
     if args.vcd:
         export_vcd(records, args.vcd)
+    if args.pcap:
+        export_pcap(records, args.pcap)
     if args.raw:
         sys.stdout.write(sim.tracer.text())
         return 0
@@ -559,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
     p.add_argument("--boot", action="store_true", help="keep the start-up's records (probe, message handler)")
     add_vcd_option(p)
+    add_pcap_option(p)
     p.set_defaults(run=cmd_trace, parser=p)
 
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from . import races
 from .argtypes import count_arg
+from .pcap_export import add_pcap_option, export_pcap
 from .races import VARIANT_SETS
 from .vcd_export import add_vcd_option, export_vcd
 
@@ -83,6 +84,8 @@ def cmd_run(args, console: Console) -> int:
     result, out = races.run(r.id, args.variant, args.seed)
     if args.vcd:
         export_vcd(out.records, args.vcd)
+    if args.pcap:
+        export_pcap(out.records, args.pcap)
     if args.json:
         doc = {**result.to_json(), "title": r.title, "variants": list(r.variants(args.variant))}
         if args.trace:
@@ -230,6 +233,7 @@ def register(sub, fmt) -> None:
     common(p)
     p.add_argument("--trace", action="store_true", help="print the run's whole trace first")
     add_vcd_option(p)
+    add_pcap_option(p)
     p.set_defaults(run=cmd_run)
 
     p = rsub.add_parser("sweep", formatter_class=fmt, help="run one race over many seeds, on every core",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the real peers the interop tests run (Debian packages), if missing.
+# Install the real peers the interop tests run (Debian packages), if missing; tshark decodes the
+# --pcap exports.
 # Idempotent; needs root (CI and the dev machines are root) and the Debian mirror.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || need+=(cpio)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

@@ -37,6 +37,7 @@ class IoSpace:
         self._decode: dict[int, tuple[object, int]] = {}
         self._maps: list[tuple[int, int, object, str, object]] = []   # base, length, device, name, decoded target
         self._interposers: list = []
+        self.bases: dict[str, int] = {}          # mapping name -> its first port (for traced cycles)
 
     # -- mapping ---------------------------------------------------------------------
     def map(self, base: int, length: int, device, name: str) -> None:
@@ -46,6 +47,7 @@ class IoSpace:
             if port in self._decode:
                 other = next(m for m in self._maps if m[0] <= port < m[0] + m[1])
                 raise ValueError(f"{name}: port 0x{port:X} already decoded by {other[3]}")
+        self.bases[name] = base
         target = device
         for fn in self._interposers:
             target = fn(target, name)

@@ -14,12 +14,22 @@ class MmioSpace:
         self.name = name
         self.regions: list[tuple[int, int, object]] = []
         self._last: tuple[int, int, object] = (0, 0, None)
+        self._interposers: list = []
 
     def add(self, base: int, size: int, device) -> None:
         for b, n, _d in self.regions:
             if base < b + n and b < base + size:
                 raise ValueError(f"{self.name}: region 0x{base:08X}+0x{size:X} overlaps 0x{b:08X}")
+        for fn in self._interposers:
+            device = fn(device, base)
         self.regions.append((base, size, device))
+
+    def interpose(self, fn) -> None:
+        """Wrap every region's device, now and from now on, in ``fn(device, base)``'s result (as
+        ``IoSpace.interpose`` does); before the first access, since CPUs cache what they decoded."""
+        self._interposers.append(fn)
+        self.regions = [(b, n, fn(d, b)) for b, n, d in self.regions]
+        self._last = (0, 0, None)
 
     def _find(self, addr: int):
         """(device, offset) that decodes ``addr``; the firmware CPU caches the answer per address."""

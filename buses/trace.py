@@ -56,6 +56,17 @@ class Tracer:
         for sink in self.sinks:
             sink(rec)
 
+    def replay(self, rec: TraceRecord) -> None:
+        """A record for an instant already passed (a poll that pollskip skipped), put in time order
+        after the records of the same instant."""
+        recs = self.records
+        i = len(recs)
+        while i and recs[i - 1].t > rec.t:
+            i -= 1
+        recs.insert(i, rec)
+        for sink in self.sinks:
+            sink(rec)
+
     def lines(self) -> list[str]:
         return [r.format() for r in self.records]
 

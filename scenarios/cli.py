@@ -39,8 +39,8 @@ LAYER_INFO = {
     "msg": "host message handler (Linux ipmi_msghandler)",
     "si": "host system-interface policy (Linux ipmi_si_intf)",
     "drv": "host driver: the KCS/BT state machine (ipmi_kcs_sm, ipmi_bt_sm), ipmi_ssif's SMBus transfers",
-    "bus": "bus cycles: SMBus conditions and bytes (ISA/LPC port cycles are the reg layer's)",
-    "reg": "KCS register block (STR/IDR/ODR)",
+    "bus": "bus cycles: ISA/LPC and PCI I/O cycles, SoC MMIO accesses, SMBus conditions and bytes",
+    "reg": "interface registers: KCS (STR/IDR/ODR), BT (BT_CTRL, buffer, INTMASK), SoC blocks",
     "irq": "interrupt lines",
     "fw": "BMC firmware KCS channel driver (Linux kcs_bmc)",
     "ipmid": "BMC command dispatcher",
@@ -413,7 +413,7 @@ def cmd_trace(args, console: Console) -> int:
     data = args.data or b""
     name = command_name(netfn, cmd)
 
-    world = _make_world(args, trace=True, layers=args.layers)
+    world = _make_world(args, trace=True, layers=args.layers, show_polls=args.show_polls)
     if not _boot(world, console):
         return 1
     sim = world.sim
@@ -561,6 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=_data_arg, metavar='"..."', help='request data bytes, e.g. "0x0D" or "01 02"')
     p.add_argument("--raw", action="store_true", help="plain trace lines (stable, for diffing)")
     p.add_argument("--boot", action="store_true", help="keep the start-up's records (probe, message handler)")
+    p.add_argument("--show-polls", action="store_true",
+                   help="also the kipmid polls that found nothing new (skipped to save time: same timing)")
     add_vcd_option(p)
     add_pcap_option(p)
     p.set_defaults(run=cmd_trace, parser=p)

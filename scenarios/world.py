@@ -21,6 +21,7 @@ from bmc.ipmid import Ipmid
 from bmc.sensors import install_default_sensors
 from bmc.vm.extern import extern_bmc
 from buses import IoSpace, Simulation
+from buses.cycle_trace import trace_io, trace_mmio
 from buses.time import s
 from buses.variant import check, compose
 from vserver.host import Host
@@ -38,7 +39,7 @@ class World:
                  use_irq: bool = False, si: SiConfig | None = None, layers: tuple[str, ...] | None = None,
                  firmware=None, host_kwargs: dict | None = None, bmc_kwargs: dict | None = None,
                  bmc: str = "sim", extern=None, default_sensors: bool = True, interface: str | None = None,
-                 variants: tuple[str, ...] = ()):
+                 variants: tuple[str, ...] = (), show_polls: bool = False):
         # bmc="extern": the interface is answered by a remote BMC over the VM protocol (bmc.vm.extern);
         # extern is its address ("host:port", "unix:/path") or an ExternConfig.
         # default_sensors: the default server's sensor set (bmc.sensors.defaults); a config brings its own.
@@ -53,6 +54,7 @@ class World:
         self.sim = Simulation(seed=seed, trace=trace, layers=layers)
         sim = self.sim
         self.io = IoSpace(sim, p.bus)
+        trace_io(sim, self.io)
         self.host = Host(sim, self.io, **(host_kwargs or {}))
         self.bmc = Bmc(sim, host=self.host, **(bmc_kwargs or {}))
         self.ipmid = Ipmid(sim, self.bmc)
@@ -60,6 +62,8 @@ class World:
             install_default_sensors(self.bmc)
         self.use_irq = use_irq
         self.si_config = si or SiConfig(use_irq=use_irq)
+        if show_polls:          # trace the kipmid polls pollskip skips (SiConfig.show_polls)
+            self.si_config = dataclasses.replace(self.si_config, show_polls=True)
         self.variants = check(variants)
         if self.variants:
             self.si_config = dataclasses.replace(self.si_config, variants=self.si_config.variants + self.variants)
@@ -107,6 +111,7 @@ class World:
     def _build_firmware(self, timing) -> None:
         si = self.interface
         self.soc = parts.SOCS[self.preset.soc](self.sim, self.io)
+        trace_mmio(self.sim, self.soc.mmio)
         sirq = si.irq if self.use_irq else 0
         build = parts.FIRMWARE_CHANNELS[(self.soc.family, si.kind)]
         if isinstance(build, type):
@@ -124,7 +129,7 @@ class World:
     @classmethod
     def from_config(cls, config=None, *, preset: str | None = None, seed: int | None = None, trace: bool = False,
                     layers: tuple[str, ...] | None = None, use_irq: bool | None = None, state_dir=None,
-                    interface: str | None = None) -> World:
+                    interface: str | None = None, show_polls: bool = False) -> World:
         """A world from a TOML file, TOML text, a dict or a ``WorldConfig``; None: the default server.
 
         Keyword overrides win over the file (the command line's ``--preset``,
@@ -158,7 +163,7 @@ class World:
         world = cls(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
                     si=si_config(cfg, irq), firmware=firmware, host_kwargs=host_kwargs(cfg), bmc_kwargs=bmc_kwargs,
                     default_sensors=cfg.sensors is None, interface=interface or cfg.interface,
-                    variants=cfg.variants)
+                    variants=cfg.variants, show_polls=show_polls)
         try:
             apply_config(world, cfg)
             if cfg.faults:
@@ -182,11 +187,14 @@ class World:
 
     # -- driving -----------------------------------------------------------------------------
     def boot(self, limit: int = s(60)) -> bool:
-        """Run until the host driver finished its start-up (``ipmi_si`` and the message handler's);
+        """Run until the host driver finished its start-up (``ipmi_si`` and the message handler's,
+        and with an interrupt the enables check behind them: the first request is interrupt-driven);
         returns whether it found the BMC."""
         def wait():
             yield self.host_attached
-            return (yield self.host.ipmi.ready)
+            ok = yield self.host.ipmi.ready
+            settled = self.host.si.settled
+            return ok and ((yield settled) if not settled.processed else settled.value)
         return self.sim.run_process(wait(), limit=limit)
 
     def request(self, netfn: int, cmd: int, data: bytes = b"", limit: int = s(120), **kw):

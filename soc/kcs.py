@@ -110,27 +110,29 @@ class KcsBlock:
 
     # -- host face ---------------------------------------------------------
     def io_read(self, offset: int, t: int) -> int:
+        # Each access is traced before what it causes (an interrupt line dropping, a waiter woken).
         if offset == DATA_OFFSET:
             value = self.odr
-            if self.status & OBF:
-                self.status &= ~OBF
+            full = self.status & OBF
+            self.status &= ~OBF
+            if self.tracer.enabled:
+                self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
+            if full:
                 if self.host_irq.level and not self.atn_irq:
                     self.host_irq.set(0, t)
                 if self.bmc_watch._ev is not None:   # lazy notify, inlined on the hot path
                     self.bmc_watch.notify(t)
                 for fn in self.host_read_listeners:
                     fn(t)
-            if self.tracer.enabled:
-                self.sim.trace(t, "reg", self.name, "host-rd-ODR", value=f"0x{value:02X}", STR=STR.render(self.status))
             return value
         value = self.status
+        if self.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "host-rd-STR", value=f"0x{value:02X}", STR=STR.render(value))
         if self.atn_irq:
             # Reading status acknowledges the attention interrupt (not SMS_ATN itself).
             self.atn_irq = False
             if not value & OBF:
                 self.host_irq.set(0, t)
-        if self.tracer.enabled:
-            self.sim.trace(t, "reg", self.name, "host-rd-STR", value=f"0x{value:02X}", STR=STR.render(value))
         return value
 
     def io_write(self, offset: int, value: int, t: int) -> None:
@@ -161,14 +163,15 @@ class KcsBlock:
     # -- BMC face ----------------------------------------------------------
     def read_idr(self, t: int) -> int:
         value = self.idr
-        if self.status & IBF:
-            self.status &= ~IBF
+        full = self.status & IBF
+        self.status &= ~IBF
+        if self.tracer.enabled:
+            self.sim.trace(t, "reg", self.name, "bmc-rd-IDR", value=f"0x{value:02X}", STR=STR.render(self.status))
+        if full:
             if self.bmc_irq.level:
                 self.bmc_irq.set(0, t)
             if self.host_watch._ev is not None:   # lazy notify, inlined on the hot path
                 self.host_watch.notify(t)
-        if self.tracer.enabled:
-            self.sim.trace(t, "reg", self.name, "bmc-rd-IDR", value=f"0x{value:02X}", STR=STR.render(self.status))
         return value
 
     def write_odr(self, value: int, t: int) -> None:

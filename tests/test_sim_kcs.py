@@ -118,13 +118,34 @@ def test_pollskip_keeps_the_exact_timing_of_naive_polling():
         w.boot()
         e0 = w.sim.events_scheduled
         rs = [w.request(6, 1) for _ in range(4)]
-        lines = [ln for ln in w.sim.tracer.lines() if "host-rd-STR" not in ln]
+        lines = [ln for ln in w.sim.tracer.lines() if "host-rd-STR" not in ln and "0x0CA3" not in ln]
         return [(r.t_sent, r.t_done) for r in rs], lines, w.sim.events_scheduled - e0
     fast_t, fast_lines, fast_events = run(True)
     slow_t, slow_lines, slow_events = run(False)
     assert fast_t == slow_t
     assert fast_lines == slow_lines
     assert fast_events < slow_events
+
+
+@pytest.mark.parametrize(("preset", "interface", "kipmid"), [("ast2600", "kcs", None), ("npcm7xx", "kcs", None),
+                                                           ("ast2600", "bt", True)])
+def test_show_polls_replays_every_skipped_poll(preset, interface, kipmid):
+    """``show_polls``: the trace is naive polling's, record for record (cycles, status reads), and
+    the timing and the events are pollskip's."""
+    def run(pollskip, show):
+        w = World(preset, seed=3, trace=True, interface=interface, si=SiConfig(pollskip=pollskip, show_polls=show,
+                                                                             kipmid=kipmid))
+        w.boot()
+        e0 = w.sim.events_scheduled
+        rs = [w.request(6, 1) for _ in range(4)]
+        return [(r.t_sent, r.t_done) for r in rs], w.sim.tracer.lines(), w.sim.events_scheduled - e0
+    naive = run(False, False)
+    shown = run(True, True)
+    skipped = run(True, False)
+    assert shown[0] == naive[0] == skipped[0]
+    assert shown[1] == naive[1]
+    assert len(skipped[1]) < len(naive[1])
+    assert shown[2] == skipped[2] < naive[2]
 
 
 def test_events_per_transaction_budget():

@@ -90,6 +90,7 @@ class SiConfig:
     kipmid: bool | None = None           # force_kipmid; None = auto (polled, non-BT)
     kipmid_max_busy_us: int = 0          # 0 = spin (with usleep_range) forever
     pollskip: bool = True                # sleep on the status notifier between kipmid polls (same timing)
+    show_polls: bool = False             # trace the polls pollskip skipped, as naive polling would have
     variants: tuple[str, ...] = ()       # named driver variants (each state machine's VARIANTS)
     kernel: str = "6.12"                 # the Linux whose drivers/char/ipmi this mirrors (HOST_KERNELS)
     alerts_broken: bool = False          # ipmi_ssif's alerts_broken: do not enable the SMBus alert
@@ -157,6 +158,10 @@ class SmiInterface(TrySmiInit):
         self.stats: Counter = Counter()
         self.upper = None                  # the message handler (smi_msg_received, watchdog_pretimeout)
         self.ready = self.env.event()      # try_smi_init and start_processing done (or failed: False)
+        # The start-up's own traffic is over: the flags cleared and, with an interrupt, the enables
+        # check that req_events asked for (and its event fetch) done, so from here on the interface
+        # runs as configured.  Not Linux's (nothing there waits for it): World.boot waits for it.
+        self.settled = self.env.event()
         self.failed: str | None = None
         # Contexts: the timer, kipmid, the interrupt; None = not scheduled.
         self.timer_can_start = False
@@ -352,15 +357,25 @@ class SmiInterface(TrySmiInit):
         ok = yield from self._startup()
         if not ok:
             self.sim.trigger_at(self.ready, self.cpu.t, False)
+            self.sim.trigger_at(self.settled, self.cpu.t, False)
             return
         yield from self._start_processing()
         self._trace("ready", device_id=self.device_id)
         self.sim.trigger_at(self.ready, self.cpu.t, True)
+        self._unsettled = True
         cpu = self.cpu
         env = self.env
         # What a polling context sleeps on: the register whose changes the state machine waits for.
         watch = self.cpu.io_space.watch(self.sm.status_port)
         while True:
+            if self._recheck:
+                # A sender() that came in while the handler ran gets si_lock now: after the context's
+                # own timer decision (smi_timeout re-arms or stops the timer before unlocking), so
+                # the timer it starts is not undone by it.
+                self._recheck = False
+                self._check_start_timer_thread()
+            if self._unsettled:
+                self._check_settled()
             now = max(cpu.t, env._now)
             # Who runs next?  Candidates: the interrupt, the caller's context (kick), timer, kipmid.
             if self._irq_pending:
@@ -376,8 +391,12 @@ class SmiInterface(TrySmiInit):
             t_timer = self.timer_expires
             t_kip = self.kipmid_next
             if t_kip is not None and (t_timer is None or t_kip <= t_timer) and t_kip <= now:
+                mark = len(self.sim.tracer.records) if self._replaying else None
                 result = yield from self._event_handler(0)
                 self._after_kipmid(result)
+                if mark is not None:
+                    # A pass that found nothing changed is what every skipped poll would have traced.
+                    self._poll_records = (now, self.sim.tracer.records[mark:]) if self._skippable else None
                 continue
             if t_timer is not None and t_timer <= now:
                 self.timer_expires = None
@@ -407,14 +426,27 @@ class SmiInterface(TrySmiInit):
     _skippable = False
     _progressed = False
     _stopping = False
+    _poll_records = None       # (start, records) of the last pass that found nothing changed
+    _unsettled = False         # ready, and ``settled`` not yet triggered
+
+    @property
+    def _replaying(self) -> bool:
+        return self.cfg.show_polls and self.sim.tracer.enabled
 
     def _kipmid_grid_after(self, p: int, t: int, inclusive: bool) -> int:
         """First kipmid poll instant at or after ``t`` on the grid starting at ``p``.
 
-        Each skipped poll costs one status read plus a fresh usleep_range draw.
+        Each skipped poll costs one status read plus a fresh usleep_range draw.  With
+        ``show_polls`` each is traced as the pass it stands for: the last unchanged pass's records,
+        moved to its instant (the register did not change, or the sleep would have ended).
         """
         io = self.cpu.io_ns
+        replay = self._poll_records if self._replaying else None
         while p < t or (not inclusive and p == t):
+            if replay is not None:
+                start, records = replay
+                for rec in records:
+                    self.sim.tracer.replay(rec._replace(t=p + rec.t - start))
             p += io + self._kipmid_draw()
         return p
 
@@ -542,12 +574,15 @@ class SmiInterface(TrySmiInit):
             return self._unlock(result)
 
     def _unlock(self, result: SmResult) -> SmResult:
-        """Release si_lock; a sender() that came in meanwhile now runs ``check_start_timer_thread``."""
+        """Release si_lock (a sender() that came in meanwhile is served at the top of the thread's loop)."""
         self._locked = False
-        if self._recheck:
-            self._recheck = False
-            self._check_start_timer_thread()
         return result
+
+    def _check_settled(self) -> None:
+        """Between the thread's runs (nothing held, the timer armed as it will be): settled yet?"""
+        if not self.req_events and self.si_state == _NORMAL and self.curr_msg is None and self.waiting_msg is None:
+            self._unsettled = False
+            self.sim.trigger_at(self.settled, self.cpu.t, True)
 
     def _start_next_msg(self) -> SmResult:
         """``start_next_msg``: the waiting message becomes current and starts; a refusal fails it
@@ -558,12 +593,11 @@ class SmiInterface(TrySmiInit):
             return _R_IDLE
         self.curr_msg = msg
         self.waiting_msg = None
+        self._trace("start-msg", data=msg.data)         # before the state machine's own records
         err = self.sm.start_transaction(msg.data)
         if err:
             self._trace("start-refused", data=msg.data, cc=f"0x{err:02X}")
             self._return_hosed_msg(err)
-        else:
-            self._trace("start-msg", data=msg.data)
         return _R_CALL_WITHOUT_DELAY
 
     def _start_new_msg(self, netfn: int, cmd: int, data: bytes = b"") -> None:

@@ -111,6 +111,7 @@ class SsifInterface:
         self.stats: Counter = Counter()
         self.upper = None
         self.ready = self.env.event()
+        self.settled = self.ready          # no interrupt to enable: started is settled (SmiInterface.settled)
         self.in_maintenance_mode = False
         # Transfer state.
         self.data = bytearray(IPMI_MAX_MSG_LENGTH + 1)   # [len] + message

@@ -66,8 +66,6 @@ class AspeedIbt:
         self.bmc_irq = IrqLine(sim, f"{name}.bmc-irq")
         self._decoded: int | None = None
         self.regs.on_write["BT_CR0"] = self._cr0_written
-        self.regs.on_write["BT_CR1"] = lambda _o, _n, t: self._update_irq(t)
-        self.regs.on_write["BT_CR2"] = lambda _o, _n, t: self._update_irq(t)
         self.block.host_ctrl_listeners.append(self._host_ctrl)
 
     def read(self, offset: int, t: int) -> int:
@@ -88,10 +86,12 @@ class AspeedIbt:
             blk.bmc_write_buf(value, t)
         elif offset != BT_INTMASK:
             self.regs.write(offset, value, t)
+            reg = self.regs.by_offset[offset]
             if self.sim.tracer.enabled:
-                reg = self.regs.by_offset[offset]
                 self.sim.trace(t, "reg", self.name, f"bmc-wr-{reg.name}", value=f"0x{value:X}",
                                fields=self.regs.render(reg.name))
+            if reg.name in ("BT_CR1", "BT_CR2"):      # the interrupt follows the write, traced after it
+                self._update_irq(t)
 
     # -- hardware reactions ----------------------------------------------------------------
     def _host_ctrl(self, t: int, before: int, after: int) -> None:

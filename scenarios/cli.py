@@ -588,6 +588,7 @@ EXTRA_COMMAND_MODULES: list[str] = [
     "scenarios.cli_serve",
     "scenarios.cli_scenario",
     "scenarios.cli_races",
+    "scenarios.cli_explain",
 ]
 
 

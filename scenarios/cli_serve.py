@@ -28,6 +28,7 @@ from bmc.vm.server import VmHost, VmServer, parse_listen_addr
 from buses.time import S
 
 from .argtypes import duration_arg
+from .pcap_export import PROTOCOL, PcapWriter, bmc_messages
 
 PROTOCOLS = {"kcs": ChannelProtocol.KCS, "bt": ChannelProtocol.BT_15, "ssif": ChannelProtocol.IPMI_SMBUS}
 
@@ -141,6 +142,8 @@ def register(sub, fmt) -> None:
                    help="the system interface QEMU presents, for Get Channel Info (default: the preset's, "
                         "else kcs)")
     p.add_argument("--trace", metavar="FILE", default=None, help="write every trace record to FILE as it happens")
+    p.add_argument("--pcap", metavar="FILE", default=None,
+                   help="write every request and answer to FILE as it happens, a Wireshark capture (IPMI trace)")
     p.add_argument("--duration", type=duration_arg(bare_unit="s"), default=None, metavar="S",
                    help="stop after S wall seconds, or a duration such as 90s or 2min (default: until SIGINT/SIGTERM)")
     p.set_defaults(run=cmd_serve)
@@ -167,10 +170,24 @@ def _serving(args):
     return kind, latency, line + f"; answers after the firmware's {latency / 1e6:g} ms daemon latency + command cost"
 
 
+def capture_to(served, path, kind: str) -> PcapWriter:
+    """``--pcap``: every request the served BMC answers, and its answer, into a capture as they
+    happen (the BMC's side of the interface QEMU presents: ``kind``'s channel protocol)."""
+    capture = PcapWriter(path)
+    protocol = PROTOCOL[kind]
+
+    def sink(rec):
+        for msg in bmc_messages(rec, protocol):
+            capture.add(*msg)
+    served.sim.tracer.sinks.append(sink)
+    return capture
+
+
 def cmd_serve(args, console) -> int:
     kind, latency, line = _serving(args)
-    served = build_served_bmc(args.config, state_dir=args.state_dir, trace=args.trace is not None)
-    sink = None
+    served = build_served_bmc(args.config, state_dir=args.state_dir,
+                              trace=args.trace is not None or args.pcap is not None)
+    sink = capture = None
     if args.trace is not None:
         try:
             sink = open(args.trace, "w", encoding="utf-8")
@@ -178,6 +195,12 @@ def cmd_serve(args, console) -> int:
             served.bmc.store.close()
             raise ValueError(f"--trace: cannot write {args.trace} ({exc.strerror})") from None
         served.sim.tracer.sinks.append(lambda rec: sink.write(rec.format() + "\n"))
+    if args.pcap is not None:
+        try:
+            capture = capture_to(served, args.pcap, kind)
+        except ValueError:
+            served.bmc.store.close()
+            raise
     delay = None
     if latency is not None:
         ipmid = served.ipmid
@@ -203,6 +226,8 @@ def cmd_serve(args, console) -> int:
         served.bmc.store.close()
         if sink is not None:
             sink.close()
+        if capture is not None:
+            capture.close()
     sent = ", ".join(f"{cmd.name} x{n}" for cmd, n in sorted(server.controls_sent.items())) or "none"
     _log(f"stopped: {server.connections} connection(s), {server.requests} request(s), {server.refused} refused, "
          f"{server.dropped_peers} dropped for garbage; controls sent: {sent}")

@@ -10,7 +10,8 @@ byte 7 the channel protocol (KCS 0x05, BT-15 0x08, IPMI-SMBus 0x04 for SSIF, IPM
 request); byte 10 the length of the message that follows.
 
 The messages are taken where the host's driver moves them, so a capture shows what crossed the
-interface, retries and lost answers included:
+interface, retries and lost answers included (``serve``, whose host is a real QEMU guest, captures
+the BMC's side of the VM link instead, ``bmc_messages``):
 
 - KCS: ``kcs_sm`` start (the request) and complete (the response), NetFn/LUN, Cmd, data;
 - BT: ``bt_sm`` write and response, the buffer's frame as it went through (Length, NetFn/LUN,
@@ -108,20 +109,52 @@ def trace_block(t: int, protocol: int, direction: int, message: bytes) -> bytes:
     return header + message
 
 
+def bmc_messages(rec, protocol: int):
+    """The message of one served-BMC record, for a run with no host driver in it (``serve``): each
+    request as it came in over the VM link and each answer as it went out.  For BT the frame is
+    rebuilt with the link's seq, which is the BT Seq (QEMU's BT device passes it through)."""
+    if rec.layer != "bmc" or rec.event not in ("msg-in", "msg-out"):
+        return
+    f = dict(rec.fields)
+    msg = _hexbytes(f["msg"])
+    if protocol == PROTOCOL["bt"] and len(msg) >= 2:
+        msg = bytes((len(msg) + 1, msg[0], int(f["seq"]))) + msg[1:]
+    yield rec.t, protocol, TO_IPMC if rec.event == "msg-in" else 0, msg
+
+
+class PcapWriter:
+    """An open capture: ``add`` appends one message as a packet (flushed, so a capture that is
+    being written can be read, and a killed run keeps what it had)."""
+
+    def __init__(self, path):
+        try:
+            self.out = open(path, "wb")
+        except OSError as err:
+            raise ValueError(f"--pcap {path}: {err.strerror or err}") from None
+        self.out.write(struct.pack("<IHHiIII", PCAP_MAGIC_NS, 2, 4, 0, 0, 65535, LINKTYPE_IPMI_HPM_2))
+        self.packets = 0
+
+    def add(self, t: int, protocol: int, direction: int, message: bytes) -> None:
+        block = trace_block(t, protocol, direction, message)
+        secs, ns = divmod(t, 1_000_000_000)
+        self.out.write(struct.pack("<IIII", secs, ns, len(block), len(block)) + block)
+        self.out.flush()
+        self.packets += 1
+
+    def close(self) -> None:
+        self.out.close()
+
+
 def write_pcap(records, path) -> int:
     """Write the records' messages to ``path``; returns how many packets were written.  A path that
     cannot be written is a ValueError naming it (for the command line's error line)."""
-    packets = [(t, trace_block(t, proto, d, msg)) for t, proto, d, msg in messages(records)]
+    writer = PcapWriter(path)
     try:
-        out = open(path, "wb")
-    except OSError as err:
-        raise ValueError(f"--pcap {path}: {err.strerror or err}") from None
-    with out:
-        out.write(struct.pack("<IHHiIII", PCAP_MAGIC_NS, 2, 4, 0, 0, 65535, LINKTYPE_IPMI_HPM_2))
-        for t, block in packets:
-            secs, ns = divmod(t, 1_000_000_000)
-            out.write(struct.pack("<IIII", secs, ns, len(block), len(block)) + block)
-    return len(packets)
+        for msg in messages(records):
+            writer.add(*msg)
+    finally:
+        writer.close()
+    return writer.packets
 
 
 def add_pcap_option(parser) -> None:

@@ -105,3 +105,40 @@ def test_tshark_decodes_every_message(preset, interface, tmp_path):
         netfn, cmd = r.request[0] >> 2, r.request[1]
         assert (netfn, cmd, None) in decoded
         assert (netfn | 1, cmd, r.cc) in decoded
+
+
+def test_serve_captures_the_bmcs_side(tmp_path):
+    """``serve --pcap``: each request the served BMC got over the VM link, and its answer, as it happened."""
+    from scenarios.cli_serve import build_served_bmc, capture_to
+    from tests.test_serve_robustness import VmPeer, VmServer
+
+    served = build_served_bmc(None, trace=True)
+    capture = capture_to(served, tmp_path / "serve.pcap", "bt")
+    server = VmServer(served.sim, served.bmc, served.ipmid, served.host, log=lambda _line: None)
+    host, port = server.listen("127.0.0.1:0").rsplit(":", 1)
+    import threading
+
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        peer = VmPeer((host, int(port)))
+        peer.control()
+        answers = [peer.request(0x06, 0x01), peer.request(0x0A, 0x40)]
+        peer.close()
+    finally:
+        server.stop()
+        thread.join(10)
+        server.close()
+        served.bmc.store.close()
+        capture.close()
+    raw = (tmp_path / "serve.pcap").read_bytes()
+    blocks, off = [], 24
+    while off < len(raw):
+        incl = struct.unpack("<I", raw[off + 8:off + 12])[0]
+        blocks.append(raw[off + 16:off + 16 + incl])
+        off += 16 + incl
+    def bt(msg, seq):
+        return bytes((len(msg) + 1, msg[0], seq)) + msg[1:]
+    assert [(b[7], b[8], b[11:]) for b in blocks] == [
+        (0x08, 0x80, bt(b"\x18\x01", 0)), (0x08, 0x00, bt(answers[0], 0)),
+        (0x08, 0x80, bt(b"\x28\x40", 1)), (0x08, 0x00, bt(answers[1], 1))]

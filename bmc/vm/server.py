@@ -515,6 +515,7 @@ class VmServer(ChannelBase):
 
     def _request(self, msg: VmMessage, t: int) -> None:
         self.requests += 1
+        self._trace(t, "msg-in", seq=msg.seq, msg=msg.msg)
         self._deferred = []
         try:
             rsp = self.ipmid.handle(msg.msg, privilege=Privilege.ADMINISTRATOR, channel=Channel.SYSTEM_INTERFACE, t=t)
@@ -529,6 +530,7 @@ class VmServer(ChannelBase):
             self._answer(msg.seq, rsp, deferred)
 
     def _answer(self, seq: int, rsp: bytes, deferred: list) -> None:
+        self._trace(self.sim.now, "msg-out", seq=seq, msg=rsp)
         self._send(encode_message(seq, rsp))
         for cmd in deferred:
             self._control_out(cmd, self.sim.now)

@@ -1,0 +1,30 @@
+"""A run's trace written out for other tools: the options every command with a trace shares.
+
+``add_export_options(parser)`` adds ``--vcd FILE`` (waveforms, GTKWave), ``--timeline FILE`` (Chrome/Perfetto
+trace JSON) and ``--svg FILE``/``--png FILE`` (a sequence diagram of the first request);
+``write_exports(args, records)`` writes each one asked for.  The writers import their libraries only when
+asked, so a command without these options pays nothing.
+"""
+
+from __future__ import annotations
+
+from .seqdiag import add_sequence_options, export_sequence
+from .timeline_export import add_timeline_option, export_timeline
+from .vcd_export import add_vcd_option, export_vcd
+
+
+def add_export_options(parser) -> None:
+    add_vcd_option(parser)
+    add_timeline_option(parser)
+    add_sequence_options(parser)
+
+
+def write_exports(args, records) -> None:
+    """Write every export ``args`` asks for; a path that cannot be written is a ValueError naming its option."""
+    records = list(records)
+    if getattr(args, "vcd", None):
+        export_vcd(records, args.vcd)
+    if getattr(args, "timeline", None):
+        export_timeline(records, args.timeline)
+    if getattr(args, "svg", None) or getattr(args, "png", None):
+        export_sequence(records, args)

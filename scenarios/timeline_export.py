@@ -15,7 +15,8 @@ component.  From the records:
   after each access), and while a bus is clock-stretched;
 - **instants** for every other record: register accesses, IRQ edges, bus conditions, faults;
 - **flows** (``ph: "s"``/``"t"``/``"f"``, bound to the enclosing slice) from each request down the layers
-  to the BMC and back up to its response.
+  to the BMC and back up to its response: down through each slice's start, up through the zero-length
+  slice each answering record (a response, a transaction's end) also gets.
 
 ``ts``/``dur`` are µs floats carrying the trace's nanoseconds.  Events are in time order with ties in trace
 order, keys sorted: the same records give the same bytes.
@@ -90,12 +91,19 @@ class _Builder:
                     args = {"request": _args(b.fields), "response": _args(r.fields)}
                     self.slice(b.t, r.t, layer, r.component, self._title(layer, b, j, i), args, "transaction",
                                begin=j, finish=i)
+                    if r.t > b.t:
+                        self._answer(r)
             for k, left in open_.items():                      # never answered: to the end, and say so
                 for j in left:
                     b = self.recs[j]
                     self.used.add(j)
                     self.slice(b.t, self.end, layer, k[0], self._title(layer, b, j, None) + " (unanswered)",
                                {"request": _args(b.fields)}, "transaction", begin=j, finish=None)
+
+    def _answer(self, r):
+        """The record ending a slice, as a zero-length slice of its own: a flow climbing back binds to it (a
+        slice ending at the same instant is no anchor a viewer agrees on)."""
+        self.slice(r.t, r.t, r.layer, r.component, r.event, _args(r.fields), "answer")
 
     def _title(self, layer, b, j, i) -> str:
         f = dict(b.fields)
@@ -191,6 +199,7 @@ class _Builder:
                     f = dict(r.fields)
                     name = f"{r.event} cmd={f['cmd']}" if "cmd" in f else r.event
                     self.slice(span[-1][0], r.t, "drv", r.component, name, _args(r.fields), "block", finish=i)
+                    self._answer(r)
 
     def dispatch(self):
         """ipmid's dispatch: one record when the answer is ready, a zero-length slice (flows bind to it)."""
@@ -262,7 +271,7 @@ def timeline(records) -> dict:
                                                "args": s["args"]}))
     for t, i, r in b.instants:
         pid, tid = track(r.layer, r.component)
-        timed.append((t, 1, i, {"ph": "i", "s": "t", "name": r.event, "cat": r.layer, "pid": pid, "tid": tid,
+        timed.append((t, 2, i, {"ph": "i", "s": "t", "name": r.event, "cat": r.layer, "pid": pid, "tid": tid,
                                 "ts": us(t), "args": _args(r.fields)}))
     for fid, name, steps in flows:
         for k, (t, _o, layer, thread) in enumerate(steps):
@@ -271,7 +280,9 @@ def timeline(records) -> dict:
             ev = {"ph": ph, "id": fid, "name": name, "cat": "request", "pid": pid, "tid": tid, "ts": us(t)}
             if ph == "f":
                 ev["bp"] = "e"
-            timed.append((t, 2, k, ev))
+            timed.append((t, 1, k, ev))
+    # Same instant: slices first, then the flow steps binding to them, then instants (which a viewer takes
+    # as zero-length slices, and a step after them would bind to).
     timed.sort(key=lambda e: e[:3])
 
     meta = []

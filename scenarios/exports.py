@@ -2,8 +2,7 @@
 
 ``add_export_options(parser)`` adds ``--vcd FILE`` (waveforms, GTKWave), ``--timeline FILE`` (Chrome/Perfetto
 trace JSON) and ``--svg FILE``/``--png FILE`` (a sequence diagram of the first request);
-``write_exports(args, records)`` writes each one asked for.  The writers import their libraries only when
-asked, so a command without these options pays nothing.
+``write_exports(args, records)`` writes each one asked for (matplotlib is imported only when a diagram is).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def write_sequence(records, path, fmt: str | None = None, option: str | None = N
         raise ValueError(f"{option} {path}: cannot tell the format (use a .svg or .png name)")
     got = steps(records)
     if got is None:
-        raise ValueError(f"{option} {path}: the trace holds no request to draw")
+        raise ValueError(f"{option} {path}: the trace holds no request to draw (no user, msg or si request record)")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,7 +251,9 @@ def write_sequence(records, path, fmt: str | None = None, option: str | None = N
 
 def add_sequence_options(parser) -> None:
     """``--svg FILE`` and ``--png FILE`` for a command that has a trace."""
-    parser.add_argument("--svg", metavar="FILE", help="draw the first request as a sequence diagram (SVG)")
+    parser.add_argument("--svg", metavar="FILE",
+                        help="draw the command (the first user request, else the first request) as a sequence "
+                             "diagram (SVG)")
     parser.add_argument("--png", metavar="FILE", help="the same diagram as a PNG")
 
 

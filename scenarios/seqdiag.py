@@ -103,6 +103,11 @@ def _phase(wire, after: str) -> str:
             parts.append(p)
     if "SSIF block read" in parts:                              # a read starts by writing its command byte
         parts.remove("SSIF block write")
+    if not parts:                                               # no message bytes: a handshake, by its registers
+        f = {k for r in wire for k, _ in r.fields}
+        parts = ["BT handshake"] if "CTRL" in f else ["KCS status"] if "STR" in f else \
+            ["SMBus"] if any(r.layer == "bus" for r in wire) else ["interrupt"] if any(r.layer == "irq" for r in wire) \
+            else []
     return " + ".join(parts) or after
 
 
@@ -128,7 +133,8 @@ def _band(wire, after: str) -> str:
     return f"{_phase(wire, after)}: {fmt_duration(wire[-1].t - wire[0].t)}", ", ".join(parts)
 
 
-UP = ("response", "transaction-done", "probe-rsp", "complete", "response-done", "block-read")
+# Steps that report something done: at one instant they climb back up (ipmi_ssif reports a block at its stop).
+UP = ("response", "transaction-done", "probe-rsp", "complete", "response-done", "block-read", "block-write")
 RANK = {lane: i for i, (lane, _) in enumerate(LIFELINES)}
 
 
@@ -139,6 +145,10 @@ def _order(r) -> tuple:
     up = r.event in UP or (r.layer in ("fw", "bmc") and r.event == "write")
     rank = RANK.get(r.layer, RANK["wire"])
     return (r.t, 2, -rank) if up else (r.t, 0, rank)
+
+
+def _host_down(r, wire_like) -> bool:
+    return not wire_like and r.layer in ("user", "msg", "si", "drv") and _order(r)[1] == 0
 
 
 def steps(records):
@@ -153,14 +163,25 @@ def steps(records):
     marked = list(zip(window, wire_like, strict=True))
     lanes = [lane for lane, _ in LIFELINES
              if any(w if lane == "wire" else (r.layer == lane and not w) for r, w in marked)]
-    for t in sorted({r.t for r in window}):                     # same-time steps in causal order, wires stay put
-        slots = [i for i, (r, w) in enumerate(marked) if r.t == t and not w]
-        for i, rw in zip(slots, sorted((marked[i] for i in slots), key=lambda rw: _order(rw[0])), strict=True):
+    # At one instant: the host's request steps first (its driver's accesses follow from them), then the rest
+    # in trace order, the other steps among themselves in causal order.
+    for t in sorted({r.t for r in window}):
+        at = [i for i, (r, _w) in enumerate(marked) if r.t == t]
+        group = [marked[i] for i in at]
+        first = sorted((rw for rw in group if _host_down(*rw)), key=lambda rw: _order(rw[0]))
+        rest = [rw for rw in group if not _host_down(*rw)]
+        slots = [k for k, (_r, w) in enumerate(rest) if not w]
+        for k, rw in zip(slots, sorted((rest[k] for k in slots), key=lambda rw: _order(rw[0])), strict=True):
+            rest[k] = rw
+        for i, rw in zip(at, first + rest, strict=True):
             marked[i] = rw
     rows, wire, here, after = [], [], None, "start"
     for r, w in marked:
         if w:
             wire.append(r)
+            if r.layer == "bus" and r.event == "stop":          # one SMBus transfer a band: the wait after is none
+                rows.append(("band", wire[0].t, r.t, _band(wire, after)))
+                wire = []
             continue
         if r.layer not in lanes:
             continue

@@ -70,9 +70,27 @@ class _Builder:
         self.instants: list[tuple] = []
         self.transfers: list[tuple[int, int]] = []             # SMBus start..stop
 
-    def slice(self, t0, t1, layer, thread, name, args, kind, **extra):
+    def slice(self, t0, t1, layer, thread, name, args, kind, **extra) -> dict:
         self.slices.append({"t": t0, "dur": t1 - t0, "layer": layer, "thread": thread, "name": name,
                             "args": args, "kind": kind, **extra})
+        return self.slices[-1]
+
+    def lanes(self):
+        """Slices on one thread must nest; requests in flight together do not (a queue that grows, a request
+        never answered): each goes on the first lane of its thread it nests in, ``thread #2`` and on, and the
+        record answering it follows it there."""
+        groups: dict = {}
+        for s in self.slices:
+            if "owner" not in s:
+                groups.setdefault((s["layer"], s["thread"]), []).append(s)
+        for (_layer, thread), group in groups.items():
+            stacks: list[list[int]] = []                       # per lane, the ends of its open slices
+            for s in sorted(group, key=lambda s: (s["t"], -s["dur"])):
+                k = _lane(stacks, s["t"], s["t"] + s["dur"])
+                s["thread"] = thread if k == 0 else f"{thread} #{k + 1}"
+        for s in self.slices:
+            if "owner" in s:
+                s["thread"] = s["owner"]["thread"]
 
     def pairs(self):
         for layer, begins, ends, key in PAIRS:
@@ -89,10 +107,10 @@ class _Builder:
                     b = self.recs[j]
                     self.used.update((i, j))
                     args = {"request": _args(b.fields), "response": _args(r.fields)}
-                    self.slice(b.t, r.t, layer, r.component, self._title(layer, b, j, i), args, "transaction",
-                               begin=j, finish=i)
+                    owner = self.slice(b.t, r.t, layer, r.component, self._title(layer, b, j, i), args,
+                                       "transaction", begin=j, finish=i)
                     if r.t > b.t:
-                        self._answer(r)
+                        self._answer(r, owner)
             for k, left in open_.items():                      # never answered: to the end, and say so
                 for j in left:
                     b = self.recs[j]
@@ -100,10 +118,10 @@ class _Builder:
                     self.slice(b.t, self.end, layer, k[0], self._title(layer, b, j, None) + " (unanswered)",
                                {"request": _args(b.fields)}, "transaction", begin=j, finish=None)
 
-    def _answer(self, r):
+    def _answer(self, r, owner):
         """The record ending a slice, as a zero-length slice of its own: a flow climbing back binds to it (a
         slice ending at the same instant is no anchor a viewer agrees on)."""
-        self.slice(r.t, r.t, r.layer, r.component, r.event, _args(r.fields), "answer")
+        self.slice(r.t, r.t, r.layer, r.component, r.event, _args(r.fields), "answer", owner=owner)
 
     def _title(self, layer, b, j, i) -> str:
         f = dict(b.fields)
@@ -198,8 +216,9 @@ class _Builder:
                     self.used.add(i)
                     f = dict(r.fields)
                     name = f"{r.event} cmd={f['cmd']}" if "cmd" in f else r.event
-                    self.slice(span[-1][0], r.t, "drv", r.component, name, _args(r.fields), "block", finish=i)
-                    self._answer(r)
+                    owner = self.slice(span[-1][0], r.t, "drv", r.component, name, _args(r.fields), "block",
+                                       finish=i)
+                    self._answer(r, owner)
 
     def dispatch(self):
         """ipmid's dispatch: one record when the answer is ready, a zero-length slice (flows bind to it)."""
@@ -213,6 +232,18 @@ class _Builder:
         for i, r in enumerate(self.recs):
             if i not in self.used:
                 self.instants.append((r.t, i, r))
+
+
+def _lane(stacks: list[list[int]], a: int, b: int) -> int:
+    """The first lane where ``[a, b]`` nests (after or inside what is open there), opened if none."""
+    for k, stack in enumerate(stacks):
+        while stack and stack[-1] <= a and not (stack[-1] == a == b):
+            stack.pop()
+        if not stack or b <= stack[-1]:
+            stack.append(b)
+            return k
+    stacks.append([b])
+    return len(stacks) - 1
 
 
 def _flows(b: _Builder) -> list[tuple]:
@@ -252,6 +283,7 @@ def timeline(records) -> dict:
     b.bus()
     b.blocks()
     b.dispatch()
+    b.lanes()
     flows = _flows(b)
     b.rest()
 

@@ -18,8 +18,10 @@ component.  From the records:
   to the BMC and back up to its response: down through each slice's start, up through the zero-length
   slice each answering record (a response, a transaction's end) also gets.
 
-``ts``/``dur`` are µs floats carrying the trace's nanoseconds.  Events are in time order with ties in trace
-order, keys sorted: the same records give the same bytes.
+Requests in flight together on one component (a queue that grows, a request never answered) go on lanes
+of its thread, ``ipmi0 #2`` and on, since slices on one thread must nest.  ``ts``/``dur`` are µs floats
+carrying the trace's nanoseconds.  Events are in time order (at one instant: slices, the flow steps
+binding to them, then instants), keys sorted: the same records give the same bytes.
 """
 
 from __future__ import annotations

@@ -82,3 +82,11 @@ def test_the_commands_draw_it_and_a_bad_path_names_the_option(tmp_path, capsys):
         write_sequence(traced("isa-ipmi-kcs"), "x.txt", option="--svg")
     with pytest.raises(ValueError, match="no request"):
         write_sequence([r for r in traced("isa-ipmi-kcs") if r.layer in ("reg", "irq")], tmp_path / "e.svg")
+
+
+def test_another_command_with_data_is_drawn_by_its_name(tmp_path):
+    path = tmp_path / "sbge.svg"
+    assert main(["trace", "--preset", "ast2600", "--netfn", "0x06", "--cmd", "0x2E", "--data", "0x0D", "--raw",
+                 "--svg", str(path)]) == 0
+    text = svg_text(path)
+    assert "Set BMC Global Enables" in text and "[18 2E 0D]" in text

@@ -14,6 +14,7 @@ import json
 import math
 from collections import defaultdict
 
+from bmc.ipmi.cmd import command_name
 from buses.time import fmt_duration, s
 from scenarios.scenario import boot
 
@@ -29,7 +30,8 @@ def traced(preset, interface=None, netfn=0x06, cmd=0x01, data=b"", seed=0):
     sim.tracer.clear()
 
     def one():
-        sim.trace(sim.now, "user", "ipmilab", "request", cmd="Get Device ID", data=bytes((netfn << 2, cmd)) + data)
+        request = bytes((netfn << 2, cmd)) + data
+        sim.trace(sim.now, "user", "ipmilab", "request", cmd=command_name(netfn, cmd), data=request)
         r = yield from w.host.ipmi.request(netfn, cmd, data)
         sim.trace(r.t_done, "user", "ipmilab", "response", took=fmt_duration(r.elapsed), rsp=r.raw)
         return r

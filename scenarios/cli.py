@@ -28,9 +28,8 @@ from bmc.ipmi.netfn import NetFn, netfn_name
 from buses.time import fmt_duration, fmt_time, s
 from buses.trace import LAYERS, TraceRecord
 
-from .pcap_export import add_pcap_option, export_pcap
+from .exports import add_export_options, write_exports
 from .presets import PRESETS
-from .vcd_export import add_vcd_option, export_vcd
 from .world import World
 
 # What each trace layer is, in the words of the thing it models (DESIGN.md's layer map).
@@ -430,10 +429,7 @@ def cmd_trace(args, console: Console) -> int:
 
     result = sim.run_process(one_command(), limit=REQUEST_LIMIT)
     records = list(sim.tracer.records)
-    if args.vcd:
-        export_vcd(records, args.vcd)
-    if args.pcap:
-        export_pcap(records, args.pcap)
+    write_exports(args, records)
     if args.raw:
         sys.stdout.write(sim.tracer.text())
         return 0
@@ -551,7 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "  ipmilab trace --netfn 0x06 --cmd 0x2E --data 0x0D   # Set BMC Global Enables\n"
                               "  ipmilab trace --boot --layers msg   # the message handler's start-up first\n"
                               "  ipmilab trace --raw > a.txt   # plain lines, for diff\n"
-                              "  ipmilab trace --preset ast2600 --vcd gdi.vcd   # IBF/OBF/IRQ waveforms")
+                              "  ipmilab trace --preset ast2600 --vcd gdi.vcd   # IBF/OBF/IRQ waveforms\n"
+                              "  ipmilab trace --timeline gdi.json   # every layer's slices, for ui.perfetto.dev\n"
+                              "  ipmilab trace --svg gdi.svg   # the command as a sequence diagram (or --png)")
     _add_world_options(p)
     p.add_argument("--layers", type=_layers_arg, metavar="L1,L2",
                    help=f"only these layers (from {','.join(LAYERS)})")
@@ -563,8 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--boot", action="store_true", help="keep the start-up's records (probe, message handler)")
     p.add_argument("--show-polls", action="store_true",
                    help="also the kipmid polls that found nothing new (skipped to save time: same timing)")
-    add_vcd_option(p)
-    add_pcap_option(p)
+    add_export_options(p)
     p.set_defaults(run=cmd_trace, parser=p)
 
     p = sub.add_parser("presets", formatter_class=fmt, help="list the fidelity presets",

@@ -20,9 +20,8 @@ from rich.text import Text
 
 from . import races
 from .argtypes import count_arg
-from .pcap_export import add_pcap_option, export_pcap
+from .exports import add_export_options, write_exports
 from .races import VARIANT_SETS
-from .vcd_export import add_vcd_option, export_vcd
 
 SYMPTOM = Text("symptom", style="bold red")
 CLEAN = Text("no symptom", style="green")
@@ -82,10 +81,7 @@ def cmd_run(args, console: Console) -> int:
     r = races.get(args.race)
     args.seed = r.seed if args.seed is None else args.seed
     result, out = races.run(r.id, args.variant, args.seed)
-    if args.vcd:
-        export_vcd(out.records, args.vcd)
-    if args.pcap:
-        export_pcap(out.records, args.pcap)
+    write_exports(args, out.records)
     if args.json:
         doc = {**result.to_json(), "title": r.title, "variants": list(r.variants(args.variant))}
         if args.trace:
@@ -232,8 +228,7 @@ def register(sub, fmt) -> None:
                                     "when. Exit 1 when the symptom shows, 0 when it does not.")
     common(p)
     p.add_argument("--trace", action="store_true", help="print the run's whole trace first")
-    add_vcd_option(p)
-    add_pcap_option(p)
+    add_export_options(p)
     p.set_defaults(run=cmd_run)
 
     p = rsub.add_parser("sweep", formatter_class=fmt, help="run one race over many seeds, on every core",

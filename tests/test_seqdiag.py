@@ -90,3 +90,14 @@ def test_another_command_with_data_is_drawn_by_its_name(tmp_path):
                  "--svg", str(path)]) == 0
     text = svg_text(path)
     assert "Set BMC Global Enables" in text and "[18 2E 0D]" in text
+
+
+def test_the_picture_in_docs_is_what_the_command_draws_today(tmp_path, capsys):
+    """docs/get-device-id-ast2600.svg is `ipmilab trace --preset ast2600 --svg ...`'s output, byte for byte
+    (regenerate it with that command when the timing changes)."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "get-device-id-ast2600.svg"
+    assert main(["trace", "--preset", "ast2600", "--svg", str(tmp_path / "now.svg")]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "now.svg").read_bytes() == doc.read_bytes()

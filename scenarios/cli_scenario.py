@@ -10,6 +10,7 @@ from rich.table import Table
 from buses.time import fmt_duration, fmt_time
 
 from .argtypes import duration_arg
+from .exports import add_export_options
 
 
 def _bytes_arg(value: str) -> int:
@@ -62,7 +63,8 @@ def cmd_run_script(args, console) -> int:
         return 2
     failure = None
     argv = sys.argv
-    with scenario.recording() as made:
+    exporting = any(getattr(args, k, None) for k in ("vcd", "pcap", "timeline", "svg", "png"))
+    with scenario.recording(trace=exporting) as made:
         try:
             sys.argv = [str(path), *args.script_args]
             runpy.run_path(str(path), run_name="__main__")
@@ -72,6 +74,8 @@ def cmd_run_script(args, console) -> int:
             failure = str(exc)
         finally:
             sys.argv = argv
+    if exporting:
+        _export_worlds(args, made)
     rows = [{"preset": w.preset.name, "interface": w.interface.kind, "seed": w.sim.seed, "irq": w.use_irq,
              "simulated_ns": w.sim.now, "events": w.sim.events_scheduled,
              "digest": w.sim.tracer.digest() if w.sim.tracer.enabled else None} for w in made]
@@ -90,6 +94,23 @@ def cmd_run_script(args, console) -> int:
         console.print(f"[red]{failure}[/red]")
         return 1
     return 0
+
+
+def _export_worlds(args, worlds) -> None:
+    """The exports of each world the script booted: FILE for the first, FILE-2.ext, FILE-3.ext... after."""
+    import copy
+    from pathlib import Path
+
+    from .exports import write_exports
+
+    for i, w in enumerate(worlds, 1):
+        each = copy.copy(args)
+        for key in ("vcd", "pcap", "timeline", "svg", "png"):
+            path = getattr(args, key, None)
+            if path and i > 1:
+                p = Path(path)
+                setattr(each, key, str(p.with_name(f"{p.stem}-{i}{p.suffix}")))
+        write_exports(each, w.sim.tracer.records)
 
 
 def register(sub, fmt) -> None:
@@ -122,4 +143,5 @@ def register(sub, fmt) -> None:
     r.add_argument("file", metavar="FILE", help="the script")
     r.add_argument("script_args", nargs="*", metavar="ARG", help="arguments the script sees in sys.argv")
     r.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    add_export_options(r)
     r.set_defaults(run=cmd_run_script)

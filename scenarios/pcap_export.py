@@ -22,7 +22,9 @@ the BMC's side of the VM link instead, ``bmc_messages``):
 
 Wireshark 4.0 decodes KCS messages itself; it has no dissector for the BT-15 and SMBus
 protocols, so ``docs/wireshark/ipmilab.lua`` (in the repository) hands those messages to its
-own IPMI dissector: ``tshark -X lua_script:docs/wireshark/ipmilab.lua -r run.pcap -V``.
+own IPMI dissector: ``tshark -X lua_script:docs/wireshark/ipmilab.lua -o ipmi.dissect_bus_commands:TRUE
+-r run.pcap -V`` (the preference makes Wireshark decode system-interface messages, which it calls bus
+commands, field by field).
 """
 
 from __future__ import annotations
@@ -169,4 +171,5 @@ def export_pcap(records, path) -> None:
 
     n = write_pcap(records, path)
     Console(stderr=True).print(f"capture: {n} IPMI messages in {path} (tshark -X lua_script:{LUA_PLUGIN} "
-                               f"-r {path} -V)", style="dim", markup=False, highlight=False)
+                               f"-o ipmi.dissect_bus_commands:TRUE -r {path} -V)", style="dim", markup=False,
+                               highlight=False)

@@ -37,6 +37,7 @@ from buses.time import fmt_duration, fmt_time, ms, s
 from .world import World
 
 _recording: list | None = None     # while ``ipmilab scenario run`` runs a script: the worlds boot() built
+_trace_all = False                 # ... and it exports their traces: every world boot() builds is traced
 
 
 class ScenarioError(RuntimeError):
@@ -48,6 +49,7 @@ def boot(preset: str = "isa-ipmi-kcs", *, seed: int = 0, interface: str | None =
     """A booted world: the host's driver has found the BMC and its start-up is over (``settle=0``: the
     instant users may talk, the driver's last start-up pass possibly still running)."""
     irq = world_kw.pop("use_irq", irq)
+    trace = trace or _trace_all
     return boot_world(World(preset, seed=seed, interface=interface, use_irq=irq, trace=trace, **world_kw),
                       settle=settle, limit=limit)
 
@@ -65,16 +67,21 @@ def boot_world(w: World, settle: int = ms(20), limit: int = s(120)) -> World:
 
 
 class recording:  # noqa: N801  (a context manager, used as a verb)
-    """``with recording() as made:``: the worlds ``boot`` builds inside, kept for a summary."""
+    """``with recording() as made:``: the worlds ``boot`` builds inside, kept for a summary;
+    ``trace=True`` traces them all (tracing changes no timing), for exports."""
+
+    def __init__(self, trace: bool = False):
+        self.trace = trace
 
     def __enter__(self) -> list:
-        global _recording
+        global _recording, _trace_all
         self._outer, _recording = _recording, []
+        self._outer_trace, _trace_all = _trace_all, self.trace or _trace_all
         return _recording
 
     def __exit__(self, *exc) -> None:
-        global _recording
-        _recording = self._outer
+        global _recording, _trace_all
+        _recording, _trace_all = self._outer, self._outer_trace
 
 
 def ask(world: World, request: str, via: str = "host", limit: int = s(120)) -> str:

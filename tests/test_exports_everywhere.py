@@ -1,0 +1,53 @@
+"""Every command with a run in it writes the exports: trace, races run, scenario run, run (serve: --pcap)."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from scenarios.cli import main
+
+EXPORTS = ("--vcd", "--pcap", "--timeline", "--svg")
+
+
+def _paths(tmp_path, stem):
+    return {opt: tmp_path / f"{stem}.{opt[2:] if opt != '--timeline' else 'json'}" for opt in EXPORTS}
+
+
+def _argv(paths):
+    return [x for opt, p in paths.items() for x in (opt, str(p))]
+
+
+def _check(paths):
+    assert paths["--vcd"].read_text().startswith("$date")
+    raw = paths["--pcap"].read_bytes()
+    assert struct.unpack("<I", raw[:4])[0] == 0xA1B23C4D and len(raw) > 24
+    assert json.loads(paths["--timeline"].read_text())["traceEvents"]
+    assert paths["--svg"].read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize("argv", [["trace", "--preset", "ast2600"], ["races", "run", "M-1", "--seed", "1"]],
+                         ids=["trace", "races-run"])
+def test_commands_with_a_trace(argv, tmp_path, capsys):
+    paths = _paths(tmp_path, argv[0])
+    main([*argv, *_argv(paths)])
+    capsys.readouterr()
+    _check(paths)
+
+
+def test_scenario_run_exports_each_world(tmp_path, capsys):
+    """A script's worlds are traced when an export is asked for; the second world's files get -2."""
+    script = tmp_path / "two.py"
+    script.write_text("from scenarios.scenario import boot, ask\n"
+                      "for preset in ('isa-ipmi-kcs', 'isa-ipmi-bt'):\n"
+                      "    w = boot(preset)\n"
+                      "    assert ask(w, '18 01').startswith('1C 01 00')\n")
+    paths = _paths(tmp_path, "scn")
+    assert main(["scenario", "run", str(script), *_argv(paths)]) == 0
+    capsys.readouterr()
+    _check(paths)
+    second = {opt: p.with_name(f"{p.stem}-2{p.suffix}") for opt, p in paths.items()}
+    _check(second)
+    assert b"\x08" in second["--pcap"].read_bytes()[24 + 16 + 7:24 + 16 + 8]      # BT-15 in the second world

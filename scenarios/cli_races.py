@@ -42,7 +42,7 @@ def cmd_list(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps([r.describe() for r in races.catalogue()], indent=2) + "\n")
         return 0
-    table = Table(title="ipmilab races: the catalogue (reference/linux-ipmi.md section 3)", box=box.SIMPLE_HEAD,
+    table = Table(title="ipmilab races: the catalogue", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for col in ("id", "name", "layer", "symptom with the buggy variant", "buggy", "fixed"):
         table.add_column(col, overflow="fold")
@@ -195,7 +195,7 @@ def cmd_replay(args, console: Console) -> int:
 
 def register(sub, fmt) -> None:
     races_p = sub.add_parser("races", formatter_class=fmt, help="the race catalogue: list, run, sweep, minimize",
-                             description="Real Linux and OpenBMC driver races (reference/linux-ipmi.md section 3), "
+                             description="Real Linux and OpenBMC driver races (the README's race table lists them), "
                                          "each a scenario that shows its symptom with the buggy driver variant and "
                                          "not with the fixed one, deterministically from a seed.",
                              epilog="examples:\n  ipmilab races list\n  ipmilab races run H-10 --seed 1 --trace\n"

@@ -121,7 +121,7 @@ def register(sub, fmt) -> None:
                         help="AST2600 has no OBE interrupt: a host that reads ODR late stalls each byte 500 ms",
                         description="The BMC streams bytes through a raw KCS channel (kcs_bmc_cdev_raw) on an "
                                     "AST2600; after each ODR write the driver busy-polls STR for 100 us, then falls "
-                                    "back to a 500 ms timer (reference/linux-ipmi.md B-3). --soc npcm7xx runs the "
+                                    "back to a 500 ms timer (race B-3 of `ipmilab races list`). --soc npcm7xx runs the "
                                     "same stream on a Nuvoton KCS, which has a real OBE interrupt.")
     o.add_argument("--soc", choices=("ast2500", "ast2600", "npcm7xx"), default="ast2600",
                    help="the BMC SoC (default: ast2600)")

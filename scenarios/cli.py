@@ -216,7 +216,11 @@ def cmd_demo(args, console: Console) -> int:
         return 1
     console.print(f"booted: the host driver probed the BMC and was ready after {fmt_duration(world.sim.now)} "
                   "of simulated time")
+    irqs = world.host.si.stats["interrupts"]
     results = [(netfn, cmd, world.request(netfn, cmd, limit=REQUEST_LIMIT)) for netfn, cmd in MC_INFO_EXCHANGE]
+    if world.use_irq:
+        console.print(f"interrupt-driven from the first command: the driver took "
+                      f"{world.host.si.stats['interrupts'] - irqs} interrupts during the exchange")
 
     # Byte strings may wrap (between bytes) on a narrow terminal; no column is squeezed to "…".
     table = Table(title="the exchange, as the host's message handler saw it", box=box.SIMPLE_HEAD,

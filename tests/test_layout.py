@@ -167,19 +167,21 @@ def test_decode_app_answers(world):
     assert d["Receive Message Available"] == str(bmc.message_flags & 1)
     d, _ = ask(world, 0x06, 0x38, b"\x8e\x04")                         # Get Channel Authentication Capabilities
     assert d["IPMI v2.0+ Extended Capabilities Available"] == "1"
-    assert d["Channel Number"] == "0x0F (15)"                          # 0Eh "this channel": the system interface
+    assert d["Channel Number"] == "0x0F (system interface)"           # asked for 0Eh, "this channel"
     d, _ = ask(world, 0x06, 0x41, b"\x0e\x80")                         # Get Channel Access, volatile
     assert d["Access Mode"].endswith("(always available)") and d["PEF Alerting"] == "1 (disabled)"
     d, raw = ask(world, 0x06, 0x42, b"\x0e")                           # Get Channel Info
     assert number(d["Vendor ID"]) == bmc.vendor_iana
     assert number(d["Channel Protocol Type"]) == raw[2] & 0x1F
+    assert d["Channel Medium Type"] == "0x0C (System Interface (KCS, SMIC, or BT))"
+    assert d["Channel Protocol Type"] == "0x05 (KCS)"
     d, _ = ask(world, 0x06, 0x44, b"\x0e\x01")                         # Get User Access
     assert number(d["Maximum Number of User IDs"]) == bmc.users.max_users
     assert number(d["Count of User IDs with Fixed Names"]) == 1
     d, _ = ask(world, 0x06, 0x46, b"\x01")                             # Get User Name: user 1's null name
     assert d["User Name String"] == " ".join(["00"] * 16)
     d, _ = ask(world, 0x06, 0x59, b"\x00\x01\x00\x00")                 # Get System Info Parameters
-    assert "Parameter Revision" in d and "Configuration Parameter Data" in d
+    assert d["Present Parameter Revision"] == "0x01 (1)" and "Configuration Parameter Data" in d
 
 
 def test_decode_chassis_answers(world):
@@ -209,7 +211,8 @@ def test_decode_sensor_event_answers(world):
     d, _ = ask(world, 0x04, 0x11, b"\xff")                             # Arm PEF Postpone Timer: get
     assert "Present Timer Countdown Value" in d
     d, raw = ask(world, 0x04, 0x13, b"\x80\x00\x00")                   # Get PEF Configuration Parameters: revision
-    assert list(d) == ["Parameter Revision"] and len(raw) == 1
+    assert list(d) == ["Present Parameter Revision", "Oldest Backward-compatible Parameter Revision"]
+    assert d["Present Parameter Revision"] == "0x01 (1)" and len(raw) == 1
     d, _ = ask(world, 0x04, 0x15)                                      # Get Last Processed Event ID
     assert number(d["Last BMC Processed Event Record ID"]) == reg.pef.last_bmc_event
     d, _ = ask(world, 0x04, 0x20)                                      # Get Device SDR Info
@@ -256,7 +259,8 @@ def test_decode_storage_answers(world):
     d, _ = ask(world, 0x0A, 0x22)                                      # Reserve SDR Repository
     assert "Reservation ID" in d
     d, raw = ask(world, 0x0A, 0x23, b"\x00\x00\x00\x00\x00\xff")       # Get SDR: the first record
-    assert number(d["Next SDR Record ID"]) == raw[0] | raw[1] << 8
+    assert number(d["Record ID for Next Record in Repository"]) == raw[0] | raw[1] << 8
+    assert d["Requested Bytes from Record"].split()[2] == f"{raw[4]:02X}"
     ask(world, 0x0A, 0x28)                                             # Get SDR Repository Time
     d, _ = ask(world, 0x0A, 0x5C)                                      # Get SEL Time UTC Offset
     assert d["UTC Offset"] == "0x07FF (unspecified)"
@@ -279,7 +283,7 @@ def test_decode_requests_name_their_bytes():
     d = dict(decode(layout(0x06, 0x24).request, bytes((0x44, 0x31, 0x0A, 0x10, 0x58, 0x02))))
     assert d["Don't Log"] == "0" and d["Don't Stop Timer"] == "1" and d["Timer Use"] == "0x04 (SMS/OS)"
     assert d["Pre-timeout Interrupt"] == "0x03 (Messaging Interrupt)" and d["Timeout Action"] == "0x01 (Hard Reset)"
-    assert d["Pre-timeout Interval"] == "0x0A (10)" and d["SMS/OS"] == "1"
+    assert d["Pre-timeout Interval"] == "0x0A (10)" and d["Clear SMS/OS Expiration Flag"] == "1"
     assert d["Initial Countdown Value"] == "0x0258 (600)"
     d = dict(decode(layout(0x00, 0x06).request, b"\x01"))
     assert d["Power Restore Policy"] == "0x01 (previous)"

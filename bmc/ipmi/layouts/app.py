@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..cmd import App as A
 from .fields import (
     CHANNEL,
+    CHANNEL_NUMBER,
     PRE_TIMEOUT_INTERRUPT,
     PRIVILEGE,
     REST,
@@ -17,6 +18,7 @@ from .fields import (
     byte,
     flags,
     lay,
+    parameter_revision,
     word,
 )
 
@@ -36,12 +38,18 @@ GET_WHICH = {0b00: "reserved", 0b01: "get non-volatile", 0b10: "get present vola
 SESSION_SUPPORT = {0b00: "session-less", 0b01: "single-session", 0b10: "multi-session", 0b11: "session-based"}
 USER_STATUS = {0b00: "unspecified", 0b01: "enabled", 0b10: "disabled", 0b11: "reserved"}
 PASSWORD_OPERATION = {0b00: "disable user", 0b01: "enable user", 0b10: "set password", 0b11: "test password"}
+MEDIUM = {0x01: "IPMB (I2C)", 0x02: "ICMB v1.0", 0x03: "ICMB v0.9", 0x04: "802.3 LAN",         # Table 6-3
+          0x05: "Asynch. Serial/Modem (RS-232)", 0x06: "Other LAN", 0x07: "PCI SMBus", 0x08: "SMBus v1.0/1.1",
+          0x09: "SMBus v2.0", 0x0A: "USB 1.x", 0x0B: "USB 2.x", 0x0C: "System Interface (KCS, SMIC, or BT)"}
+PROTOCOL = {0x01: "IPMB-1.0", 0x02: "ICMB-1.0", 0x04: "IPMI-SMBus", 0x05: "KCS", 0x06: "SMIC", 0x07: "BT-10",
+            0x08: "BT-15", 0x09: "TMode"}                                               # Table 6-2
 DISABLED_IF_1 = {0: "enabled", 1: "disabled"}   # the channel access bits (22.22, 22.23)
 TRACKING = {0b00: "no tracking", 0b01: "track request", 0b10: "send raw", 0b11: "reserved"}
 
 # Set/Get BMC Global Enables (22.1, 22.2) share the byte; Clear/Get Message Flags (22.3, 22.4) theirs.
-GLOBAL_ENABLES = {7: "OEM 2", 6: "OEM 1", 5: "OEM 0", 3: "System Event Logging", 2: "Event Message Buffer",
-                  1: "Event Message Buffer Full Interrupt", 0: "Receive Message Queue Interrupt"}
+GLOBAL_ENABLES = {7: "OEM 2 Enable", 6: "OEM 1 Enable", 5: "OEM 0 Enable", 3: "System Event Logging",
+                  2: "Event Message Buffer", 1: "Event Message Buffer Full Interrupt",
+                  0: "Receive Message Queue Interrupt"}
 
 
 def _timer_use(running: bool) -> tuple[Field, ...]:
@@ -51,13 +59,16 @@ def _timer_use(running: bool) -> tuple[Field, ...]:
             bit("Timer Use", 0, 2, 0, TIMER_USE))
 
 
-WATCHDOG_COMMON = (
-    bit("Pre-timeout Interrupt", 1, 6, 4, PRE_TIMEOUT_INTERRUPT),
-    bit("Timeout Action", 1, 2, 0, TIMEOUT_ACTION),
-    byte("Pre-timeout Interval", 2),                  # seconds
-    flags(3, {5: "OEM", 4: "SMS/OS", 3: "OS Load", 2: "BIOS/POST", 1: "BIOS FRB2"}),  # expiration flags
-    word("Initial Countdown Value", 4),               # 100 ms/count
-)
+def _watchdog_common(clear: bool) -> tuple[Field, ...]:
+    """Bytes 2-6 of Set (27.6) and Get (27.7) Watchdog Timer; byte 4 clears (Set) or shows (Get) the flags."""
+    template = "Clear {} Expiration Flag" if clear else "{} Expiration Flag"
+    return (
+        bit("Pre-timeout Interrupt", 1, 6, 4, PRE_TIMEOUT_INTERRUPT),
+        bit("Timeout Action", 1, 2, 0, TIMEOUT_ACTION),
+        byte("Pre-timeout Interval", 2),                  # seconds
+        flags(3, {b: template.format(use) for b, use in TIMER_USE.items()}),   # bit n: timer use n
+        word("Initial Countdown Value", 4),               # 100 ms/count
+    )
 
 LAYOUTS = {
     # -- chapter 20 ------------------------------------------------------------------------------------
@@ -90,8 +101,8 @@ LAYOUTS = {
 
     # -- chapter 27: watchdog ---------------------------------------------------------------------------
     A.RESET_WATCHDOG_TIMER: lay("27.5"),
-    A.SET_WATCHDOG_TIMER: lay("27.6", request=(_timer_use(False), WATCHDOG_COMMON)),
-    A.GET_WATCHDOG_TIMER: lay("27.7", response=(_timer_use(True), WATCHDOG_COMMON,
+    A.SET_WATCHDOG_TIMER: lay("27.6", request=(_timer_use(False), _watchdog_common(clear=True))),
+    A.GET_WATCHDOG_TIMER: lay("27.7", response=(_timer_use(True), _watchdog_common(clear=False),
                                                 word("Present Countdown Value", 6))),
 
     # -- chapter 22: messaging support ------------------------------------------------------------------
@@ -126,9 +137,10 @@ LAYOUTS = {
         request=(bit("Get IPMI v2.0+ Extended Data", 0, 7), bit("Channel Number", 0, 3, 0, CHANNEL),
                  bit("Requested Maximum Privilege Level", 1, 3, 0, PRIVILEGE)),
         response=(
-            byte("Channel Number", 0),
+            byte("Channel Number", 0, CHANNEL_NUMBER),    # the channel asked about; 0Eh resolved
             bit("IPMI v2.0+ Extended Capabilities Available", 1, 7),
-            flags(1, {5: "OEM Proprietary", 4: "Straight Password/Key", 2: "MD5", 1: "MD2", 0: "None"}),
+            flags(1, {b: f"Authentication Type Support: {t}" for b, t in
+                      ((5, "OEM Proprietary"), (4, "Straight Password/Key"), (2, "MD5"), (1, "MD2"), (0, "None"))}),
             flags(2, {5: "KG Status", 4: "Per-message Authentication Disabled",
                       3: "User Level Authentication Disabled", 2: "Non-null Usernames Enabled",
                       1: "Null Usernames Enabled", 0: "Anonymous Login Enabled"}),
@@ -142,7 +154,7 @@ LAYOUTS = {
     A.GET_SYSTEM_INFO_PARAMETERS: lay("22.14b",
         request=(bit("Get Parameter Revision Only", 0, 7), byte("Parameter Selector", 1), byte("Set Selector", 2),
                  byte("Block Selector", 3)),
-        response=(byte("Parameter Revision", 0), blob("Configuration Parameter Data", 1, REST, optional=True))),
+        response=(parameter_revision(), blob("Configuration Parameter Data", 1, REST, optional=True))),
 
     # -- chapter 22: channels ---------------------------------------------------------------------------
     A.SET_CHANNEL_ACCESS: lay("22.22", request=(
@@ -164,12 +176,12 @@ LAYOUTS = {
     A.GET_CHANNEL_INFO: lay("22.24",
         request=(bit("Channel Number", 0, 3, 0, CHANNEL),),
         response=(
-            bit("Actual Channel Number", 0, 3, 0),
-            bit("Channel Medium Type", 1, 6, 0),          # Table 6-3
-            bit("Channel Protocol Type", 2, 4, 0),        # Table 6-2
+            bit("Actual Channel Number", 0, 3, 0, CHANNEL_NUMBER),
+            bit("Channel Medium Type", 1, 6, 0, MEDIUM),
+            bit("Channel Protocol Type", 2, 4, 0, PROTOCOL),
             bit("Session Support", 3, 7, 6, SESSION_SUPPORT), bit("Active Session Count", 3, 5, 0),
             bit("Vendor ID", 4, 23, 0, size=3),           # IANA of the protocol's owner
-            word("Auxiliary Channel Info", 7),            # interrupt assignments on the system interface
+            blob("Auxiliary Channel Info", 7, 2),        # system interface: SMS and event buffer interrupt types
         )),
 
     # -- chapter 22: users ------------------------------------------------------------------------------

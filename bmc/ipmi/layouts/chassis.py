@@ -21,8 +21,8 @@ RESTART_CAUSE = {
 LAYOUTS = {
     # 28.1: the chassis bridge address (byte 7) is optional; this BMC leaves it out.
     C.GET_CHASSIS_CAPABILITIES: lay("28.1", response=(
-        flags(0, {3: "Power Interlock", 2: "Diagnostic Interrupt", 1: "Front Panel Lockout",
-                  0: "Intrusion Sensor"}),
+        flags(0, {3: "Provides Power Interlock", 2: "Provides Diagnostic Interrupt (FP NMI)",
+                  1: "Provides Front Panel Lockout", 0: "Provides Intrusion Sensor"}),
         byte("Chassis FRU Info Device Address", 1), byte("Chassis SDR Device Address", 2),
         byte("Chassis SEL Device Address", 3), byte("Chassis System Management Device Address", 4),
         byte("Chassis Bridge Device Address", 5, optional=True),

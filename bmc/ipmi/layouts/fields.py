@@ -83,7 +83,8 @@ def _flat(items):
 
 
 # Values several commands share.
-CHANNEL = {0x0E: "this channel", 0x0F: "system interface", 0x00: "primary IPMB"}
+CHANNEL_NUMBER = {0x0: "primary IPMB", 0xF: "system interface"}      # Table 6-1, channel numbers
+CHANNEL = {**CHANNEL_NUMBER, 0xE: "this channel"}                       # in requests: the one it came on
 PRIVILEGE = {0x0: "reserved", 0x1: "callback", 0x2: "user", 0x3: "operator", 0x4: "administrator", 0x5: "OEM"}
 ENABLE_ACTION = {0b00: "do not change individual enables", 0b01: "enable selected", 0b10: "disable selected",
                  0b11: "reserved"}
@@ -94,6 +95,12 @@ TIMER_USE = {0x1: "BIOS FRB2", 0x2: "BIOS/POST", 0x3: "OS Load", 0x4: "SMS/OS", 
 PRE_TIMEOUT_INTERRUPT = {0b000: "none", 0b001: "SMI", 0b010: "NMI / Diagnostic Interrupt",
                          0b011: "Messaging Interrupt"}
 TIMEOUT_ACTION = {0b000: "no action", 0b001: "Hard Reset", 0b010: "Power Down", 0b011: "Power Cycle"}
+
+
+def parameter_revision(offset: int = 0) -> tuple[Field, ...]:
+    """The configuration parameter commands' revision byte (22.14b, 30.4; 11h here): present and oldest."""
+    return (bit("Present Parameter Revision", offset, 7, 4),
+            bit("Oldest Backward-compatible Parameter Revision", offset, 3, 0))
 
 
 def clear_request() -> tuple[Field, ...]:

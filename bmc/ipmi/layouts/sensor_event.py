@@ -4,7 +4,7 @@ and 35 (sensor device commands)."""
 from __future__ import annotations
 
 from ..cmd import SensorEvent as S
-from .fields import ENABLE_ACTION, REST, bit, blob, byte, flags, lay, word
+from .fields import ENABLE_ACTION, REST, bit, blob, byte, flags, lay, parameter_revision, word
 
 THRESHOLDS = ("Lower Non-Critical", "Lower Critical", "Lower Non-Recoverable",
               "Upper Non-Critical", "Upper Critical", "Upper Non-Recoverable")
@@ -58,8 +58,10 @@ LAYOUTS = {
     # -- chapter 30 -------------------------------------------------------------------------------------
     S.GET_PEF_CAPABILITIES: lay("30.1", response=(
         byte("PEF Version", 0, {0x51: "1.5"}),
-        flags(1, {7: "OEM Event Record Filtering Supported", 5: "Diagnostic Interrupt", 4: "OEM Action",
-                  3: "Power Cycle", 2: "Reset", 1: "Power Down", 0: "Alert"}),
+        bit("OEM Event Record Filtering Supported", 1, 7),
+        flags(1, {b: f"Action Support: {a}" for b, a in ((5, "Diagnostic Interrupt"), (4, "OEM Action"),
+                                                         (3, "Power Cycle"), (2, "Reset"), (1, "Power Down"),
+                                                         (0, "Alert"))}),
         byte("Number of Event Filter Table Entries", 2),
     )),
     S.ARM_PEF_POSTPONE_TIMER: lay("30.2", request=(byte("PEF Postpone Timeout", 0, POSTPONE),),
@@ -70,7 +72,7 @@ LAYOUTS = {
     S.GET_PEF_CONFIGURATION_PARAMETERS: lay("30.4",
         request=(bit("Get Parameter Revision Only", 0, 7), bit("Parameter Selector", 0, 6, 0),
                  byte("Set Selector", 1), byte("Block Selector", 2)),
-        response=(byte("Parameter Revision", 0), blob("Configuration Parameter Data", 1, REST, optional=True))),
+        response=(parameter_revision(), blob("Configuration Parameter Data", 1, REST, optional=True))),
     S.SET_LAST_PROCESSED_EVENT_ID: lay("30.5", request=(
         bit("Set Record ID for Last Record Processed by", 0, 0, values=LAST_PROCESSED_BY), word("Record ID", 1),
     )),

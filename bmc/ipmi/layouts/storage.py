@@ -38,12 +38,12 @@ def _partial_add(what: str):
             bit("In Progress", 5, 3, 0, IN_PROGRESS), blob(f"{what} Data", 6, REST, optional=True))
 
 
-def _get_record(record: str):
-    """Get SEL Entry (31.5) / Get SDR (33.12): request, then response."""
-    return lay("31.5" if record == "SEL" else "33.12",
-               request=(word("Reservation ID", 0), word(f"{record} Record ID", 2), byte("Offset into Record", 4),
+def _get_record(section: str, record_id: str, next_id: str, data: str):
+    """Get SEL Entry (31.5) / Get SDR (33.12): the same request and response, named per table."""
+    return lay(section,
+               request=(word("Reservation ID", 0), word(record_id, 2), byte("Offset into Record", 4),
                         byte("Bytes to Read", 5, {0xFF: "entire record"})),
-               response=(word(f"Next {record} Record ID", 0), blob("Record Data", 2, REST)))
+               response=(word(next_id, 0), blob(data, 2, REST)))
 
 
 ERASURE_RESPONSE = (bit("Erasure Progress", 0, 3, 0, ERASURE),)
@@ -67,7 +67,8 @@ LAYOUTS = {
     St.GET_SDR_REPOSITORY_INFO: lay("33.9", response=_info("SDR", True)),
     St.GET_SDR_REPOSITORY_ALLOCATION_INFO: lay("33.10", response=ALLOCATION),
     St.RESERVE_SDR_REPOSITORY: lay("33.11", response=(word("Reservation ID", 0),)),
-    St.GET_SDR: _get_record("SDR"),
+    St.GET_SDR: _get_record("33.12", "Record ID of Record to Get", "Record ID for Next Record in Repository",
+                             "Requested Bytes from Record"),
     St.ADD_SDR: lay("33.13", request=(blob("SDR Data", 0, REST),),
                     response=(word("Record ID for Added Record", 0),)),
     St.PARTIAL_ADD_SDR: lay("33.14", request=_partial_add("SDR"),
@@ -82,7 +83,7 @@ LAYOUTS = {
     St.GET_SEL_INFO: lay("31.2", response=_info("SEL", False)),
     St.GET_SEL_ALLOCATION_INFO: lay("31.3", response=ALLOCATION),
     St.RESERVE_SEL: lay("31.4", response=(word("Reservation ID", 0),)),
-    St.GET_SEL_ENTRY: _get_record("SEL"),
+    St.GET_SEL_ENTRY: _get_record("31.5", "SEL Record ID", "Next SEL Record ID", "Record Data"),
     St.ADD_SEL_ENTRY: lay("31.6", request=(blob("Record Data", 0, 16),),
                           response=(word("Record ID for Added Record", 0),)),
     St.PARTIAL_ADD_SEL_ENTRY: lay("31.7", request=_partial_add("SEL Record"),

@@ -132,7 +132,9 @@ def world():
 
 
 def ask(world, netfn, cmd, data=b""):
-    """Request, decode the answer with the response layout, and check every byte is explained."""
+    """Request, decode the answer with the response layout, and check every byte of both is explained."""
+    request = decode(layout(netfn, cmd).request, bytes(data))
+    assert not [name for name, _ in request if name.startswith("data[")], request
     r = world.request(netfn, cmd, bytes(data))
     assert r.cc == 0, r
     fields = layout(netfn, cmd).response

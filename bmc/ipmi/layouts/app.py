@@ -1,5 +1,9 @@
 """NetFn Application (06h): the command tables of spec chapters 20 (device "global"), 22 (messaging, channels,
-users, system info parameters) and 27 (watchdog)."""
+users, system info parameters) and 27 (watchdog).
+
+Sections as Appendix G (Table G-1) assigns them, Get Device ID's fields from
+Table 20-2; channel numbers, protocols and media from Tables 6-1 to 6-3.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,7 @@ def _watchdog_common(clear: bool) -> tuple[Field, ...]:
         flags(3, {b: template.format(use) for b, use in TIMER_USE.items()}),   # bit n: timer use n
         word("Initial Countdown Value", 4),               # 100 ms/count
     )
+
 
 LAYOUTS = {
     # -- chapter 20 ------------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""NetFn Chassis (00h): the command tables of spec chapter 28 (sections 28.1-28.14)."""
+"""NetFn Chassis (00h): the command tables of spec chapter 28.
+
+Sections as Appendix G (Table G-1) assigns them; each command's fields are its
+section's request/response table, in the spec's order.
+"""
 
 from __future__ import annotations
 

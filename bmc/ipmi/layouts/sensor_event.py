@@ -1,5 +1,9 @@
 """NetFn Sensor/Event (04h): the command tables of spec chapters 29 (event commands), 30 (PEF and alerting)
-and 35 (sensor device commands)."""
+and 35 (sensor device commands).
+
+Sections as Appendix G (Table G-1) assigns them; Get Sensor Reading's fields
+from Table 35-15, the reading factors' from the full SDR's (Table 43-1).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""NetFn Storage (0Ah): the command tables of spec chapters 31 (SEL), 33 (SDR repository) and 34 (FRU inventory)."""
+"""NetFn Storage (0Ah): the command tables of spec chapters 31 (SEL), 33 (SDR repository) and 34 (FRU inventory).
+
+Sections as Appendix G (Table G-1) assigns them, the UTC offset commands
+lettered 31.11a and 31.11b; multi-byte IDs and times go LS byte first.
+"""
 
 from __future__ import annotations
 

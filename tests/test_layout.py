@@ -331,3 +331,97 @@ def test_render_big_endian_and_blobs():
     assert render(Field("x", 0, 2), b"\x12\x34") == "0x3412 (13330)"
     assert render(Field("x", 0, REST, raw=True), b"ab") == "61 62"
     assert render(Field("x", 0, 1, bits=(6, 5), values={1: "previous"}), b"\x20") == "0x01 (previous)"
+
+
+def handled(w, netfn, cmd, data=b""):
+    """Straight to the dispatcher (no host driver to take queued messages first): the decoded answer."""
+    rsp = w.ipmid.handle(bytes((netfn << 2, cmd)) + bytes(data))
+    assert rsp[2] == 0, rsp.hex(" ")
+    fields = layout(netfn, cmd).response
+    assert covered(fields, len(rsp) - 3) == set(range(len(rsp) - 3))
+    got = decode(fields, rsp[3:])
+    assert not [name for name, _ in got if name.startswith("data[")], got
+    return dict(got)
+
+
+def test_decode_guids_messages_and_events():
+    from bmc.bmc import Identity
+
+    w = World()
+    assert w.boot()
+    w.bmc.identity = Identity(device_guid=bytes(range(16)), system_guid=bytes(range(16, 32)))
+    assert handled(w, 0x06, 0x08)["GUID"] == bytes(range(16)).hex(" ").upper()          # Get Device GUID
+    assert handled(w, 0x06, 0x37)["GUID"] == bytes(range(16, 32)).hex(" ").upper()      # Get System GUID
+    frame = bytes.fromhex("00 40 18 A8 20 0A 01 D5")     # to the IPMB satellite at 40h: Get Device ID
+    request = dict(decode(layout(0x06, 0x34).request, frame))
+    assert request["Channel Number"] == "0x00 (primary IPMB)" and request["Tracking"] == "0x00 (no tracking)"
+    assert handled(w, 0x06, 0x34, frame) == {}                                          # Send Message
+    d = handled(w, 0x06, 0x33)                                                         # Get Message: the answer
+    assert d["Channel Number"] == "0x00 (primary IPMB)"
+    assert d["Message Data"].split()[:2] == ["1E", "C2"]   # netFn/LUN App response to SMS LUN, its checksum
+    w.bmc.set_global_enables(0x0C, 0)
+    w.bmc.raise_event(w.bmc.event_record(0x23, 0, 0x6F, 0xC1, 0x04, 0xFF), 0)
+    d = handled(w, 0x06, 0x35)                                                         # Read Event Message Buffer
+    assert len(d["Message Data"].split()) == 16
+
+
+def test_decode_bt_interface_capabilities():
+    w = World("isa-ipmi-bt")
+    assert w.boot()
+    d, raw = ask(w, 0x06, 0x36)
+    assert number(d["Number of Outstanding Requests Supported"]) == raw[0]
+    assert number(d["Recommended Retries"]) == raw[4]
+
+
+def test_decode_writes():
+    """Commands that change state: each request decodes field for field, and the answers (often empty) too."""
+    w = World()
+    assert w.boot()
+    bmc = w.bmc
+    sensor = next(s for s in bmc.sensors if s.is_threshold and s.settable)
+    n = f"{sensor.number:02X}"
+    for netfn, cmd, data in (
+        (0x04, 0x00, "20 00"),                                   # Set Event Receiver
+        (0x04, 0x24, f"{n} FF 02 02"),                           # Set Sensor Hysteresis
+        (0x04, 0x28, f"{n} C0"),                                 # Set Sensor Event Enable: no mask bytes
+        (0x04, 0x2A, f"{n} 00"),                                 # Re-arm Sensor Events: all
+        (0x04, 0x2E, f"{n} {sensor.sensor_type:02X} 01"),        # Set Sensor Type: unchanged
+        (0x04, 0x30, f"{n} 01 20"),                              # Set Sensor Reading And Event Status: reading
+        (0x04, 0x12, "01 01"),                                   # Set PEF Configuration Parameters: control
+        (0x04, 0x14, "00 05 00"),                                # Set Last Processed Event ID: software's
+        (0x04, 0x02, "41 04 01 01 6F 00 FF FF"),                 # Platform Event
+        (0x00, 0x04, "05 00"),                                   # Chassis Identify
+        (0x00, 0x08, "05 80 00 00 00 00"),                       # Set System Boot Options: boot flags
+        (0x06, 0x06, "80 80"),                                   # Set ACPI Power State: S0, D0
+        (0x06, 0x2E, "0C"),                                      # Set BMC Global Enables
+        (0x06, 0x30, "02"),                                      # Clear Message Flags: event buffer
+        (0x06, 0x45, "02 61 6C 69 63 65" + " 00" * 11),          # Set User Name: user 2 "alice"
+        (0x06, 0x47, "02 02" + " 70" * 16),                      # Set User Password: set, 16 bytes
+        (0x06, 0x43, "9E 02 04 00"),                             # Set User Access
+        (0x06, 0x58, "01 00 00 05 68 65 6C 6C 6F" + " 00" * 9),  # Set System Info Parameters: firmware version
+        (0x0A, 0x29, "00 00 00 60"),                             # Set SDR Repository Time
+        (0x0A, 0x49, "00 00 00 60"),                             # Set SEL Time
+        (0x0A, 0x5D, "C4 FF"),                                   # Set SEL Time UTC Offset: -60 minutes
+    ):
+        assert ask(w, netfn, cmd, bytes.fromhex(data))[0] == {}
+    assert bmc.sensors.receiver_address == 0x20 and tuple(sensor.hysteresis) == (2, 2)
+    assert dict(decode(layout(0x06, 0x45).request, bytes.fromhex("02 61 6C 69 63 65" + " 00" * 11)))[
+        "User Name String"].startswith("61 6C 69 63 65")
+    assert dict(decode(layout(0x04, 0x02).request, bytes.fromhex("41 04 01 01 6F 00 FF FF")))["Event Type"] == \
+        "0x6F (111)"
+    assert ask(w, 0x0A, 0x5C)[0]["UTC Offset"] == "0xFFC4 (-60)"
+    d, _ = ask(w, 0x0A, 0x12, bytes.fromhex("00 10 00 AA BB"))   # Write FRU Data: two bytes at 10h
+    assert d["Count Written"] == "0x02 (2)"
+    reservation = ask(w, 0x0A, 0x42)[1]                           # Reserve SEL, then Partial Add SEL Entry
+    record = bytes((0, 0, 0x02, 0, 0, 0, 0, 0x20, 0x00, 0x04, 0x01, 0x01, 0x01, 0x57, 0x00, 0x00))
+    d, _ = ask(w, 0x0A, 0x45, reservation + b"\x00\x00\x00\x01" + record)
+    added = number(d["Record ID for Added Record"])
+    reservation = ask(w, 0x0A, 0x42)[1]                           # the add cancelled the reservation
+    d, _ = ask(w, 0x0A, 0x46, reservation + added.to_bytes(2, "little"))   # Delete SEL Entry
+    assert number(d["Record ID for Deleted Record"]) == added
+    reservation = ask(w, 0x0A, 0x22)[1]                           # Reserve SDR Repository, Delete SDR
+    d, _ = ask(w, 0x0A, 0x26, reservation + b"\x01\x00")
+    assert number(d["Record ID for Deleted Record"]) == 1
+    reservation = ask(w, 0x0A, 0x22)[1]
+    d, _ = ask(w, 0x0A, 0x27, reservation + b"CLR\xaa")           # Clear SDR Repository: initiate
+    assert d["Erasure Progress"] == "0x01 (erase completed)" and len(bmc.sdr) == 0

@@ -425,3 +425,38 @@ def test_decode_writes():
     reservation = ask(w, 0x0A, 0x22)[1]
     d, _ = ask(w, 0x0A, 0x27, reservation + b"CLR\xaa")           # Clear SDR Repository: initiate
     assert d["Erasure Progress"] == "0x01 (erase completed)" and len(bmc.sdr) == 0
+
+
+def test_decode_the_remaining_commands():
+    """The last of the 90: SDR adds, thresholds, channel access, watchdog reset, then the resets and power."""
+    from bmc.bmc import ChannelInfo
+    from bmc.ipmi.msg import ChannelMedium, ChannelProtocol
+
+    w = World()
+    assert w.boot()
+    record = ask(w, 0x0A, 0x23, b"\x00\x00\x00\x00\x00\xff")[1][2:]          # the first SDR, whole
+    d, _ = ask(w, 0x0A, 0x24, record)                                         # Add SDR: a copy
+    assert number(d["Record ID for Added Record"]) == len(w.bmc.sdr)
+    assert dict(decode(layout(0x0A, 0x24).request, record))["SDR Data"] == record.hex(" ").upper()
+    reservation = ask(w, 0x0A, 0x22)[1]
+    request = reservation + b"\x00\x00\x00\x01" + record                      # Partial Add SDR: all, last part
+    assert dict(decode(layout(0x0A, 0x25).request, request))["In Progress"] == \
+        "0x01 (last record data being transferred)"
+    d, _ = ask(w, 0x0A, 0x25, request)
+    assert number(d["Record ID for Added Record"]) == len(w.bmc.sdr)
+    sensor = next(s for s in w.bmc.sensors if s.is_threshold and s.settable_mask & 0x08)
+    request = bytes((sensor.number, 0x08, 0, 0, 0, 0x30, 0, 0))               # Set Sensor Threshold: UNC only
+    d = dict(decode(layout(0x04, 0x26).request, request))
+    assert d["Set Upper Non-Critical Threshold"] == "1" and d["Upper Non-Critical Threshold"] == "0x30 (48)"
+    assert ask(w, 0x04, 0x26, request)[0] == {}
+    w.bmc.channels[1] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10)
+    request = bytes.fromhex("01 82 84")                                       # Set Channel Access: volatile
+    d = dict(decode(layout(0x06, 0x40).request, request))
+    assert d["Access Set"] == "0x02 (set volatile (active))" and d["Access Mode"] == "0x02 (always available)"
+    assert d["Channel Privilege Level Limit"] == "0x04 (administrator)"
+    assert ask(w, 0x06, 0x40, request)[0] == {}
+    assert ask(w, 0x06, 0x24, bytes.fromhex("04 01 00 00 58 02"))[0] == {}    # Set, then Reset Watchdog Timer
+    assert ask(w, 0x06, 0x22)[0] == {}
+    assert dict(decode(layout(0x00, 0x02).request, b"\x02")) == {"Chassis Control": "0x02 (power cycle)"}
+    for netfn, cmd, data in ((0x00, 0x02, b"\x02"), (0x00, 0x03, b""), (0x06, 0x03, b""), (0x06, 0x02, b"")):
+        assert ask(w, netfn, cmd, data)[0] == {}   # Chassis Control, Chassis Reset, Warm Reset, Cold Reset

@@ -48,7 +48,8 @@ def test_every_command_has_a_layout_with_a_section(spec):
 def test_layouts_are_exactly_the_implemented_commands():
     assert set(LAYOUTS) == {(s.netfn, s.cmd) for s in SPECS}
     assert len(LAYOUTS) == 90
-    assert len({(lay.section) for lay in LAYOUTS.values()}) == 90   # one section per command
+    assert len({lay.section for lay in LAYOUTS.values()}) == 90     # one section per command
+    assert len({hash(lay) for lay in LAYOUTS.values()}) == 90       # frozen data, usable as keys
 
 
 def test_sections_of_well_known_commands():
@@ -256,7 +257,7 @@ def test_decode_storage_answers(world):
     d, _ = ask(world, 0x0A, 0x11, b"\x00\x00\x00\x08")                 # Read FRU Data
     assert d["Count Returned"] == "0x08 (8)" and len(d["Requested Data"].split()) == 8
     d, _ = ask(world, 0x0A, 0x20)                                      # Get SDR Repository Info
-    assert d["SDR Version"] == "0x51 (1.5 / 2.0)" and number(d["Record Count"]) == len(bmc.sdr)
+    assert d["SDR Version"] == "0x51 (IPMI v1.5 / v2.0)" and number(d["Record Count"]) == len(bmc.sdr)
     ask(world, 0x0A, 0x21)                                             # Get SDR Repository Allocation Info
     d, _ = ask(world, 0x0A, 0x22)                                      # Reserve SDR Repository
     assert "Reservation ID" in d
@@ -460,3 +461,11 @@ def test_decode_the_remaining_commands():
     assert dict(decode(layout(0x00, 0x02).request, b"\x02")) == {"Chassis Control": "0x02 (power cycle)"}
     for netfn, cmd, data in ((0x00, 0x02, b"\x02"), (0x00, 0x03, b""), (0x06, 0x03, b""), (0x06, 0x02, b"")):
         assert ask(w, netfn, cmd, data)[0] == {}   # Chassis Control, Chassis Reset, Warm Reset, Cold Reset
+
+
+def test_the_module_example():
+    import doctest
+
+    import bmc.ipmi.layout
+
+    assert doctest.testmod(bmc.ipmi.layout).failed == 0

@@ -8,7 +8,7 @@ completion code (response): the spec's "byte 1" of a request is offset 0, its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 REST = 0  # a field size: the rest of the data
 
@@ -19,7 +19,7 @@ class Field:
     offset: int                               # byte offset in the request or response data
     size: int = 1                             # bytes; REST (0) = the rest of the data
     bits: tuple[int, int] | None = None       # (msb, lsb) inside the byte(s) of a bit field
-    values: Mapping[int, str] | None = None   # meanings of values
+    values: Mapping[int, str] | None = field(default=None, hash=False)   # meanings of values (a dict: unhashed)
     optional: bool = False                    # may be absent (shorter message)
     endian: str = "little"                    # multi-byte numbers; IPMI sends the LS byte first
     raw: bool = False                         # bytes, not a number (strings, GUIDs, records)

@@ -13,20 +13,24 @@ SDR_UPDATE_TYPE = {0b00: "unspecified", 0b01: "non-modal", 0b10: "modal", 0b11: 
 UTC_OFFSET = {0x07FF: "unspecified"}     # minutes, -1440..1440 signed
 
 
-def _info(what: str, update_type: bool):
-    """Get SEL Info (31.2) / Get SDR Repository Info (33.9): one shape, the SDR's adding its update modes."""
+def _info(version: str, count: str, support: tuple) -> tuple:
+    """Get SEL Info (31.2) / Get SDR Repository Info (33.9): one shape, the operation support bits differing."""
     return (
-        byte(f"{what} Version", 0, {0x51: "1.5 / 2.0"}),
-        word("Record Count" if what == "SDR" else "Entries", 1),
+        byte(version, 0, {0x51: "IPMI v1.5 / v2.0"}),        # BCD, LS digit first
+        word(count, 1),
         word("Free Space in Bytes", 3),
         word("Most Recent Addition Timestamp", 5, 4), word("Most Recent Erase Timestamp", 9, 4),
         bit("Overflow Flag", 13, 7),
-        bit("SDR Repository Update Type Supported", 13, 6, 5, SDR_UPDATE_TYPE) if update_type else (),
-        flags(13, {3: f"Delete {what}{' Entry' if what == 'SEL' else ''} Supported",
-                   2: f"Partial Add {what}{' Entry' if what == 'SEL' else ''} Supported",
-                   1: f"Reserve {what}{' Repository' if what == 'SDR' else ''} Supported",
-                   0: f"Get {what}{' Repository' if what == 'SDR' else ''} Allocation Information Supported"}),
+        support,
     )
+
+
+SEL_SUPPORT = flags(13, {3: "Delete SEL Entry Supported", 2: "Partial Add SEL Entry Supported",
+                         1: "Reserve SEL Supported", 0: "Get SEL Allocation Information Supported"})
+SDR_SUPPORT = (bit("SDR Repository Update Type Supported", 13, 6, 5, SDR_UPDATE_TYPE),
+               flags(13, {3: "Delete SDR Supported", 2: "Partial Add SDR Supported",
+                          1: "Reserve SDR Repository Supported",
+                          0: "Get SDR Repository Allocation Information Supported"}))
 
 
 ALLOCATION = (
@@ -68,7 +72,7 @@ LAYOUTS = {
         response=(byte("Count Written", 0),)),
 
     # -- chapter 33: SDR repository --------------------------------------------------------------------
-    St.GET_SDR_REPOSITORY_INFO: lay("33.9", response=_info("SDR", True)),
+    St.GET_SDR_REPOSITORY_INFO: lay("33.9", response=_info("SDR Version", "Record Count", SDR_SUPPORT)),
     St.GET_SDR_REPOSITORY_ALLOCATION_INFO: lay("33.10", response=ALLOCATION),
     St.RESERVE_SDR_REPOSITORY: lay("33.11", response=(word("Reservation ID", 0),)),
     St.GET_SDR: _get_record("33.12", "Record ID of Record to Get", "Record ID for Next Record in Repository",
@@ -84,7 +88,7 @@ LAYOUTS = {
     St.SET_SDR_REPOSITORY_TIME: lay("33.18", request=TIME),
 
     # -- chapter 31: SEL ---------------------------------------------------------------------------------
-    St.GET_SEL_INFO: lay("31.2", response=_info("SEL", False)),
+    St.GET_SEL_INFO: lay("31.2", response=_info("SEL Version", "Entries", SEL_SUPPORT)),
     St.GET_SEL_ALLOCATION_INFO: lay("31.3", response=ALLOCATION),
     St.RESERVE_SEL: lay("31.4", response=(word("Reservation ID", 0),)),
     St.GET_SEL_ENTRY: _get_record("31.5", "SEL Record ID", "Next SEL Record ID", "Record Data"),

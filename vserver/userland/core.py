@@ -9,6 +9,7 @@ simulated times.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from bmc.ipmi.cc import CompletionCode
@@ -78,6 +79,21 @@ class Output:
         return "table" if self.columns else "fields" if self.fields else "lines"
 
 
+@dataclass(frozen=True)
+class EventAsAnswer:
+    """An event message taken as an answer: open.c makes its first byte the completion code."""
+
+    message: bytes
+
+    @property
+    def cc(self) -> int:
+        return self.message[0] if self.message else 0xFF
+
+    @property
+    def data(self) -> bytes:
+        return self.message[1:]
+
+
 class ToolBase:
     """Requests through the host's message handler, and ipmitool's start-up exchanges."""
 
@@ -86,9 +102,17 @@ class ToolBase:
         self.sim = ipmi.sim
         self.out: Output | None = None
         self.manufacturer_id = IPMI_OEM_UNKNOWN
+        self._seq = 0                     # open.c curr_seq: each request's msgid
+        self._received: deque = deque()   # this user's receive queue: (msgid, answer or event data)
 
     def request(self, netfn: int, cmd: int, data: bytes = b""):
-        """Generator: one request -> IpmiResult, or None when the ioctl refused it (open.c's lperror)."""
+        """Generator: one request -> its answer (``.cc``, ``.data``), or None when the ioctl refused it.
+
+        Like ipmitool_send_cmd in open.c, the answer is the first message in this user's receive queue with
+        the request's msgid; others are dropped with a notice.  An event has msgid 0, so a queued event
+        answers the first request (msgid 0) of a run, and that request's real answer is dropped later."""
+        msgid = self._seq
+        self._seq += 1
         try:
             r = yield from self.ipmi.request(netfn, cmd, bytes(data))
         except IpmiSendError as exc:
@@ -96,12 +120,21 @@ class ToolBase:
             self.out.data.setdefault("refused", []).append({"errno": exc.errno, "why": exc.why})
             return None
         self.out.exchanges.append(r)
-        return r
+        self._received.append((msgid, r))
+        while True:
+            got_id, got = self._received.popleft()
+            if got_id == msgid:
+                return got
+            self.out.error(f"Received a response with unexpected ID {got_id} vs. {msgid}")
+
+    def _on_event(self, t, rsp: bytes) -> None:
+        """An event for this user (IPMI_ASYNC_EVENT_RECV_TYPE, msgid 0), read as open.c reads any message."""
+        self._received.append((0, EventAsAnswer(bytes(rsp[3:]))))
 
     def open(self):
         """Generator: what ipmitool does before any command (ipmi_openipmi_open, then ipmi_main)."""
         # open.c: IPMICTL_SET_GETS_EVENTS_CMD on: this user gets the events (and the driver watches for them).
-        self.ipmi.set_gets_events(self._drop_event, True)
+        self.ipmi.set_gets_events(self._on_event, True)
         # open.c ipmi_openipmi_open -> ipmi_get_oem: Get Device ID, to know the manufacturer.
         self.manufacturer_id = yield from self._device_manufacturer()
         # ipmi_main.c: picmg_discover, then vita_discover (both Get PICMG/VSO Properties, netfn 2Ch cmd 00h).
@@ -112,11 +145,7 @@ class ToolBase:
 
     def close(self) -> None:
         """The process ends and /dev/ipmi0 is closed: its user stops getting events."""
-        self.ipmi.set_gets_events(self._drop_event, False)
-
-    @staticmethod
-    def _drop_event(t, rsp) -> None:
-        """ipmitool reads no events on a command line (ipmievd would); the kernel still queues them to it."""
+        self.ipmi.set_gets_events(self._on_event, False)
 
     def _device_manufacturer(self):
         r = yield from self.request(NetFn.APP, App.GET_DEVICE_ID)

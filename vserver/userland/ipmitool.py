@@ -42,6 +42,8 @@ class IpmiTool(McCommands, ChassisCommands, SdrCommands, SensorCommands, SelComm
         self._sdr_max_read = 0
         self._extended = False
         self._use_progress = True
+        self._seq = 0
+        self._received.clear()
 
     def run(self, words):
         """Generator: parse and run one command line, as one ipmitool process; returns its ``Output``."""

@@ -28,6 +28,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import io
+import json
+import re
 import shlex
 import shutil
 
@@ -108,7 +110,8 @@ def guest(tmp_path_factory):
     state.mkdir()
     checks = tuple(Check(f"c{i:02d}", cmd, exact=True)
                    for i, (kind, cmd) in enumerate(PLAN))
-    with ServeProcess("--interface", "kcs", "--state-dir", str(state)) as srv:
+    trace = work / "serve.trace"
+    with ServeProcess("--interface", "kcs", "--state-dir", str(state), "--trace", str(trace)) as srv:
         run = run_guest("isa-ipmi-kcs", srv.port, work / "guest", timeout=GUEST_TIMEOUT_S, checks=checks)
     print("\n" + run.summary().splitlines()[0])
     assert run.bound, "the guest's driver never bound\n" + "\n".join(run.console[-40:])
@@ -118,7 +121,13 @@ def guest(tmp_path_factory):
         results[(kind, cmd, i)] = (res.rc, res.stdout, res.stderr)
     snapshot = work / "state-after"
     shutil.copytree(state, snapshot)
-    return results, snapshot
+    return results, snapshot, _dispatched(trace)
+
+
+def _dispatched(trace) -> list[bytes]:
+    """Every request the serving BMC's dispatcher handled, in order (the guest kernel's and ipmitool's)."""
+    found = re.finditer(r" dispatch .* req=\[([0-9A-F ]*)\]", trace.read_text())
+    return [bytes.fromhex(m.group(1)) for m in found]
 
 
 def ipmilab_cli(words: list[str], *options: str) -> tuple[int, bytes, bytes]:
@@ -132,7 +141,7 @@ def ipmilab_cli(words: list[str], *options: str) -> tuple[int, bytes, bytes]:
     return rc, out.getvalue().encode("latin-1"), err.getvalue().encode("latin-1")
 
 
-def ipmilab_sequence(commands) -> list[tuple[int, bytes, bytes]]:
+def _sequence(commands) -> list:
     """The commands one after another in one world (what each leaves behind, the next one reads)."""
     from scenarios.world import World
     from vserver.userland import IpmiTool
@@ -140,19 +149,25 @@ def ipmilab_sequence(commands) -> list[tuple[int, bytes, bytes]]:
     world = World.from_config(None, use_irq=True)
     try:
         assert world.boot()
-        results = []
-        for cmd in commands:
-            out = world.sim.run_process(IpmiTool(world.host.ipmi).run(shlex.split(cmd)), limit=s(600))
-            results.append((out.exit_code, out.text().encode("latin-1"), out.error_text().encode("latin-1")))
-        return results
+        return [world.sim.run_process(IpmiTool(world.host.ipmi).run(shlex.split(cmd)), limit=s(600))
+                for cmd in commands]
     finally:
         world.bmc.store.close()
+
+
+def ipmilab_sequence(commands) -> list[tuple[int, bytes, bytes]]:
+    return [(out.exit_code, out.text().encode("latin-1"), out.error_text().encode("latin-1"))
+            for out in _sequence(commands)]
+
+
+def ipmilab_sequence_requests(commands) -> list[list[bytes]]:
+    return [[r.request for r in out.exchanges] for out in _sequence(commands)]
 
 
 @pytest.fixture(scope="module")
 def ours(guest, tmp_path_factory):
     """ipmilab's answer to every command of the plan (the event itself is the guest's alone)."""
-    _, snapshot = guest
+    _, snapshot, _ = guest
     results = {}
     sequence = [(i, cmd) for i, (kind, cmd) in enumerate(PLAN) if kind == "seq"]
     for (i, cmd), got in zip(sequence, ipmilab_sequence([c for _, c in sequence]), strict=True):
@@ -179,7 +194,7 @@ def _diff(name: str, theirs: bytes | None, mine: bytes) -> str:
 
 def test_the_worlds_are_the_same(guest, ours):
     """Same SDR repository (version, record count, free space), same SEL, same FRU size."""
-    theirs, _ = guest
+    theirs, *_ = guest
     for i, cmd in enumerate(WORLD_IDENTITY):
         same = JUSTIFIED.get(cmd, lambda text: text)
         (rc, out, err), (my_rc, my_out, my_err) = theirs[("ro", cmd, i)], ours[("ro", cmd, i)]
@@ -189,7 +204,7 @@ def test_the_worlds_are_the_same(guest, ours):
 @pytest.mark.parametrize("step", [(kind, cmd, i) for i, (kind, cmd) in enumerate(PLAN) if kind != "event"],
                          ids=lambda step: f"{step[2]:02d}-{step[1]}")
 def test_ipmilab_prints_what_ipmitool_prints(guest, ours, step):
-    theirs, _ = guest
+    theirs, *_ = guest
     rc, out, err = theirs[step]
     my_rc, my_out, my_err = ours[step]
     cmd = step[1]
@@ -204,6 +219,75 @@ def test_ipmilab_prints_what_ipmitool_prints(guest, ours, step):
 
 
 def test_the_event_reached_the_sel(guest):
-    theirs, _ = guest
+    theirs, *_ = guest
     (rc, out, _), = [v for (kind, _, _), v in theirs.items() if kind == "event"]
     assert rc == 0 and b"Upper Critical" in out
+
+
+# What the guest's Linux driver sends on its own (ipmi_si and ipmi_msghandler): flags, enables, the event
+# buffer and the receive queue, and its one-time probe.  Anything else the BMC saw must be ipmitool's.
+KERNEL_OWN = {(0x06, 0x2F), (0x06, 0x2E), (0x06, 0x30), (0x06, 0x31), (0x06, 0x33), (0x06, 0x35), (0x06, 0x42),
+              (0x06, 0x08)}
+
+
+def _key(req: bytes) -> bytes:
+    """A request with its SDR reservation id blanked (each BMC numbers its reservations from its start)."""
+    if req[:2] == bytes((0x28, 0x23)):
+        return req[:2] + b"\0\0" + req[4:]
+    return req
+
+
+def test_ipmilab_sends_the_requests_ipmitool_sends(guest, ours_requests):
+    """ipmilab's requests, command after command, are the BMC's requests from the guest in the same order;
+    what else the guest sent is its kernel's housekeeping or the guest-only event step."""
+    _, _, dispatched = guest
+    seen = [_key(r) for r in dispatched]
+    at, extra = 0, []
+    unowned, runs_to_skip = True, 0    # first the kernel's probe (Get Device ID and more), not compared
+    for i, (kind, cmd) in enumerate(PLAN):
+        if kind == "event":
+            unowned, runs_to_skip = True, 1     # the guest-only event run: not compared
+            continue
+        ours = [_key(r) for r in ours_requests[i]]
+        # Each ipmitool run starts as it opens /dev/ipmi0: Get Device ID, then the PICMG and VITA probes.
+        start = at
+        for n in range(runs_to_skip + 1):
+            at += 3 if n else 0
+            while at < len(seen) and seen[at:at + 3] != ours[:3]:
+                at += 1
+        if not unowned:
+            extra += [(j, cmd) for j in range(start, at)]
+        unowned, runs_to_skip = False, 0
+        for req in ours:
+            start = at
+            while at < len(seen) and seen[at] != req:
+                at += 1
+            assert at < len(seen), f"{cmd}: ipmilab sent {req.hex(' ')}, the guest's ipmitool never did " \
+                                   f"(after {seen[start - 1].hex(' ') if start else 'the start'})"
+            extra += [(j, cmd) for j in range(start, at)]
+            at += 1
+    strays = [(cmd, seen[j].hex(" ")) for j, cmd in extra if (seen[j][0] >> 2, seen[j][1]) not in KERNEL_OWN]
+    assert not strays, f"requests the guest's ipmitool sent and ipmilab did not: {strays[:10]}"
+
+
+@pytest.fixture(scope="module")
+def ours_requests(guest, tmp_path_factory):
+    """ipmilab's requests for each step of the plan (the --json view of the same runs)."""
+    _, snapshot, _ = guest
+    requests = {}
+    for i, (kind, cmd) in enumerate(PLAN):
+        if kind == "event":
+            continue
+        options = ("--json",)
+        if kind == "after":
+            copy = tmp_path_factory.mktemp("state")
+            shutil.copytree(snapshot, copy, dirs_exist_ok=True)
+            options += ("--state-dir", str(copy))
+        if kind == "seq":
+            continue
+        _, out, _ = ipmilab_cli(shlex.split(cmd), *options)
+        requests[i] = [bytes.fromhex(r["request"]) for r in json.loads(out)["requests"]]
+    steps = [(i, cmd) for i, (kind, cmd) in enumerate(PLAN) if kind == "seq"]
+    for (i, _), reqs in zip(steps, ipmilab_sequence_requests([c for _, c in steps]), strict=True):
+        requests[i] = reqs
+    return requests

@@ -15,7 +15,8 @@ must be identical.  The guest runs, in this order:
 3. ``AFTER_EVENT``: compared with ``ipmilab run --irq --state-dir COPY``,
    a copy of the state directory ``serve`` kept (its SEL, SDR and FRU), so
    the entry and its timestamp are the very ones the guest read.
-4. ``STATEFUL``: boot flags, power on and a warm reset, each changing what
+4. ``STATEFUL``: boot flags, power on, a diagnostic interrupt (the guest's
+   kernel takes the NMI and goes on) and the BMC's resets, each changing what
    the next one reads; ipmilab runs them as one sequence in one world (a
    CLI run boots a fresh world per command), in the same order.
 
@@ -51,10 +52,11 @@ READ_ONLY = WORLD_IDENTITY + (
     "mc info", "mc guid", "mc selftest", "mc watchdog get", "mc getenables",
     "chassis status", "chassis power status", "chassis bootparam get 0", "chassis bootparam get 5",
     "sdr list", "sdr list all", "sdr list full", "sdr list compact", "sdr list event", "sdr list mcloc",
-    "sdr list fru", "sdr elist", "sdr elist all", "sdr elist mcloc",
+    "sdr list fru", "sdr elist", "sdr elist all", "sdr elist mcloc", "sdr elist compact", "sdr",
     "sensor list", 'sensor get "Inlet Temp"', 'sensor get FAN1 12V "PSU1 Status"', "sensor get Nope",
+    "sensor get BMC",
     "sel info", "sel list", "sel elist",
-    "fru print", "fru print 0", "fru print 1",
+    "fru print", "fru print 0", "fru print 1", "fru",
     "raw 0x06 0x01", "raw 0x06 0x2e", "raw 0x06 0x01 0x00", "raw 0x06 0x7f", "raw 0x06 0x33",
     "chassis bootdev pxe options=bogus",
 )
@@ -65,7 +67,8 @@ STATEFUL = (
     "chassis bootdev disk options=persistent,efiboot", "chassis bootparam get 5",
     "chassis bootdev cdrom clear-cmos=yes", "chassis bootparam get 5",
     "chassis bootdev bogus", "chassis bootparam get 0",
-    "chassis power on", "chassis power status", "mc reset warm", "mc info",
+    "chassis power on", "chassis power status", "chassis power diag", "mc reset warm", "mc info",
+    "mc reset cold", "mc info",
 )
 PLAN = ([("ro", c) for c in READ_ONLY] + [("event", EVENT)] + [("after", c) for c in AFTER_EVENT]
         + [("seq", c) for c in STATEFUL])

@@ -256,10 +256,13 @@ class SelCommands:
                 continue
             yield from self.print_extended_entry_verbose(evt)
             sdr = yield from self.find_sdr_bynumtype(evt.gen_id, evt.sensor_num, evt.sensor_type)
-            if sdr is None or sdr.record_type not in (FULL_SENSOR, COMPACT_SENSOR):
+            if sdr is None:
                 continue      # as ipmitool: no sensor shown, and no separator either
-            yield from (self._sensor_verbose_threshold(sdr) if sdr.is_threshold else
-                        self._sensor_verbose_discrete(sdr))
+            if sdr.record_type == EVENT_ONLY_SENSOR:
+                yield from self.print_verbose_entry(sdr)
+            else:
+                yield from (self._sensor_verbose_threshold(sdr) if sdr.is_threshold else
+                            self._sensor_verbose_discrete(sdr))
             yield from self.print_entity_frus(sdr.entity_id, sdr.entity_instance)
             if len(ids) > 1 and i < len(ids) - 1:
                 self.out.write("----------------------\n\n")

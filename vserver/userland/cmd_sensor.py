@@ -6,15 +6,19 @@ from bmc.ipmi.cc import CompletionCode
 from bmc.ipmi.cmd import SensorEvent
 from bmc.ipmi.netfn import NetFn
 
-from .cfmt import event_types
+from .cfmt import event_types, unknown_val_str
 from .cmd_sdr import (
+    EVENT_ONLY_SENSOR,
+    MC_DEVICE_LOCATOR,
     Reading,
+    _eventonly_desc,
     c_id_string,
     convert_hysteresis,
     convert_reading,
     convert_tolerance,
     thresh_status,
 )
+from .ipmitool_tables import ENTITY_ID_VALS
 from .sdr import COMPACT_SENSOR, FULL_SENSOR, FullSensor, SensorRecord
 
 # Get Sensor Thresholds: (mask bit, data index, label) in the order ipmitool prints them (PTS).
@@ -149,9 +153,10 @@ class SensorCommands:
                 rc = -1
                 continue
             if rec.record_type not in (FULL_SENSOR, COMPACT_SENSOR):
-                out.error(f'Sensor data record "{name}" is a record of type 0x{rec.record_type:02x}; '
-                          "only sensor records are shown in detail here")
-                rc = -1
+                # ipmi_sdr_print_listentry with verbose set: locators and event-only records in full.
+                if not (yield from self.print_verbose_entry(rec)):
+                    rc = -1
+                shown.append(name)
                 continue
             ok = yield from (self._sensor_verbose_threshold(rec) if rec.is_threshold else
                              self._sensor_verbose_discrete(rec))
@@ -239,6 +244,23 @@ class SensorCommands:
         if len(d) > 2 and ((len(d) == 4 and d[3]) or (len(d) > 4 and (d[3] or d[4]))):
             self.out.write(" Deassertions Enabled  : " + _conds(d[3], d[4] if len(d) > 4 else None) + "\n")
 
+    def print_verbose_entry(self, rec):
+        """Generator: the verbose form of an event-only or MC locator record -> whether it has one here."""
+        if rec.record_type == MC_DEVICE_LOCATOR:
+            self.out.write(mc_locator_verbose(rec))
+            return True
+        if rec.record_type == EVENT_ONLY_SENSOR:
+            self.out.write(f"Sensor ID              : {_eventonly_desc(rec)} (0x{rec.number:x})\n")
+            self.out.write(f"Entity ID              : {rec.entity_id}.{rec.entity_instance} "
+                           f"({entity_name(rec.entity_id)})\n")
+            type_name = yield from self.sensor_type_name(rec.sensor_type)
+            self.out.write(f"Sensor Type            : {type_name} (0x{rec.sensor_type:02x})\n\n")
+            return True
+        # FRU and generic locators need ipmitool's device type table, not carried here.
+        self.out.error(f"SDR record 0x{rec.record_id:04x} (type 0x{rec.record_type:02x}): its verbose form is "
+                       "not printed by this tool")
+        return False
+
     def _sensor_verbose_discrete(self, rec: SensorRecord):
         """ipmi_sensor_print_fc_discrete (verbose)."""
         out = self.out
@@ -273,6 +295,31 @@ class SensorCommands:
             asserted = (1 << (offset - 8)) & state2 & 0x7F if offset > 7 else (1 << offset) & state1
             if asserted:
                 self.out.write(f"                         [{text or 'no description'}]\n")
+
+
+def entity_name(entity_id: int) -> str:
+    """val2str(entity.id, entity_id_vals)."""
+    return ENTITY_ID_VALS.get(entity_id, unknown_val_str(entity_id))
+
+
+def mc_locator_verbose(rec) -> str:
+    """ipmi_sdr_print_sensor_mc_locator with verbose set."""
+    notif, init, caps = rec.raw[7] >> 5, rec.raw[7] & 0x0F, rec.raw[8]
+    name = rec.raw[16:32].split(b"\0")[0].decode("latin-1")
+    event_gen = ("Enable", "Disable", "Do Not Init Controller", "Reserved")[init & 0x03]
+    lines = [f"Device ID              : {name}",
+             f"Entity ID              : {rec.entity_id}.{rec.entity_instance} ({entity_name(rec.entity_id)})",
+             f"Device Slave Address   : {rec.slave_address:02X}h",
+             f"Channel Number         : {rec.channel:01X}h",
+             f"ACPI System P/S Notif  : {'' if notif & 0x4 else 'Not '}Required",
+             f"ACPI Device P/S Notif  : {'' if notif & 0x2 else 'Not '}Required",
+             f"Controller Presence    : {'Static' if notif & 0x1 else 'Dynamic'}",
+             f"Logs Init Agent Errors : {'Yes' if init & 0x8 else 'No'}",
+             f"Event Message Gen      : {event_gen}", "Device Capabilities"]
+    lines += [f" {label:<21} : {'Yes' if caps & bit else 'No'}" for bit, label in (
+        (0x80, "Chassis Device"), (0x40, "Bridge"), (0x20, "IPMB Event Generator"), (0x10, "IPMB Event Receiver"),
+        (0x08, "FRU Inventory Device"), (0x04, "SEL Device"), (0x02, "SDR Repository"), (0x01, "Sensor Device"))]
+    return "\n".join(lines) + "\n\n"
 
 
 def _item(rec: SensorRecord, r: Reading, status: str, thresholds: dict) -> dict:

@@ -33,6 +33,7 @@ import json
 import re
 import shlex
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -105,23 +106,28 @@ JUSTIFIED = {
 FIRST_AFTER_EVENT_STDERR = _without_lines("Received a response with unexpected ID 0 vs. 1")
 
 
+def _guest_run(work, plan, *serve_args: str):
+    """One guest boot running the plan's commands in order -> {(kind, cmd, i): (rc, stdout, stderr)}, trace."""
+    checks = tuple(Check(f"c{i:02d}", cmd, exact=True) for i, (_, cmd) in enumerate(plan))
+    trace = work / "serve.trace"
+    with ServeProcess("--interface", "kcs", "--trace", str(trace), *serve_args) as srv:
+        run = run_guest("isa-ipmi-kcs", srv.port, work / "guest", timeout=GUEST_TIMEOUT_S, checks=checks)
+    print("\n" + run.summary().splitlines()[0])
+    assert run.bound, "the guest's driver never bound\n" + "\n".join(run.console[-40:])
+    results = {}
+    for i, (kind, cmd) in enumerate(plan):
+        res = run.checks[f"c{i:02d}"]
+        results[(kind, cmd, i)] = (res.rc, res.stdout, res.stderr)
+    return results, trace
+
+
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory):
     """One guest boot running the whole plan; the serve's state directory copied after it ends."""
     work = tmp_path_factory.mktemp("fidelity")
     state = work / "state"
     state.mkdir()
-    checks = tuple(Check(f"c{i:02d}", cmd, exact=True)
-                   for i, (kind, cmd) in enumerate(PLAN))
-    trace = work / "serve.trace"
-    with ServeProcess("--interface", "kcs", "--state-dir", str(state), "--trace", str(trace)) as srv:
-        run = run_guest("isa-ipmi-kcs", srv.port, work / "guest", timeout=GUEST_TIMEOUT_S, checks=checks)
-    print("\n" + run.summary().splitlines()[0])
-    assert run.bound, "the guest's driver never bound\n" + "\n".join(run.console[-40:])
-    results = {}
-    for i, (kind, cmd) in enumerate(PLAN):
-        res = run.checks[f"c{i:02d}"]
-        results[(kind, cmd, i)] = (res.rc, res.stdout, res.stderr)
+    results, trace = _guest_run(work, PLAN, "--state-dir", str(state))
     snapshot = work / "state-after"
     shutil.copytree(state, snapshot)
     return results, snapshot, _dispatched(trace)
@@ -294,3 +300,32 @@ def ours_requests(guest, tmp_path_factory):
     for (i, _), reqs in zip(steps, ipmilab_sequence_requests([c for _, c in steps]), strict=True):
         requests[i] = reqs
     return requests
+
+
+# -- a second world: what the default one does not exercise --------------------------------------------------
+
+RICH = Path(__file__).parent / "golden" / "rich-world.toml"
+# Its SEL fills as the hot sensor's events are logged, at the serving BMC's wall-clock times: not compared.
+RICH_PLAN = [("ro", c) for c in (
+    "mc info", "sdr list all", "sdr elist all", "sdr list event", "sensor list",
+    'sensor get "Hot Spot" "Rail 1V8" "Outside Air" Door SYS', "fru print", "fru print 0", "chassis status",
+)]
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    work = tmp_path_factory.mktemp("rich")
+    results, _ = _guest_run(work, RICH_PLAN, "--config", str(RICH))
+    ours = {step: ipmilab_cli(shlex.split(step[1]), "--config", str(RICH)) for step in results}
+    return results, ours
+
+
+@pytest.mark.parametrize("step", [(kind, cmd, i) for i, (kind, cmd) in enumerate(RICH_PLAN)],
+                         ids=lambda step: f"rich-{step[2]:02d}-{step[1]}")
+def test_a_richer_world_prints_the_same(rich, step):
+    theirs, ours = rich
+    (rc, out, err), (my_rc, my_out, my_err) = theirs[step], ours[step]
+    assert out is not None, f"the guest never ran {step[1]!r}"
+    assert my_out == out, "stdout differs:\n" + _diff(step[1], out, my_out)
+    assert my_err == err, "stderr differs:\n" + _diff(step[1], err, my_err)
+    assert my_rc == rc, f"exit status {my_rc}, ipmitool's {rc}"

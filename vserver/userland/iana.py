@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 
 from .cfmt import unknown_val_str
-from .ipmitool_tables import IPMI_OEM_PICMG, OEM_PRODUCT_INFO
+from .ipmitool_products import IPMI_OEM_PICMG, OEM_PRODUCT_INFO
 
 REGISTRY = Path("/usr/share/misc/enterprise-numbers.txt")
 IANA_NAME_OFFSET = 2

@@ -307,7 +307,8 @@ def ours_requests(guest, tmp_path_factory):
 RICH = Path(__file__).parent / "golden" / "rich-world.toml"
 # Its SEL fills as the hot sensor's events are logged, at the serving BMC's wall-clock times: not compared.
 RICH_PLAN = [("ro", c) for c in (
-    "mc info", "sdr list all", "sdr elist all", "sdr list event", "sensor list",
+    "mc info", "sdr list all", "sdr elist all", "sdr list event", "sdr list generic", "sdr elist fru",
+    "sensor list",
     'sensor get "Hot Spot" "Rail 1V8" "Outside Air" Door SYS', "fru print", "fru print 0", "chassis status",
 )]
 

@@ -378,6 +378,8 @@ class SdrCommands:
             return self._print_fru_locator(rec)
         if rec.record_type == MC_DEVICE_LOCATOR:
             return self._print_mc_locator(rec)
+        if rec.record_type == GENERIC_DEVICE_LOCATOR and len(rec.raw) >= 16:
+            return self._print_generic_locator(rec)
         return None           # entity associations, OEM and the rest print nothing in a list
 
     def print_sensor_fc(self, rec: SensorRecord):
@@ -447,6 +449,20 @@ class SdrCommands:
                     f"{kind} MC @ {rec.slave_address:02X}h"]
         self.out.write(f"{desc:<16} | {kind} MC @ {rec.slave_address:02X}h {' ' if static else ''} | ok\n")
         return [desc, f"{kind} MC @ {rec.slave_address:02X}h", "ok"]
+
+
+    def _print_generic_locator(self, rec):
+        """ipmi_sdr_print_sensor_generic_locator (from the raw record: sdr.py keeps it undecoded)."""
+        desc = locator_desc(rec)
+        access, slave, oem = rec.raw[5], rec.raw[6], rec.raw[14]
+        entity, instance = rec.raw[12], rec.raw[13] & 0x7F
+        if self._extended:
+            self.out.write(f"{desc:<16} | 00h | ns  | {entity:2d}.{instance:1d} | "
+                           f"Generic Device @{access:02X}h:{slave:02X}h.{oem:1d}\n")
+            return [desc, "00h", "ns", f"{entity}.{instance}", f"Generic Device @{access:02X}h:{slave:02X}h"]
+        text = f"Generic @{access:02X}:{slave:02X}.{oem:<2d}"
+        self.out.write(f"{desc:<16} | {text} | ok\n")
+        return [desc, text, "ok"]
 
 
 def _eventonly_desc(rec) -> str:

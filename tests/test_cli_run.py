@@ -120,7 +120,8 @@ def test_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = capsys.readouterr().out
-    assert "sdr list" in out and "raw NETFN CMD" in out and "fru print" in out
+    assert "sdr [list|elist" in out and "raw NETFN CMD" in out and "fru [print [ID]]" in out
+    assert "--timing" in out and "--pretty" in out
 
 
 def test_sdr_and_sensor_list_show_the_default_server(capsys):

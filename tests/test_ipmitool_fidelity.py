@@ -54,7 +54,7 @@ READ_ONLY = WORLD_IDENTITY + (
     "chassis status", "chassis power status", "chassis bootparam get 0", "chassis bootparam get 5",
     "sdr list", "sdr list all", "sdr list full", "sdr list compact", "sdr list event", "sdr list mcloc",
     "sdr list fru", "sdr elist", "sdr elist all", "sdr elist mcloc", "sdr elist compact", "sdr",
-    "sensor list", 'sensor get "Inlet Temp"', 'sensor get FAN1 12V "PSU1 Status"', "sensor get Nope",
+    "sensor list", "sensor", 'sensor get "Inlet Temp"', 'sensor get FAN1 12V "PSU1 Status"', "sensor get Nope",
     "sensor get BMC",
     "sel info", "sel list", "sel elist",
     "fru print", "fru print 0", "fru print 1", "fru",
@@ -63,7 +63,7 @@ READ_ONLY = WORLD_IDENTITY + (
 )
 # ipmitool's three sample events: a temperature threshold, a voltage threshold, a memory ECC (sensor-specific).
 EVENTS = ("event 1", "event 2", "event 3")
-AFTER_EVENT = ("sel info", "sel list", "sel elist", "sel get 1", "sel get 3", "sel get 4", "sel get 1 2 3")
+AFTER_EVENT = ("sel info", "sel", "sel list", "sel elist", "sel get 1", "sel get 3", "sel get 4", "sel get 1 2 3")
 STATEFUL = (
     "chassis bootdev pxe", "chassis bootparam get 5",
     "chassis bootdev disk options=persistent,efiboot", "chassis bootparam get 5",

@@ -123,6 +123,7 @@ def test_fru_decoder_reads_the_bmc_encoder():
     ("sdr list all", "sdr_list", (0xFF, False)), ("sdr elist mcloc", "sdr_list", (0x12, True)),
     ("sel get 0x10 3", "sel_get", ((16, 3),)), ("fru print 0", "fru_print", (0,)), ("fru", "fru_print_all", ()),
     ("chassis bootparam get 5", "chassis_bootparam_get", (5,)), ("mc reset cold", "mc_reset", ("cold",)),
+    ("sdr", "sdr_list", (0xFE, False)), ("sensor", "sensor_list", ()), ("sel", "sel_info", ()),
     ("raw 0x06 0x01", "raw", (6, 1, b"")), ("raw 6 0x30 017 0x0d", "raw", (6, 0x30, bytes((0o17, 0x0D)))),
 ])
 def test_parse_command(words, name, args):

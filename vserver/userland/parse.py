@@ -47,10 +47,10 @@ USAGE = (
     "chassis status", "chassis power status|on|off|cycle|reset|diag|soft",
     "chassis bootdev none|pxe|disk|safe|diag|cdrom|bios|floppy [options=OPT,...|clear-cmos=yes]",
     "chassis bootparam get 0|5",
-    "sdr list|elist [all|full|compact|event|mcloc|fru|generic]",
-    "sensor list", "sensor get NAME [NAME...]",
-    "sel info", "sel list", "sel elist", "sel get ID [ID...]",
-    "fru print [ID]", "raw NETFN CMD [DATA...]",
+    "sdr [list|elist [all|full|compact|event|mcloc|fru|generic]]",
+    "sensor [list]", "sensor get NAME [NAME...]",
+    "sel [info]", "sel list", "sel elist", "sel get ID [ID...]",
+    "fru [print [ID]]", "raw NETFN CMD [DATA...]",
 )
 
 
@@ -157,7 +157,7 @@ def _sdr(w, key):
 
 
 def _sensor(w, key):
-    if key[1:] == ("list",):
+    if key[1:] in ((), ("list",)):           # ipmi_sensor_main: no words is a list
         return "sensor_list", ()
     if key[1:2] == ("get",) and len(w) >= 3:
         return "sensor_get", (tuple(w[2:]),)
@@ -165,7 +165,7 @@ def _sensor(w, key):
 
 
 def _sel(w, key):
-    simple = {("info",): "sel_info", ("list",): "sel_list", ("elist",): "sel_elist"}
+    simple = {(): "sel_info", ("info",): "sel_info", ("list",): "sel_list", ("elist",): "sel_elist"}
     if key[1:] in simple:
         return simple[key[1:]], ()
     if key[1:2] == ("get",) and len(w) >= 3:

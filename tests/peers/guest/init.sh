@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the ipmilab test guest: load the IPMI drivers, wait for /dev/ipmi0,
-# run every check in /checks (name<TAB>command) and mark its output, then ask
+# run every check in /checks (name<TAB>command[<TAB>exact]) and mark its output, then ask
 # the BMC to power the machine off ("chassis power off" must end QEMU).
 # Markers on the console: @@IPMILAB <what> ...; the host side parses them.
 /bin/busybox --install -s /bin

@@ -7,7 +7,10 @@ its modules, ``busybox-static`` and ``ipmitool`` (with the shared libraries
 (no root and no ``cpio`` tool needed: the format is written here) whose
 ``/init`` (``init.sh``) loads the interface's drivers, waits for
 ``/dev/ipmi0``, runs each check with ipmitool, marks every result on the
-serial console and finally asks the BMC for ``chassis power off``.
+serial console and finally asks the BMC for ``chassis power off``.  A check
+made with ``exact=True`` keeps ipmitool's stdout and stderr apart and brings
+both back byte for byte (base64 past the console's line discipline), in
+``CheckResult.stdout`` and ``.stderr``; its words may be quoted ("Inlet Temp").
 
 ``run_guest(interface, port)`` boots it under ``qemu-system-x86_64`` (TCG,
 no KVM) with ``ipmi-bmc-extern`` on a chardev socket to 127.0.0.1:port and

@@ -179,3 +179,12 @@ def test_plain_text_has_no_width_limit(capsys, monkeypatch):
     assert main(["run", "--", "sensor", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) > 120 and lines[0].endswith("| 50.000    ")
+
+
+@pytest.mark.parametrize("preset", ["isa-ipmi-bt", "smbus-ipmi", "ast2600", "npcm7xx"])
+def test_every_interface_prints_the_same(capsys, preset):
+    """The bytes ipmitool prints do not depend on the interface below /dev/ipmi0 (KCS, BT, SSIF, full stack)."""
+    from scenarios.cli import main
+
+    assert main(["run", "--preset", preset, "--", "sdr", "list"]) == 0
+    assert capsys.readouterr().out == GOLDEN["sdr list"]

@@ -179,13 +179,15 @@ class McCommands:
         return 0
 
     def mc_reset(self, kind: str):
-        """ipmi_mc_reset: a cold reset may go unanswered (IPMI 2.0 20.2); ipmitool does not wait for it."""
-        cmd = App.COLD_RESET if kind == "cold" else App.WARM_RESET
-        r = yield from self.request(NetFn.APP, cmd)
-        if r is None and kind != "cold":
+        """ipmi_mc_reset: a cold reset is sent with ``noanswer`` (IPMI 2.0 20.2: the BMC may not answer), so
+        ipmitool never reads its answer and always says it was sent.  (The request still completes here, so
+        the run records it.)"""
+        cold = kind == "cold"
+        r = yield from self.request(NetFn.APP, App.COLD_RESET if cold else App.WARM_RESET)
+        if not cold and r is None:
             self.out.error("MC reset command failed.")
             return -1
-        if r is not None and r.cc != CompletionCode.SUCCESS:
+        if not cold and r.cc != CompletionCode.SUCCESS:
             self.out.error(f"MC reset command failed: {cc_string(r.cc)}")
             return -1
         self.out.write(f"Sent {kind} reset command to MC\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from bmc.ipmi.cc import CompletionCode
@@ -230,10 +231,11 @@ class SelCommands:
         """The threshold part of a sel elist line: trigger reading and the threshold crossed."""
         full = sdr if isinstance(sdr, FullSensor) else None
         d = evt.event_data
-        trigger = convert_reading(full, d[1]) if full and d[0] >> 6 & 3 == 1 else 0.0
+        # ipmitool keeps these two in C floats: round through single precision before printing.
+        trigger = _float32(convert_reading(full, d[1])) if full and d[0] >> 6 & 3 == 1 else 0.0
         text = f" | Reading {fmt_auto(trigger, 2)}"
         if d[0] >> 4 & 3 == 1:
-            threshold = convert_reading(full, d[2]) if full else 0.0
+            threshold = _float32(convert_reading(full, d[2])) if full else 0.0
             going_high = (d[0] & 0x0F) % 2 == 1     # Table 42-2: odd offsets are 'going high'
             if evt.event_dir:
                 going_high = not going_high      # a deassertion reverses the inequality
@@ -345,6 +347,13 @@ class SelCommands:
         out.write(f" Event Data            : {evt.event_data.hex()}\n")
         desc = yield from self._event_desc(evt)
         out.write(f" Description           : {desc or ''}\n\n")
+
+
+def _float32(value: float) -> float:
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def _date_twice(stamp: int) -> str:

@@ -7,6 +7,7 @@ from bmc.ipmi.cmd import Chassis
 from bmc.ipmi.netfn import NetFn
 
 from .cfmt import buf2str, cc_string
+from .parse import BOOT_DEVICES, bootdev_flags
 
 POWER_CONTROL_VALS = ("Down/Off", "Up/On", "Cycle", "Reset", "Diag", "Soft")   # ipmi_chassis_power_control_vals
 RESTORE_POLICIES = ("always-off", "previous", "always-on", "unknown")
@@ -134,8 +135,6 @@ class ChassisCommands:
 
     def chassis_bootdev(self, device: str, options: str | None):
         """ipmi_chassis_set_bootdev: set in progress, clear the BIOS POST ack, boot flags, commit, complete."""
-        from .parse import BOOT_DEVICES, bootdev_flags
-
         flags = None
         if options is not None:
             flags, errors = bootdev_flags(options)

@@ -298,7 +298,7 @@ class SdrCommands:
             r.valid, r.reading = True, rsp.data[0]
         r.data2 = rsp.data[2] if len(rsp.data) > 2 else 0
         r.data3 = rsp.data[3] if len(rsp.data) > 3 else 0
-        if self._has_analog(rec, r):
+        if (yield from self._has_analog(rec, r)):
             r.has_analog = True
             if r.valid:
                 r.value = convert_reading(rec, r.reading)
@@ -307,14 +307,34 @@ class SdrCommands:
                 else f"{r.value}"
         return r
 
-    def _has_analog(self, rec: SensorRecord, r: Reading) -> bool:
-        """sdr_sensor_has_analog_reading: full threshold sensors with analog units (HP's exception aside)."""
+    def _has_analog(self, rec: SensorRecord, r: Reading):
+        """Generator: sdr_sensor_has_analog_reading: full threshold sensors with analog units (HP's exception
+        aside); a non-linear one first gets this reading's factors, or has no valid reading."""
         if not isinstance(rec, FullSensor) or rec.units1 >> 6 == 3 or not rec.is_threshold:
             return False
         if NONLINEAR <= rec.linearization <= 0x7F:
-            # Get Sensor Reading Factors would give this reading's M/B: not asked here, so no number.
-            r.valid = False
+            ok = yield from self._reading_factors(rec, r.reading)
+            if not ok:
+                r.valid = False
+                return False
+        return True
+
+    def _reading_factors(self, rec: FullSensor, reading: int):
+        """Generator: ipmi_sensor_get_sensor_reading_factors: Get Sensor Reading Factors' M, B, tolerance,
+        accuracy and exponents replace the record's (ipmitool overwrites its copy of the SDR too)."""
+        r = yield from self.request(NetFn.SENSOR_EVENT, SensorEvent.GET_SENSOR_READING_FACTORS,
+                                    bytes((rec.number, reading)))
+        if r is None:
+            self.out.error(f"Error updating reading factor for sensor {c_id_string(rec)} (#{rec.number:02x})")
             return False
+        if r.cc != CompletionCode.SUCCESS or len(r.data) < 7:
+            return False
+        f = r.data[1:7]
+        m, b = f[0] | (f[1] >> 6) << 8, f[2] | (f[3] >> 6) << 8
+        rec.m, rec.b = m - 1024 if m & 0x200 else m, b - 1024 if b & 0x200 else b
+        rec.tolerance, rec.accuracy = f[1] & 0x3F, (f[3] & 0x3F) | (f[4] >> 4) << 6
+        rec.r_exp, rec.b_exp = (f[5] >> 4) - 16 if f[5] & 0x80 else f[5] >> 4, \
+            (f[5] & 0x0F) - 16 if f[5] & 0x08 else f[5] & 0x0F
         return True
 
     def discrete_state_mini(self, header: str | None, separator: str, rec: SensorRecord, state1: int,

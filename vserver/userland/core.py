@@ -17,7 +17,7 @@ from bmc.ipmi.cmd import App
 from bmc.ipmi.netfn import NetFn
 from vserver.msghandler import IpmiSendError
 
-from .cfmt import cc_string
+from .cfmt import cc_string, generic_sensor_type
 
 ERRNO_TEXT = {"EINVAL": "Invalid argument", "EMSGSIZE": "Message too long"}   # strerror
 NETFN_PICMG = 0x2C                 # the group extension netfn PICMG and VITA share
@@ -169,5 +169,4 @@ class ToolBase:
         if code >= 0xC0:
             yield from self.get_oem()     # ipmi_get_oem_sensor_type: no OEM table for this manufacturer
             return "Unknown"
-        from .cfmt import generic_sensor_type
         return generic_sensor_type(code)

@@ -66,7 +66,7 @@ READ_ONLY = WORLD_IDENTITY + (
 # critical threshold with trigger reading and threshold (48 > 45): a record sel elist/get find in the SDRs.
 EVENTS = ("event 1", "event 2", "event 3", "raw 0x04 0x02 0x20 0x04 0x01 0x01 0x01 0x59 0x30 0x2d")
 AFTER_EVENT = ("sel info", "sel", "sel list", "sel elist", "sel get 1", "sel get 3", "sel get 4", "sel get 5",
-               "sel get 1 2 3 4")
+               "sel get 1 2 3 4", "sel get 4 1")
 STATEFUL = (
     "chassis bootdev pxe", "chassis bootparam get 5",
     "chassis bootdev disk options=persistent,efiboot", "chassis bootparam get 5",

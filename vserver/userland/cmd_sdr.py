@@ -437,7 +437,7 @@ class SdrCommands:
 
     def _print_eventonly(self, rec):
         """ipmi_sdr_print_sensor_eventonly."""
-        desc = _eventonly_desc(rec)
+        desc = eventonly_desc(rec)
         if self._extended:
             self.out.write(f"{desc:<16} | {rec.number:02X}h | ns  | {rec.entity_id:2d}.{rec.entity_instance:1d} | "
                            "Event-Only\n")
@@ -485,7 +485,7 @@ class SdrCommands:
         return [desc, text, "ok"]
 
 
-def _eventonly_desc(rec) -> str:
+def eventonly_desc(rec) -> str:
     """An event-only record's ``%.*s`` name (its ID string starts at byte 16)."""
     at = 16
     if len(rec.raw) <= at or not rec.raw[at]:

@@ -11,11 +11,11 @@ from .cmd_sdr import (
     EVENT_ONLY_SENSOR,
     MC_DEVICE_LOCATOR,
     Reading,
-    _eventonly_desc,
     c_id_string,
     convert_hysteresis,
     convert_reading,
     convert_tolerance,
+    eventonly_desc,
     thresh_status,
 )
 from .ipmitool_tables import ENTITY_ID_VALS
@@ -250,7 +250,7 @@ class SensorCommands:
             self.out.write(mc_locator_verbose(rec))
             return True
         if rec.record_type == EVENT_ONLY_SENSOR:
-            self.out.write(f"Sensor ID              : {_eventonly_desc(rec)} (0x{rec.number:x})\n")
+            self.out.write(f"Sensor ID              : {eventonly_desc(rec)} (0x{rec.number:x})\n")
             self.out.write(f"Entity ID              : {rec.entity_id}.{rec.entity_instance} "
                            f"({entity_name(rec.entity_id)})\n")
             type_name = yield from self.sensor_type_name(rec.sensor_type)

@@ -275,7 +275,10 @@ def test_good_config_round_trip(tmp_path):
     assert (info["firmware_major"], info["firmware_minor"]) == (2, 0x15)
     assert info["manufacturer_id"] == 0x002A7C and info["product_id"] == 0x0B0B
     assert info["aux_firmware_revision"] == "01020304"
-    assert run_tool(world, "mc", "guid").data["system_guid"] == "01234567-89ab-cdef-0123-456789abcdef"
+    guid = run_tool(world, "mc", "guid").data
+    assert guid["ipmi_guid"] == "01234567-89ab-cdef-0123-456789abcdef"
+    # This GUID's version nibble is invalid read LSB first, valid (2) read as RFC 4122: ipmitool says so.
+    assert guid["encoding"] == "RFC4122" and guid["system_guid"] == "efcdab89-6745-2301-efcd-ab8967452301"
 
     fru = run_tool(world, "fru", "print").data
     assert fru["size"] == 512
@@ -289,7 +292,8 @@ def test_good_config_round_trip(tmp_path):
     assert sensors["Rail 1V8"]["value"] == pytest.approx(1.8) and sensors["Rail 1V8"]["units"] == "Volts"
     assert sensors["Rail 1V8"]["thresholds"] == pytest.approx({"lcr": 1.62, "ucr": 1.98})
     assert sensors["Door"]["states"] & 1 == 1
-    assert [r[0] for r in run_tool(world, "sdr", "list").rows] == ["BMC", "Rail 1V8", "Door"]
+    # "sdr list all" shows the MC locator too; a bare "sdr list" only full and compact sensors (as ipmitool).
+    assert [r[0] for r in run_tool(world, "sdr", "list", "all").rows] == ["BMC", "Rail 1V8", "Door"]
 
     # Users as Get User Name / Get User Access report them (App 0x46 / 0x44).
     r = world.request(0x06, 0x46, b"\x02")
@@ -356,8 +360,8 @@ def test_extra_sdr_records_once(tmp_path):
     for _ in range(2):   # a restart on the same state directory adds nothing twice
         w = World.from_config(doc)
         w.boot()
-        rows = {r[0]: r[1:] for r in run_tool(w, "sdr", "list").rows}
-        assert rows["SYS"] == ["Event-Only", "ok"]
+        rows = {r[0]: r[1:] for r in run_tool(w, "sdr", "list", "event").rows}
+        assert rows["SYS"] == ["Event-Only", "ns"]
         assert sum(1 for r in w.bmc.sdr.records() if r[3] == 0x03) == 1
         w.bmc.store.close()
 
@@ -374,4 +378,4 @@ def test_qemu_sdrfile_and_frudatafile(tmp_path):
     assert sorted(w.bmc.fru) == [0, 1] and w.bmc.fru[0].size == 256
     w.boot()
     assert run_tool(w, "fru", "print").data["product"]["product_name"] == "ipmi-bmc-sim"
-    assert "SYS" in [r[0] for r in run_tool(w, "sdr", "list").rows]
+    assert "SYS" in [r[0] for r in run_tool(w, "sdr", "list", "all").rows]

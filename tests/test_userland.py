@@ -12,8 +12,8 @@ from scenarios.scenario import boot
 from scenarios.world import World
 from vserver.userland import IpmiTool, ToolError, parse_command
 from vserver.userland.fru import decode_fru
-from vserver.userland.sdr import CompactSensor, FullSensor, decode_id_string, decode_sdr, format_value
-from vserver.userland.sel import SelInfo, decode_sel_entry, format_timestamp
+from vserver.userland.sdr import CompactSensor, FullSensor, decode_id_string, decode_sdr
+from vserver.userland.sel import SelInfo, decode_sel_entry
 
 
 def full_sdr(record_id=1, number=0x10, name=b"12V", m=6, b=0, r_exp=-2, b_exp=0, units1=0x00, base_unit=4,
@@ -80,28 +80,19 @@ def test_sdr_length_mismatch_names_the_record():
         decode_sdr(raw[:-1])
 
 
-def test_format_value_like_ipmitool():
-    assert format_value(24.0) == "24" and format_value(12.06) == "12.06" and format_value(3.3, 3) == "3.300"
-
-
 def test_sel_record_decodes():
     rec = bytes.fromhex("0100 02 05000000 2000 04 01 01 01 59 B0 5A")
     e = decode_sel_entry(rec)
     assert (e.record_id, e.timestamp, e.sensor_type, e.sensor_number) == (1, 5, 1, 1)
     assert e.description == "Upper Critical going high" and e.direction == "Asserted"
-    assert e.columns() == ["1", "Pre-Init", "0000000005", "Temperature #0x01", "Upper Critical going high",
-                           "Asserted"]
     wd = decode_sel_entry(bytes.fromhex("0200 02 00000060 2000 04 23 00 EF C3 04 FF"))
     assert wd.description == "Power cycle" and wd.direction == "Deasserted"
-    assert format_timestamp(0x60000000) == ("01/14/2021", "08:25:36")
 
 
-def test_sel_info_lines():
+def test_sel_info_decodes():
     info = SelInfo.decode(bytes.fromhex("51 0300 D007 05000000 FFFFFFFF 0F"))
-    lines = dict(info.lines())
-    assert lines["Entries"] == "3" and lines["Free Space"] == "2000 bytes"
-    assert lines["Last Del Time"] == "Not Available" and lines["Overflow"] == "false"
-    assert lines["Supported Cmds"] == "'Delete' 'Partial Add' 'Reserve' 'Get Alloc Info'"
+    assert (info.entries, info.free_bytes, info.last_add, info.last_erase) == (3, 2000, 5, 0xFFFFFFFF)
+    assert not info.overflow and info.supported_commands == ["Delete", "Partial Add", "Reserve", "Get Alloc Info"]
 
 
 def test_fru_decoder_reads_the_bmc_encoder():
@@ -118,8 +109,6 @@ def test_fru_decoder_reads_the_bmc_encoder():
     assert got.board.fields["manufacturer"] == "Acme" and got.board.mfg_date == dt.datetime(2020, 2, 29, 12,
                                                                                              tzinfo=dt.UTC)
     assert got.product.fields["version"] == "2" and got.product.fields["asset_tag"] == "AT"
-    lines = dict(got.lines())
-    assert lines["Board Mfg Date"] == "Sat Feb 29 12:00:00 2020" and lines["Product Name"] == "Box"
     bad = bytearray(image)
     bad[7] ^= 1
     with pytest.raises(ValueError, match="common header: checksum"):
@@ -128,7 +117,13 @@ def test_fru_decoder_reads_the_bmc_encoder():
 
 @pytest.mark.parametrize(("words", "name", "args"), [
     ("mc info", "mc_info", ()), ("MC Watchdog Get", "mc_watchdog_get", ()),
-    ("chassis power cycle", "chassis_power", ("cycle",)), ("chassis bootdev pxe", "chassis_bootdev", ("pxe",)),
+    ("chassis power cycle", "chassis_power", (2,)), ("chassis bootdev pxe", "chassis_bootdev", ("pxe", None)),
+    ("chassis bootdev disk options=persistent,efiboot", "chassis_bootdev", ("disk", "persistent,efiboot")),
+    ("chassis bootdev cdrom clear-cmos=yes", "chassis_bootdev", ("cdrom", "clear-cmos")),
+    ("sdr list all", "sdr_list", (0xFF, False)), ("sdr elist mcloc", "sdr_list", (0x12, True)),
+    ("sel get 0x10 3", "sel_get", ((16, 3),)), ("fru print 0", "fru_print", (0,)), ("fru", "fru_print_all", ()),
+    ("chassis bootparam get 5", "chassis_bootparam_get", (5,)), ("mc reset cold", "mc_reset", ("cold",)),
+    ("sdr", "sdr_list", (0xFE, False)), ("sensor", "sensor_list", ()), ("sel", "sel_info", ()),
     ("raw 0x06 0x01", "raw", (6, 1, b"")), ("raw 6 0x30 017 0x0d", "raw", (6, 0x30, bytes((0o17, 0x0D)))),
 ])
 def test_parse_command(words, name, args):
@@ -136,7 +131,9 @@ def test_parse_command(words, name, args):
 
 
 @pytest.mark.parametrize(("words", "bad"), [
-    ("sdr lst", "sdr lst"), ("chassis power sideways", "sideways"), ("chassis bootdev usb", "usb"),
+    ("sdr lst", "sdr lst"), ("chassis power sideways", "sideways"), ("sdr list bogus", "bogus"),
+    ("chassis bootdev pxe persist", "persist"), ("chassis bootparam get 9", "'9'"), ("mc reset hot", "hot"),
+    ("sel get 0x10000", "0x10000"), ("fru print 255", "255"),
     ("raw 0x07 0x01", "0x07"), ("raw 0x06 0x100", "0x100"), ("raw 0x06 0x01 zz", "zz"), ("raw 0x06", "raw"),
     ("", "no command"),
 ])
@@ -156,21 +153,25 @@ def run(world, words):
 
 def test_mc_info_matches_qemu_identity(booted):
     out = run(booted, "mc info")
-    assert [r.raw.hex(" ").upper() for r in out.exchanges] == ["1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"]
-    assert dict(out.fields)["IPMI Version"] == "2.0" and out.elapsed == out.exchanges[0].elapsed
+    # ipmitool's open: Get Device ID (the manufacturer), PICMG and VITA probes; then the command's own.
+    assert [r.request.hex(" ") for r in out.exchanges] == ["18 01", "b0 00 00", "b0 00 03", "18 01"]
+    assert out.exchanges[-1].raw.hex(" ").upper() == "1C 01 00 20 00 00 00 02 8F 00 00 00 00 00"
+    assert "IPMI Version              : 2.0\n" in out.text() and out.data["ipmi_version"] == "2.0"
 
 
 def test_raw_prints_like_ipmitool(booted):
     out = run(booted, "raw 0x06 0x01")
-    assert out.lines == [" 20 00 00 00 02 8f 00 00 00 00 00"] and out.exit_code == 0
+    assert out.text() == " 20 00 00 00 02 8f 00 00 00 00 00\n" and out.exit_code == 0
     out = run(booted, "raw 0x06 0x7f")
-    assert out.exit_code == 1 and "rsp=0xc1" in out.lines[0]
+    assert out.exit_code == 1 and out.text() == ""
+    assert out.error_text() == ("Unable to send RAW command (channel=0x0 netfn=0x6 lun=0x0 cmd=0x7f rsp=0xc1): "
+                                "Invalid command\n")
 
 
 def test_chassis_power_status_and_control(booted):
-    assert run(booted, "chassis power status").lines == ["Chassis Power is on"]
+    assert run(booted, "chassis power status").text() == "Chassis Power is on\n"
     out = run(booted, "chassis power on")          # already on: the BMC accepts, nothing changes
-    assert out.lines == ["Chassis Power Control: Up/On"] and out.exchanges[0].request == bytes((0x00, 0x02, 0x01))
+    assert out.text() == "Chassis Power Control: Up/On\n" and out.exchanges[-1].request == bytes((0x00, 0x02, 0x01))
 
 
 def test_sel_list_shows_a_threshold_event_from_a_ramp():
@@ -184,10 +185,13 @@ def test_sel_list_shows_a_threshold_event_from_a_ramp():
     world.sim.run(until=s(20))
     # The raw reading (1 degree per count, rounded) reaches 40 at 10.5 s and 45 at 15.5 s; SEL time is whole s.
     out = run(world, "sel list")
-    assert [r[3:] for r in out.rows] == [
-        ["Temperature #0x50", "Upper Non-critical going high", "Asserted"],
-        ["Temperature #0x50", "Upper Critical going high", "Asserted"],
-    ]
+    # Before 20000000h a SEL time counts seconds since the BMC started: ipmitool's "Pre-Init" columns.
+    assert out.text() == ("   1 |  Pre-Init  |0000000010| Temperature #0x50 | Upper Non-critical going high | "
+                          "Asserted\n"
+                          "   2 |  Pre-Init  |0000000015| Temperature #0x50 | Upper Critical going high | Asserted\n")
     assert [e["timestamp"] for e in out.data["entries"]] == [10, 15]
+    out = run(world, "sel elist")      # with the sensor's record found: its name and the threshold crossed
+    assert out.text().splitlines()[1] == ("   2 |  Pre-Init  |0000000015| Temperature Exhaust Temp | "
+                                          "Upper Critical going high | Asserted | Reading 45 > Threshold 45 degrees C")
     sdr = {r[0]: r[1:] for r in run(world, "sdr list").rows}
     assert sdr["Exhaust Temp"][1] == "cr"

@@ -66,27 +66,6 @@ class FruInventory:
     board: BoardArea | None = None
     product: ProductArea | None = None
 
-    def lines(self, fru_id: int = 0, description: str = "Builtin FRU Device") -> list[tuple[str, str]]:
-        """The fields ``ipmitool fru print`` shows, in its order and with its labels."""
-        out = [("FRU Device Description", f"{description} (ID {fru_id})")]
-        c, b, p = self.chassis, self.board, self.product
-        if c is not None:
-            out.append(("Chassis Type", c.chassis_type_name))
-            out += _labelled(c, (("part_number", "Chassis Part Number"), ("serial_number", "Chassis Serial")))
-            out += [("Chassis Extra", x) for x in c.custom]
-        if b is not None:
-            date = b.mfg_date
-            out.append(("Board Mfg Date", date.strftime("%a %b %e %H:%M:%S %Y") if date else "Unspecified"))
-            out += _labelled(b, (("manufacturer", "Board Mfg"), ("product_name", "Board Product"),
-                                 ("serial_number", "Board Serial"), ("part_number", "Board Part Number")))
-            out += [("Board Extra", x) for x in b.custom]
-        if p is not None:
-            out += _labelled(p, (("manufacturer", "Product Manufacturer"), ("product_name", "Product Name"),
-                                 ("part_number", "Product Part Number"), ("version", "Product Version"),
-                                 ("serial_number", "Product Serial"), ("asset_tag", "Product Asset Tag")))
-            out += [("Product Extra", x) for x in p.custom]
-        return out
-
     def as_dict(self) -> dict:
         d: dict = {"size": self.size}
         if self.chassis is not None:
@@ -99,10 +78,6 @@ class FruInventory:
         if self.product is not None:
             d["product"] = {**self.product.fields, "custom": self.product.custom}
         return d
-
-
-def _labelled(area: FruArea, labels) -> list[tuple[str, str]]:
-    return [(label, area.fields[key]) for key, label in labels if area.fields.get(key)]
 
 
 def _check_sum(data: bytes, what: str) -> None:

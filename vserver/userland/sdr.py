@@ -287,10 +287,3 @@ def decode_sdr(rec: bytes) -> SdrRecord:
         return McLocator(**head, name=_id_string(rec, 15), slave_address=rec[5], channel=rec[6] & 0x0F,
                          capabilities=rec[8], entity_id=rec[12], entity_instance=rec[13])
     return OtherRecord(**head)
-
-
-def format_value(value: float, precision: int | None = None) -> str:
-    """A converted reading as ipmitool's ``sdr list`` prints it: no decimals when whole, else two."""
-    if precision is not None:
-        return f"{value:.{precision}f}"
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"

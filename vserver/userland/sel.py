@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from .names import event_description, sensor_type_name
+from .cfmt import event_description
+from .names import sensor_type_name
 
 SEL_RECORD_LEN = 16
 SYSTEM_EVENT = 0x02
 # Timestamps up to this value count seconds since system initialisation, not since 1970 (section 37).
 PRE_INIT_MAX = 0x20000000
 UNSPECIFIED_TIMESTAMP = 0xFFFFFFFF
-
-
-def format_timestamp(ts: int) -> tuple[str, str]:
-    """(date, time) columns as ipmitool prints a SEL or SDR timestamp (in UTC)."""
-    if ts == UNSPECIFIED_TIMESTAMP:
-        return "Not Available", ""
-    if ts <= PRE_INIT_MAX:
-        return "Pre-Init", f"{ts:010d}"
-    tm = time.gmtime(ts)
-    return time.strftime("%m/%d/%Y", tm), time.strftime("%H:%M:%S", tm)
 
 
 @dataclass
@@ -48,7 +38,7 @@ class SelEntry:
         if self.record_type != SYSTEM_EVENT:
             kind = "OEM timestamped" if self.record_type < 0xE0 else "OEM non-timestamped"
             return f"{kind} record type 0x{self.record_type:02X}"
-        return event_description(self.sensor_type, self.reading_type, self.offset)
+        return event_description(self.sensor_type, self.reading_type, self.event_data) or ""
 
     @property
     def sensor(self) -> str:
@@ -60,14 +50,6 @@ class SelEntry:
     @property
     def direction(self) -> str:
         return "Deasserted" if self.deassertion else "Asserted"
-
-    def columns(self) -> list[str]:
-        """The columns of one ``ipmitool sel list`` line."""
-        date, clock = format_timestamp(self.timestamp) if self.timestamp is not None else ("", "")
-        cols = [f"{self.record_id:x}", date, clock, self.sensor, self.description]
-        if self.record_type == SYSTEM_EVENT:
-            cols.append(self.direction)
-        return cols
 
     def as_dict(self) -> dict:
         d = {"record_id": self.record_id, "record_type": self.record_type, "raw": self.raw.hex()}
@@ -122,21 +104,3 @@ class SelInfo:
     def supported_commands(self) -> list[str]:
         names = ((0x08, "Delete"), (0x04, "Partial Add"), (0x02, "Reserve"), (0x01, "Get Alloc Info"))
         return [name for bit, name in names if self.support & bit]
-
-    def lines(self) -> list[tuple[str, str]]:
-        """``ipmitool sel info``'s fields."""
-        used = self.entries * SEL_RECORD_LEN
-        total = used + self.free_bytes
-        pct = 100 * used // total if total else 0
-        add = " ".join(format_timestamp(self.last_add)).strip()
-        erase = " ".join(format_timestamp(self.last_erase)).strip()
-        return [
-            ("Version", f"{self.version & 0x0F}.{self.version >> 4} (v1.5, v2 compliant)"),
-            ("Entries", str(self.entries)),
-            ("Free Space", f"{self.free_bytes} bytes"),
-            ("Percent Used", f"{pct}%"),
-            ("Last Add Time", add),
-            ("Last Del Time", erase),
-            ("Overflow", "true" if self.overflow else "false"),
-            ("Supported Cmds", " ".join(f"'{n}'" for n in self.supported_commands)),
-        ]

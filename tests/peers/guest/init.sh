@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the ipmilab test guest: load the IPMI drivers, wait for /dev/ipmi0,
-# run every check in /checks (name<TAB>command) and mark its output, then ask
+# run every check in /checks (name<TAB>command[<TAB>exact]) and mark its output, then ask
 # the BMC to power the machine off ("chassis power off" must end QEMU).
 # Markers on the console: @@IPMILAB <what> ...; the host side parses them.
 /bin/busybox --install -s /bin
@@ -77,16 +77,31 @@ if [ -c /dev/ipmi0 ] && [ "$mode" = controls ]; then
     esac
 elif [ -c /dev/ipmi0 ]; then
     tab=$(printf '\t')
-    while IFS="$tab" read -r name cmd; do
+    while IFS="$tab" read -r name cmd how; do
         [ -n "$name" ] || continue
         echo "@@IPMILAB BEGIN $name"
         start=$(cut -d' ' -f1 /proc/uptime)
-        # shellcheck disable=SC2086  # the command is split into words on purpose
-        timeout 60 $cmd >/tmp/out 2>&1
-        rc=$?
+        if [ "$how" = exact ]; then
+            # Quoted words (a sensor name with a space) survive eval; stdout and stderr are kept apart.
+            eval "timeout 60 $cmd" >/tmp/out 2>/tmp/err
+            rc=$?
+            cat /tmp/out /tmp/err > /tmp/both
+        else
+            # shellcheck disable=SC2086  # the command is split into words on purpose
+            timeout 60 $cmd >/tmp/both 2>&1
+            rc=$?
+        fi
         end=$(cut -d' ' -f1 /proc/uptime)
-        cat /tmp/out
+        cat /tmp/both
         echo "@@IPMILAB END $name rc=$rc start=$start end=$end"
+        if [ "$how" = exact ]; then
+            # The exact bytes, past the console's line discipline: base64 of each stream.
+            for stream in out err; do
+                echo "@@IPMILAB B64 $name $stream"
+                base64 /tmp/$stream
+                echo "@@IPMILAB B64-END $name $stream"
+            done
+        fi
     done < /checks
     echo "@@IPMILAB POWEROFF-REQUESTED"
     timeout 20 ipmitool chassis power off

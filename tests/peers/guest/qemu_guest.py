@@ -7,7 +7,10 @@ its modules, ``busybox-static`` and ``ipmitool`` (with the shared libraries
 (no root and no ``cpio`` tool needed: the format is written here) whose
 ``/init`` (``init.sh``) loads the interface's drivers, waits for
 ``/dev/ipmi0``, runs each check with ipmitool, marks every result on the
-serial console and finally asks the BMC for ``chassis power off``.
+serial console and finally asks the BMC for ``chassis power off``.  A check
+made with ``exact=True`` keeps ipmitool's stdout and stderr apart and brings
+both back byte for byte (base64 past the console's line discipline), in
+``CheckResult.stdout`` and ``.stderr``; its words may be quoted ("Inlet Temp").
 
 ``run_guest(interface, port)`` boots it under ``qemu-system-x86_64`` (TCG,
 no KVM) with ``ipmi-bmc-extern`` on a chardev socket to 127.0.0.1:port and
@@ -18,6 +21,7 @@ power-off request, and the wall time of every phase.  Every wait is bounded.
 
 from __future__ import annotations
 
+import base64
 import glob
 import os
 import re
@@ -69,6 +73,7 @@ class Check:
     command: str          # ipmitool arguments, split on spaces
     expect_cc: int | None = None  # None: exit 0; else the command must fail with this completion code
     contains: tuple[str, ...] = ()  # text the output must show (the default world's names and values)
+    exact: bool = False   # keep stdout and stderr apart, byte for byte (CheckResult.stdout/.stderr)
 
     def judge(self, rc: int | None, output: str) -> tuple[bool, str]:
         if rc is None:
@@ -275,7 +280,8 @@ def build_initramfs(dest: Path, interface: str, checks=CHECKS) -> Path:
         arc.file(f"lib/modules/{name}", _module_bytes(Path(f"/lib/modules/{release}/{rel}")))
     names = [os.path.basename(rel).split(".ko")[0] + ".ko" for rel in order]
     arc.file("modules.order", ("\n".join(names) + "\n").encode())
-    arc.file("checks", "".join(f"{c.name}\tipmitool {c.command}\n" for c in checks).encode())
+    arc.file("checks", "".join(f"{c.name}\tipmitool {c.command}\t{'exact' if c.exact else ''}\n"
+                               for c in checks).encode())
     # busybox acpid: the power button event runs /etc/acpi/PWRF/00000080.
     arc.file("etc/acpid.conf", b"PWRF PWRF/00000080\n")
     arc.file("etc/acpi/PWRF/00000080", b"#!/bin/sh\necho '@@IPMILAB SOFT-SEEN' > /dev/console\npoweroff -f\n", 0o755)
@@ -294,6 +300,8 @@ class CheckResult:
     rc: int | None = None
     output: list[str] = field(default_factory=list)
     seconds: float | None = None   # guest uptime spent on it
+    stdout: bytes | None = None    # exact checks: what ipmitool wrote on each stream
+    stderr: bytes | None = None
     ok: bool = False
     why: str = ""
 
@@ -455,13 +463,26 @@ def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], chec
             run.controls.setdefault(word, t)
     current: CheckResult | None = None
     ignored = False
+    b64: list[str] | None = None
     for line in lines:
         if MARK not in line:
-            if current is not None:
+            if b64 is not None:
+                b64.append(line.strip())
+            elif current is not None:
                 current.output.append(line)
             continue
         mark = line[line.index(MARK) + len(MARK):]
         word, _, rest = mark.partition(" ")
+        if word == "B64":
+            b64 = []
+            continue
+        if word == "B64-END":
+            name, _, stream = rest.strip().partition(" ")
+            res = run.checks.get(name)
+            if res is not None:
+                setattr(res, "stdout" if stream == "out" else "stderr", base64.b64decode("".join(b64)))
+            b64 = None
+            continue
         if word == "BEGIN":
             current = run.checks.get(rest.strip()) or CheckResult(rest.strip())
         elif word == "END" and current is not None:

@@ -29,6 +29,8 @@ from bmc.ipmi.msg import hexdump
 from buses.time import fmt_duration, fmt_time, s
 from vserver.userland import USAGE, IpmiTool, ToolError, parse_command
 
+from .exports import add_export_options, write_exports
+
 REQUEST_LIMIT = s(600)   # simulated time one command (all its requests) may take
 
 
@@ -83,12 +85,16 @@ def cmd_run(args, console) -> int:
     from .world import World
 
     words = _check_words(args.run_parser, args.words)
+    exporting = any(getattr(args, k, None) for k in ("vcd", "pcap", "timeline", "svg", "png"))
     world = World.from_config(args.config, preset=args.preset, seed=args.seed, use_irq=True if args.irq else None,
-                              state_dir=args.state_dir, interface=args.interface)
+                              state_dir=args.state_dir, interface=args.interface, trace=exporting)
     try:
         if not world.boot():
             raise RuntimeError(f"the host driver did not find the BMC (after {fmt_duration(world.sim.now)})")
+        world.sim.tracer.clear()                   # the exports hold the command, not the boot
         out = world.sim.run_process(IpmiTool(world.host.ipmi).run(words), limit=REQUEST_LIMIT)
+        if exporting:
+            write_exports(args, world.sim.tracer.records)      # their notes go to stderr: stdout stays ipmitool's
         if args.json:
             sys.stdout.write(json.dumps(_json_output(args, world, out)) + "\n")
         elif args.pretty:
@@ -148,6 +154,7 @@ def register(sub, fmt) -> None:
     view.add_argument("--pretty", action="store_true", help="a rich view (tables) with the simulated time it took")
     p.add_argument("--timing", action="store_true",
                    help="after ipmitool's output, print the requests and simulated time taken (on stderr)")
+    add_export_options(p)
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="-- COMMAND",
                    help="the ipmitool command, e.g. -- sdr list")
     p.set_defaults(run=cmd_run, run_parser=p)

@@ -28,13 +28,16 @@ def _check(paths):
     assert paths["--svg"].read_text().lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize("argv", [["trace", "--preset", "ast2600"], ["races", "run", "M-1", "--seed", "1"]],
-                         ids=["trace", "races-run"])
+@pytest.mark.parametrize("argv", [["trace", "--preset", "ast2600"], ["races", "run", "M-1", "--seed", "1"],
+                                  ["run", "--preset", "isa-ipmi-bt"]], ids=["trace", "races-run", "run"])
 def test_commands_with_a_trace(argv, tmp_path, capsys):
     paths = _paths(tmp_path, argv[0])
-    main([*argv, *_argv(paths)])
-    capsys.readouterr()
+    tail = ["--", "mc", "info"] if argv[0] == "run" else []
+    main([*argv, *_argv(paths), *tail])
+    out = capsys.readouterr().out
     _check(paths)
+    if argv[0] == "run":
+        assert out.startswith("Device ID")          # stdout stays ipmitool's; the exports' notes are on stderr
 
 
 def test_scenario_run_exports_each_world(tmp_path, capsys):

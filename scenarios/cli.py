@@ -489,15 +489,20 @@ def _short_duration(t: int) -> str:
 
 
 def cmd_presets(args, console: Console) -> int:
+    # Below WIDE columns the descriptions follow the table instead of squeezing it.
+    wide = console.width >= WIDE
     table = Table(title="presets", box=box.SIMPLE_HEAD)
-    for col in ("name", "interface", "bus", "address", "IRQ", "fidelity", "description"):
+    for col in ("name", "interface", "bus", "address", "IRQ", "fidelity", "description")[:7 if wide else 6]:
         table.add_column(col, no_wrap=col != "description")
     for p in PRESETS.values():
         for i, si in enumerate(p.interfaces):
             addr, irq = _where(p, si)
-            table.add_row(p.name if i == 0 else "", si.kind.upper(), p.bus.upper(), addr, irq, p.fidelity,
-                          p.description if i == 0 else "")
+            row = [p.name if i == 0 else "", si.kind.upper(), p.bus.upper(), addr, irq, p.fidelity]
+            table.add_row(*row, *([p.description if i == 0 else ""] if wide else []))
     console.print(table)
+    if not wide:
+        for p in PRESETS.values():
+            console.print(Text.assemble((p.name, "bold"), ": ", p.description))
     return 0
 
 

@@ -65,7 +65,7 @@ def _render(console, out) -> None:
     elif out.kind == "table":
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for col in out.columns:
-            table.add_column(col, no_wrap=True)
+            table.add_column(col, overflow="fold")      # a narrow terminal wraps a value, never cuts it
         for row in out.rows:
             table.add_row(*row)
         console.print(table)

@@ -256,6 +256,21 @@ class SdrCommands:
             self.out.error(f"ipmitool: SDR record 0x{header.id:04x}: {exc}")
             return None
 
+    def sdr_find(self, match):
+        """Generator: the first record, cached or read next, for which ``match(rec)`` holds, or None
+        (ipmitool's ipmi_sdr_find_sdr_* walk the same list)."""
+        found = []
+
+        def visit(rec):
+            if match(rec):
+                found.append(rec)
+                return True
+            return False
+            yield  # a generator like every visitor
+
+        yield from self.sdr_walk(visit)
+        return found[0] if found else None
+
     def sdr_walk(self, visit, on_missing=None):
         """Generator: ipmitool's global SDR list: ``visit(rec)`` (a generator; True stops) for the records
         already read, then for each record read next.  Returns False when the repository could not be opened."""

@@ -165,18 +165,9 @@ class SelCommands:
 
     def find_sdr_bynumtype(self, gen_id: int, number: int, sensor_type: int):
         """Generator: ipmi_sdr_find_sdr_bynumtype over the cached walk -> the sensor record, or None."""
-        found = []
-
-        def visit(rec):
-            if rec.record_type in (FULL_SENSOR, COMPACT_SENSOR, EVENT_ONLY_SENSOR) and rec.number == number \
-                    and rec.owner_id == gen_id & 0xFF and rec.sensor_type == sensor_type:
-                found.append(rec)
-                return True
-            return False
-            yield  # a generator like every visitor
-
-        yield from self.sdr_walk(visit)
-        return found[0] if found else None
+        return (yield from self.sdr_find(
+            lambda rec: rec.record_type in (FULL_SENSOR, COMPACT_SENSOR, EVENT_ONLY_SENSOR) and rec.number == number
+            and rec.owner_id == gen_id & 0xFF and rec.sensor_type == sensor_type))
 
     def _event_desc(self, evt: SelEvent):
         """Generator: ipmi_get_event_desc: sensor-specific events ask for the manufacturer twice first."""

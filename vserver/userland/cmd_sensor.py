@@ -128,17 +128,7 @@ class SensorCommands:
 
     def _find_by_id(self, name: str):
         """Generator: ipmi_sdr_find_sdr_byid over the cached walk -> the record, or None."""
-        found = []
-
-        def visit(rec):
-            if _record_name(rec) == name:
-                found.append(rec)
-                return True
-            return False
-            yield  # a generator like every visitor
-
-        yield from self.sdr_walk(visit)
-        return found[0] if found else None
+        return (yield from self.sdr_find(lambda rec: _record_name(rec) == name))
 
     def sensor_get(self, names: tuple[str, ...]):
         """ipmi_sensor_get: each name looked up in the repository, then printed verbosely."""

@@ -599,3 +599,101 @@ def test_serve_preset_and_interface_must_agree():
     assert _serving(_serve_args("--preset", "ast2500", "--interface", "bt"))[0] == "bt"
     with pytest.raises(ValueError, match="preset npcm7xx has no 'bt' interface"):
         _serving(_serve_args("--preset", "npcm7xx", "--interface", "bt"))
+
+
+# -- a peer that holds the slot, the socket's mode, the log's size ---------------------------------
+
+
+@pytest.mark.parametrize("sent", [b"", b"\xff\x01"], ids=["silent", "half-a-frame"])
+def test_a_peer_that_never_says_version_is_dropped_after_the_hello_timeout(sent):
+    r = Running(hello_timeout=0.3)
+    try:
+        silent = VmPeer(r.addr, caps=None)
+        silent.sock.sendall(sent)
+        start = time.monotonic()
+        assert silent.closed_by_bmc(timeout=5.0), "a peer that never said VERSION kept the slot"
+        assert 0.25 < time.monotonic() - start < 3.0
+        who = f"127.0.0.1:{silent.sock.getsockname()[1]}"
+        wait_for(lambda: any("no VERSION" in line and who in line for line in r.log))
+        assert r.server.dropped_peers == 1
+        vm = r.peer()   # the slot is free for the VM
+        vm.control()
+        assert vm.request(0x06, 0x01) == GET_DEVICE_ID
+        vm.close()
+        silent.close()
+    finally:
+        r.stop()
+
+
+def test_an_idle_vm_is_kept_while_nobody_else_wants_the_slot():
+    r = Running(hello_timeout=0.2)
+    try:
+        vm = r.peer()
+        vm.control()
+        time.sleep(0.8)   # QEMU with an idle guest sends nothing
+        assert r.server.connected and r.server.dropped_peers == 0
+        assert vm.request(0x06, 0x01) == GET_DEVICE_ID
+        vm.close()
+    finally:
+        r.stop()
+
+
+def test_an_idle_peer_gives_way_to_one_waiting_to_connect():
+    r = Running(hello_timeout=0.3)
+    try:
+        first = r.peer()
+        first.control()
+        busy = r.peer()   # idle for less than the timeout: the newcomer is refused
+        assert busy.closed_by_bmc(), "a peer idle for less than the timeout lost the slot"
+        assert r.server.refused == 1
+        time.sleep(0.6)
+        second = r.peer()
+        assert second.control().cmd == VmCmd.VERSION
+        assert second.request(0x06, 0x01) == GET_DEVICE_ID
+        assert first.closed_by_bmc(), "the idle peer kept the slot from the waiting one"
+        wait_for(lambda: any("idle for" in line and "waits to connect" in line for line in r.log))
+        for p in (first, busy, second):
+            p.close()
+    finally:
+        r.stop()
+
+
+def test_the_unix_socket_is_private_whatever_the_umask(tmp_path):
+    path = str(tmp_path / "bmc.sock")
+    old = os.umask(0)
+    try:
+        r = Running(addr=f"unix:{path}")
+    finally:
+        os.umask(old)
+    try:
+        mode = os.stat(path).st_mode & 0o777
+        assert mode == 0o600, f"the socket that can power off the VM is {mode:03o}"
+    finally:
+        r.stop()
+
+
+def test_a_flood_of_capabilities_leaves_a_short_log_with_the_count(running):
+    vm = running.peer()
+    vm.control()
+    n = 10_000
+    vm.sock.sendall(encode_control(VmCmd.CAPABILITIES, bytes((int(QEMU_CAPABILITIES),))) * n)
+    assert vm.request(0x06, 0x01) == GET_DEVICE_ID   # answered after every CAPABILITIES before it
+    vm.close()
+    wait_for(lambda: any("disconnected" in line for line in running.log))
+    caps = [line for line in running.log if line.startswith("VM capabilities")]
+    assert len(running.log) < 50, f"{len(running.log)} log lines for {n} CAPABILITIES"
+    assert len(caps) + running.server.suppressed_log_lines == n + 1
+    assert any("suppressed" in line for line in running.log), running.log
+    total = sum(int(line.split()[0]) for line in running.log if "suppressed" in line)
+    assert total == running.server.suppressed_log_lines
+
+
+def test_a_flood_of_wrong_versions_leaves_a_short_log(running):
+    vm = running.peer()
+    vm.control()
+    vm.sock.sendall(encode_control(VmCmd.VERSION, b"\x02") * 5_000)
+    assert vm.request(0x06, 0x01) == GET_DEVICE_ID
+    vm.close()
+    wait_for(lambda: not running.server.connected)
+    assert len(running.log) < 50, f"{len(running.log)} log lines for 5,000 VERSION 2"
+    assert running.server.suppressed_log_lines > 4_900

@@ -24,7 +24,12 @@ the client (``-chardev socket,...,reconnect=N``); the server:
   frame before its VERSION, or ``max_bad_frames`` bad frames after it, or a
   run of bytes longer than any frame without a terminator.  A bad frame is
   never executed (the codec checks every checksum), so a dropped peer
-  leaves no trace in the stores.
+  leaves no trace in the stores.  A peer that has not said VERSION or
+  CAPABILITIES ``hello_timeout`` wall seconds after connecting is dropped,
+  and one silent that long gives the slot up to a peer waiting to connect
+  (never otherwise: QEMU is silent while its guest is).
+- a ``unix:`` socket is created 0600, whatever the umask; lines a peer can
+  repeat at will are rate-limited, the rest counted (``suppressed_log_lines``).
 
 Wall time
 ---------
@@ -82,6 +87,13 @@ _MAX_RUN = 2 * VM_MAX_FRAME + 2
 # Output a peer has not read yet; past this it is not reading and is dropped.
 _MAX_OUT = 1 << 20
 _FLUSH_ON_CLOSE_S = 1.0
+# A peer that has not said VERSION (or CAPABILITIES) this long after connecting is not a VM; and a
+# peer silent this long gives the slot up to one waiting to connect (QEMU is silent while its guest is).
+HELLO_TIMEOUT_S = 5.0
+# Lines a peer can cause over and over (CAPABILITIES, VERSION, refused connections): this many of a
+# kind per window, then one line counting the rest.
+_LOG_BURST = 5
+_LOG_WINDOW_S = 1.0
 
 def parse_listen_addr(addr: str, field: str = "vm"):
     """``host:port`` (port 0: any free one) or ``unix:/path`` -> (family, sockaddr), loopback only."""
@@ -115,7 +127,8 @@ class VmServer(ChannelBase):
     """This BMC, served to one VM at a time over the VM protocol, paced to the wall clock."""
 
     def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = "vm-server",
-                 protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None, answer_delay=None):
+                 protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None, answer_delay=None,
+                 hello_timeout: float = HELLO_TIMEOUT_S):
         # answer_delay(request) -> ns: how long after a request its answer goes out (None: at once, as
         # ipmi_sim); a firmware preset's daemon latency and command cost.
         if bmc.host is not host:
@@ -128,7 +141,10 @@ class VmServer(ChannelBase):
         self.host = host
         self.name = name
         self.protocol = ChannelProtocol(protocol)
+        if not isinstance(hello_timeout, (int, float)) or not hello_timeout > 0:
+            raise ValueError(f"hello_timeout: {hello_timeout!r} must be a positive number of seconds")
         self.max_bad_frames = max_bad_frames
+        self.hello_timeout = float(hello_timeout)
         self.log = log
         self.answer_delay = answer_delay
         host.link = self
@@ -144,6 +160,10 @@ class VmServer(ChannelBase):
         self.dropped_peers = 0
         self.requests = 0
         self.controls_sent: Counter[VmCmd] = Counter()
+        self.suppressed_log_lines = 0
+        self._log_kinds: dict[str, list] = {}  # kind -> [window start, lines in it, suppressed since]
+        self._connected_at = 0.0              # monotonic seconds
+        self._last_rx = 0.0                   # monotonic seconds of the peer's last byte
         self._sel = selectors.DefaultSelector()
         self._listener: socket.socket | None = None
         self._unix_path: str | None = None
@@ -218,6 +238,10 @@ class VmServer(ChannelBase):
             else:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(sockaddr)
+            if family == socket.AF_UNIX:
+                # Whoever can connect can power off, reset and NMI the VM: owner only, whatever the umask.
+                # Before listen() a connect is refused, so there is no window with a looser mode.
+                os.chmod(sockaddr, 0o600)
             sock.listen(4)
         except OSError as exc:
             sock.close()
@@ -285,6 +309,10 @@ class VmServer(ChannelBase):
             now = self._advance()
             due = env.peek()
             timeout = None if due == float("inf") else max(0.0, (due - self._now()) / 1e9)
+            wall_due = self._wall_due()
+            if wall_due is not None:
+                left = max(0.0, wall_due - time.monotonic())
+                timeout = left if timeout is None else min(timeout, left)
             if end is not None:
                 left = end - time.monotonic()
                 if left <= 0:
@@ -304,8 +332,25 @@ class VmServer(ChannelBase):
                     self._accept(now)
                 else:
                     self._drain_wake()
+            if wall_due is not None:
+                self._wall_checks(self._advance())
             if tracer.enabled and tracer.sinks:
                 tracer.records.clear()  # a long-running server streams its trace; keeping it would grow forever
+
+    def _wall_due(self) -> float | None:
+        """The next wall instant (monotonic s) the loop must wake for: a hello deadline, a log summary."""
+        due = [start + _LOG_WINDOW_S for start, _, held in self._log_kinds.values() if held]
+        if self._conn is not None and not self.vm_ready:
+            due.append(self._connected_at + self.hello_timeout)
+        return min(due) if due else None
+
+    def _wall_checks(self, t: int) -> None:
+        wall = time.monotonic()
+        if self._conn is not None and not self.vm_ready and wall >= self._connected_at + self.hello_timeout:
+            self._drop(t, f"no VERSION or CAPABILITIES within {self.hello_timeout:g} s: not a VM-protocol peer")
+        for kind, state in self._log_kinds.items():
+            if state[2] and wall >= state[0] + _LOG_WINDOW_S:
+                self._summarize(kind, state)
 
     def stop(self) -> None:
         """Ask ``serve()`` to return (safe from signal handlers and other threads)."""
@@ -335,6 +380,7 @@ class VmServer(ChannelBase):
                     pass
                 self._out.clear()
             self._disconnect(t, "server shutting down")
+        self._summarize_all()
         if self._listener is not None:
             self._sel.unregister(self._listener)
             self._listener.close()
@@ -378,10 +424,14 @@ class VmServer(ChannelBase):
                 if self._conn is None or not self._read(t):
                     break
         if self._conn is not None:
+            idle = time.monotonic() - self._last_rx
+            if idle > self.hello_timeout:
+                self._drop(t, f"idle for {idle:.1f} s while {who} waits to connect")
+        if self._conn is not None:
             self.refused += 1
             self._trace(t, "refused", peer=who, serving=self.peer)
             self._say(f"refused a second connection from {who}: already serving a VM from {self.peer} "
-                      "(one VM connection at a time)")
+                      "(one VM connection at a time)", kind="refused")
             sock.close()
             return
         sock.setblocking(False)
@@ -390,6 +440,7 @@ class VmServer(ChannelBase):
         self._conn = sock
         self.peer = who
         self.connections += 1
+        self._connected_at = self._last_rx = time.monotonic()
         self._out.clear()
         self._writing = False
         self.decoder.reset()
@@ -417,6 +468,7 @@ class VmServer(ChannelBase):
         was_vm = self.vm_ready
         self.vm_ready = False
         self._trace(t, "disconnect", peer=self.peer, why=why)
+        self._summarize_all()   # what this peer caused is told before it is gone
         self._say(f"{self.peer} disconnected: {why}")
         if was_vm:
             self.host.vm_disconnected(t)
@@ -441,6 +493,7 @@ class VmServer(ChannelBase):
         if not chunk:
             self._disconnect(t, "closed by the peer")
             return False
+        self._last_rx = time.monotonic()
         end = max(chunk.rfind(0xA0), chunk.rfind(0xA1))
         self._run = self._run + len(chunk) if end < 0 else len(chunk) - end - 1
         before = self.decoder.delivered
@@ -494,11 +547,13 @@ class VmServer(ChannelBase):
         if cmd == VmCmd.VERSION:
             self.vm_version = ctl.data[0]
             if self.vm_version != VM_PROTOCOL_VERSION:
-                self._say(f"the VM speaks protocol version {self.vm_version}, this server {VM_PROTOCOL_VERSION}")
+                self._say(f"the VM speaks protocol version {self.vm_version}, this server {VM_PROTOCOL_VERSION}",
+                          kind="VERSION")
             self._hello(t)
         elif cmd == VmCmd.CAPABILITIES:
             self.host.capabilities = ctl.capabilities
-            self._say(f"VM capabilities 0x{int(ctl.capabilities):02X}: {_cap_names(ctl.capabilities)}")
+            self._say(f"VM capabilities 0x{int(ctl.capabilities):02X}: {_cap_names(ctl.capabilities)}",
+                      kind="CAPABILITIES")
             self._hello(t)
             # Whatever was sent before under other capabilities, send the state again.
             self._atn_sent = self._irq_sent = None
@@ -571,9 +626,32 @@ class VmServer(ChannelBase):
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, event, **fields)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, kind: str | None = None) -> None:
+        """Log a line; one of a ``kind`` a peer can repeat at will is held past ``_LOG_BURST`` a window."""
+        if self.log is None:
+            return
+        if kind is not None:
+            wall = time.monotonic()
+            state = self._log_kinds.setdefault(kind, [wall, 0, 0])
+            if wall >= state[0] + _LOG_WINDOW_S:
+                self._summarize(kind, state)
+                state[0], state[1] = wall, 0
+            if state[1] >= _LOG_BURST:
+                state[2] += 1
+                self.suppressed_log_lines += 1
+                return
+            state[1] += 1
+        self.log(text)
+
+    def _summarize(self, kind: str, state: list) -> None:
+        if state[2]:
+            held, state[2] = state[2], 0
+            self.log(f"{held} more {kind} lines suppressed (at most {_LOG_BURST} a {_LOG_WINDOW_S:g} s)")
+
+    def _summarize_all(self) -> None:
         if self.log is not None:
-            self.log(text)
+            for kind, state in self._log_kinds.items():
+                self._summarize(kind, state)
 
 
 def _peer_name(peer) -> str:

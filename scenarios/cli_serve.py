@@ -230,6 +230,7 @@ def cmd_serve(args, console) -> int:
             capture.close()
     sent = ", ".join(f"{cmd.name} x{n}" for cmd, n in sorted(server.controls_sent.items())) or "none"
     _log(f"stopped: {server.connections} connection(s), {server.requests} request(s), {server.refused} refused, "
-         f"{server.dropped_peers} dropped for garbage; controls sent: {sent}")
+         f"{server.dropped_peers} dropped (garbage, no VERSION, idle), {server.suppressed_log_lines} repeated log "
+         f"line(s) suppressed; controls sent: {sent}")
     sys.stdout.flush()
     return 0

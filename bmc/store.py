@@ -92,6 +92,10 @@ class Store:
         conn = None
         try:
             d.mkdir(parents=True, exist_ok=True)
+            # SQLite's own word for these is "disk I/O error"; say which permission is missing.
+            for what in (d, self.path):
+                if what.exists() and not os.access(what, os.W_OK | (os.X_OK if what is d else 0)):
+                    raise StoreError(f"state_dir {str(d)!r}: {what} is not writable (read-only?)")
             if not self.path.exists():
                 self._create()
             elif self.path.stat().st_size == 0:

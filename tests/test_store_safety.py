@@ -187,3 +187,10 @@ def test_a_bad_sdr_row_is_refused_naming_the_record(tmp_path):
     poke(tmp_path, "UPDATE record SET data = ? WHERE log = 'sdr'", bytes((1, 0, 0x51, 0x01, 0)))
     with Store(tmp_path) as s, pytest.raises(StoreError, match="bmc.sqlite3: sdr record 0x0001"):
         Sdr(None, s, lambda t: 0)
+
+
+def test_a_state_dir_without_write_permission_names_it(tmp_path, capsys, monkeypatch):
+    # As root the mode bits do not stop us, so deny the permission check itself.
+    Store(tmp_path).close()
+    monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(tmp_path))
+    error_line(capsys, RUN + [str(tmp_path), "mc", "info"], tmp_path, "is not writable")

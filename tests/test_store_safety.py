@@ -194,3 +194,12 @@ def test_a_state_dir_without_write_permission_names_it(tmp_path, capsys, monkeyp
     Store(tmp_path).close()
     monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(tmp_path))
     error_line(capsys, RUN + [str(tmp_path), "mc", "info"], tmp_path, "is not writable")
+
+
+@pytest.mark.parametrize("fru_id, data", [(255, b"x"), (1, b"")])
+def test_a_bad_fru_row_is_refused_naming_the_device(tmp_path, fru_id, data):
+    from bmc.fru import FruDevices
+    Store(tmp_path).close()
+    poke(tmp_path, "INSERT INTO record (log, id, seq, data) VALUES ('fru', ?, ?, ?)", fru_id, fru_id, data)
+    with Store(tmp_path) as s, pytest.raises(StoreError, match=f"bmc.sqlite3: fru {fru_id}"):
+        FruDevices(s)

@@ -24,7 +24,7 @@ import datetime as _dt
 from dataclasses import dataclass, field, fields
 
 from .ipmi.cc import CompletionCode, IpmiError
-from .store import Store, le16
+from .store import Store, StoreError, le16
 
 DEFAULT_AREA_SIZE = 1024          # QEMU's fruareasize default
 MAX_FRU_ID = 0xFE                 # 0xFF is reserved
@@ -116,6 +116,10 @@ class FruDevices(dict):
         super().__init__()
         self.store = store
         rows, _ = store.load(self.log)
+        for fru_id, data in rows:  # what define() would have refused must not come back from disk
+            if not 0 <= fru_id <= MAX_FRU_ID or not 1 <= len(data) <= MAX_SIZE:
+                raise StoreError(f"{store.where}: fru {fru_id} of {len(data)} bytes: ids are 0-{MAX_FRU_ID}, "
+                                 f"sizes 1-{MAX_SIZE} bytes")
         for fru_id, data in sorted(rows):
             self[fru_id] = FruDevice(fru_id, data, store)
 

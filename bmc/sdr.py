@@ -33,6 +33,20 @@ OVERFLOW_FLAG = 0x80
 FREE_SPACE_64K = 0xFFFE  # "64 KB - 2 or more available"
 
 
+# IPMI 2.0 section 43: each type's fixed fields end in the ID string's type/length byte, so a record
+# of that type is at least this long, header included (full 43.1, compact 43.2, event-only 43.3,
+# FRU device locator 43.8, management controller device locator 43.9).
+MIN_LENGTH = {0x01: 48, 0x02: 32, 0x03: 17, 0x11: 16, 0x12: 16}
+
+
+def check_type_length(record: bytes) -> None:
+    """IpmiError(0xC7) for a record shorter than its type's fixed fields."""
+    need = MIN_LENGTH.get(record[3])
+    if need is not None and len(record) < need:
+        raise IpmiError(CompletionCode.REQUEST_DATA_LENGTH_INVALID,
+                        f"SDR type 0x{record[3]:02X} of {len(record)} bytes, under its {need}-byte minimum")
+
+
 def record_length(header: bytes) -> int:
     """A record's whole length from its header: 5 + the length byte."""
     return HEADER_SIZE + header[4]
@@ -88,6 +102,7 @@ class Sdr(RecordLog):
         if len(record) < HEADER_SIZE or record_length(record) != len(record):
             declared = f"declares {record_length(record)}" if len(record) >= HEADER_SIZE else "has no whole header"
             raise IpmiError(CC_RECORD_REJECTED, f"SDR of {len(record)} bytes {declared}")
+        check_type_length(record)
 
     def _now(self) -> int:
         return self.sim.now if self.sim is not None else 0

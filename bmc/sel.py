@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .ipmi.cc import CompletionCode, IpmiError
-from .store import CC_RECORD_REJECTED, FIRST, LAST, RecordLog, Store, le16
+from .store import CC_RECORD_REJECTED, FIRST, LAST, RecordLog, Store, StoreError, le16
 
 SEL_VERSION = 0x51
 RECORD_SIZE = 16
@@ -55,7 +55,11 @@ class Sel(RecordLog):
         return capacity
 
     def _load_meta(self, meta: dict[str, int]) -> None:
-        self.utc_offset = meta.get("utc_offset", UTC_OFFSET_UNSPECIFIED)
+        offset = meta.get("utc_offset", UTC_OFFSET_UNSPECIFIED)
+        if offset != UTC_OFFSET_UNSPECIFIED and not -UTC_OFFSET_LIMIT <= offset <= UTC_OFFSET_LIMIT:
+            raise StoreError(f"{self.store.where}: sel utc_offset {offset} out of range "
+                             f"-{UTC_OFFSET_LIMIT}..{UTC_OFFSET_LIMIT} or 0x{UTC_OFFSET_UNSPECIFIED:X}")
+        self.utc_offset = offset
 
     def _has_room(self, count: int, size: int) -> bool:
         return len(self._records) + count <= self.capacity

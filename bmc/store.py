@@ -60,8 +60,13 @@ _SCHEMA = (
 )
 
 
-class StoreError(Exception):
-    """A state directory that cannot be used; the message names the path and why."""
+# PRAGMA application_id of a database this code made ("IPML"): anything else in bmc.sqlite3 is not ours.
+APPLICATION_ID = 0x49504D4C
+_TABLES = {"record", "meta"}
+
+
+class StoreError(RuntimeError):
+    """A state directory or database that cannot be used; the message names the path and why."""
 
 
 class Store:
@@ -79,38 +84,105 @@ class Store:
     def _connect(self, sync: str) -> sqlite3.Connection:
         if self.path is None:
             conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        else:
-            d = self.state_dir
-            if d.exists() and not d.is_dir():
-                raise StoreError(f"state_dir {str(d)!r} is not a directory")
-            try:
-                d.mkdir(parents=True, exist_ok=True)
-                # timeout=0: another BMC holding the lock is an error now, not a stall.
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
-                conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if mode.lower() != "wal":
-                    raise StoreError(f"state_dir {str(d)!r}: SQLite refused WAL mode (got {mode!r})")
-                conn.execute(f"PRAGMA synchronous={sync}")
-                conn.execute("BEGIN IMMEDIATE")  # take the write lock now and keep it (exclusive mode)
-                conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc):
-                    raise StoreError(f"state_dir {str(d)!r} is in use by another BMC ({exc})") from None
-                raise StoreError(f"state_dir {str(d)!r}: {exc}") from None
-            except sqlite3.DatabaseError as exc:
+            self._set_up(conn)
+            return conn
+        d = self.state_dir
+        if d.exists() and not d.is_dir():
+            raise StoreError(f"state_dir {str(d)!r} is not a directory")
+        conn = None
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            # SQLite's own word for these is "disk I/O error"; say which permission is missing.
+            for what in (d, self.path):
+                if what.exists() and not os.access(what, os.W_OK | (os.X_OK if what is d else 0)):
+                    raise StoreError(f"state_dir {str(d)!r}: {what} is not writable (read-only?)")
+            if not self.path.exists():
+                self._create()
+            elif self.path.stat().st_size == 0:
+                # Not "a new store": a file someone truncated may have held records; leave it for them.
+                raise StoreError(f"{self.path} is empty (0 bytes), not an ipmilab store; move it away to start afresh")
+            # timeout=0: another BMC holding the lock is an error now, not a stall.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now and keep it (exclusive mode)
+            conn.execute("COMMIT")
+            self._check_own(conn)
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"state_dir {str(d)!r}: SQLite refused WAL mode (got {mode!r})")
+            conn.execute(f"PRAGMA synchronous={sync}")
+            self._set_up(conn)
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise StoreError(f"state_dir {str(d)!r} is in use by another BMC ({exc})") from None
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreError(f"state_dir {str(d)!r}: {self.path.name}: {exc}") from None
+            if isinstance(exc, sqlite3.DatabaseError):
                 raise StoreError(f"state_dir {str(d)!r}: {self.path.name} is not a usable database ({exc})") from None
-            except OSError as exc:
+            if isinstance(exc, OSError):
                 raise StoreError(f"state_dir {str(d)!r}: {exc.strerror or exc}") from None
+            raise
+        return conn
+
+    def _create(self) -> None:
+        """A new database, made aside and linked into place whole: a crash mid-way leaves no half store."""
+        tmp = self.path.with_name(self.path.name + ".new")
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # ours, from a creation that died before the link
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._set_up(conn)
+        finally:
+            conn.close()
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self.path)  # unlike rename, never replaces a store another process just made
+        except FileExistsError:
+            pass
+        tmp.unlink()
+        fd = os.open(self.state_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _check_own(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database this code did not make; mark an unmarked older store of ours."""
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app == APPLICATION_ID:
+            return
+        if app == 0 and tables == _TABLES:  # made before the marker: the same two tables
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            return
+        what = f"application_id 0x{app:08X}" if app else f"tables {', '.join(sorted(tables)) or 'none'}"
+        raise StoreError(f"{self.path} is not an ipmilab store ({what}); left as it is")
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            conn.close()
             raise StoreError(f"state_dir {str(self.state_dir)!r}: schema version {version} is newer than "
                              f"this ipmilab's {SCHEMA_VERSION}")
         for stmt in _SCHEMA:
             conn.execute(stmt)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        return conn
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+
+    @property
+    def where(self) -> str:
+        """The database's name in messages."""
+        return ":memory:" if self.path is None else str(self.path)
 
     @property
     def persistent(self) -> bool:
@@ -137,8 +209,17 @@ class Store:
     def load(self, log: str) -> tuple[list[tuple[int, bytes]], dict[str, int]]:
         """(records as (id, data) in repository order, meta values) of one log."""
         c = self._conn
-        rows = c.execute("SELECT id, data FROM record WHERE log = ? ORDER BY seq", (log,)).fetchall()
-        meta = dict(c.execute("SELECT key, value FROM meta WHERE log = ?", (log,)).fetchall())
+        try:
+            rows = c.execute("SELECT id, data FROM record WHERE log = ? ORDER BY seq", (log,)).fetchall()
+            meta = dict(c.execute("SELECT key, value FROM meta WHERE log = ?", (log,)).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.where}: cannot read the {log} records ({exc})") from None
+        for i, d in rows:
+            if not isinstance(i, int) or not isinstance(d, bytes):
+                raise StoreError(f"{self.where}: {log} record id {i!r} has a {type(d).__name__}, not bytes")
+        for k, v in meta.items():
+            if not isinstance(v, int):
+                raise StoreError(f"{self.where}: {log} {k} {v!r} is not an integer")
         return [(i, bytes(d)) for i, d in rows], meta
 
     # -- writing: only inside ``transaction()`` -------------------------------------------------
@@ -208,6 +289,7 @@ class RecordLog:
         self.timestamp = timestamp
         self.name = name
         rows, meta = store.load(self.log)
+        self._check_loaded(rows, meta)
         self._records: dict[int, bytes] = dict(rows)
         self.used_bytes = sum(len(d) for d in self._records.values())
         self._reindex()
@@ -224,6 +306,30 @@ class RecordLog:
 
     def _load_meta(self, meta: dict[str, int]) -> None:
         """Subclasses pick up their own persisted settings."""
+
+    # Persisted values and their ranges: a value outside them would reach a reply (a negative
+    # last_add made Get SEL Info fail), so a store holding one is refused at open.
+    _META_RANGES = {"next_id": (1, 0xFFFE), "next_seq": (1, 1 << 62), "last_add": (0, NO_TIMESTAMP),
+                    "last_erase": (0, NO_TIMESTAMP), "overflow": (0, 1)}
+
+    def _check_loaded(self, rows: list[tuple[int, bytes]], meta: dict[str, int]) -> None:
+        where = f"{self.store.where}: {self.log}"
+        for key, (lo, hi) in self._META_RANGES.items():
+            if key in meta and not lo <= meta[key] <= hi:
+                raise StoreError(f"{where} {key} {meta[key]} out of range {lo}..{hi}")
+        for rid, data in rows:
+            if not 1 <= rid <= 0xFFFE:
+                raise StoreError(f"{where} record id {rid} out of range 1..0xFFFE")
+            if data[:2] != le16(rid):
+                raise StoreError(f"{where} record 0x{rid:04X} carries id bytes {data[:2].hex()}")
+            try:
+                self._check_stored(data)
+            except IpmiError as exc:
+                raise StoreError(f"{where} record 0x{rid:04X}: {exc}") from None
+
+    def _check_stored(self, record: bytes) -> None:
+        """Raise IpmiError unless ``record`` is one this log would have accepted."""
+        self._check_complete(record)
 
     def _reindex(self) -> None:
         self._order = list(self._records)

@@ -50,7 +50,6 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     SEL and SDR timestamps count from the wall clock's present (Unix time),
     as a real BMC's do.
     """
-    from pathlib import Path
 
     from bmc.bmc import Bmc, Identity
     from bmc.ipmid import Ipmid
@@ -63,8 +62,6 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
     host = VmHost()
     where = state_dir if state_dir is not None else cfg.state_dir
-    if where is not None:
-        Path(where).mkdir(parents=True, exist_ok=True)
     bmc = Bmc(sim, identity=Identity(**cfg.identity), host=host, slave_address=cfg.slave_address, state_dir=where)
     bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)

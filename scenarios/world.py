@@ -137,7 +137,6 @@ class World:
         is built.
         """
         import dataclasses
-        from pathlib import Path
 
         from bmc.bmc import Identity
 
@@ -157,8 +156,7 @@ class World:
             firmware = dataclasses.replace(firmware or p.firmware, kernel=cfg.timing.firmware_kernel)
         bmc_kwargs: dict = {"identity": Identity(**cfg.identity), "slave_address": cfg.slave_address}
         where = state_dir if state_dir is not None else cfg.state_dir
-        if where is not None:
-            Path(where).mkdir(parents=True, exist_ok=True)
+        if where is not None:  # the store makes the directory, and says why when it cannot
             bmc_kwargs["state_dir"] = where
         world = cls(p, seed=cfg.seed if seed is None else seed, trace=trace, layers=layers, use_irq=irq,
                     si=si_config(cfg, irq), firmware=firmware, host_kwargs=host_kwargs(cfg), bmc_kwargs=bmc_kwargs,

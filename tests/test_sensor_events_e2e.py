@@ -141,7 +141,7 @@ def test_full_stack_aspeed_has_no_attention_interrupt():
     w.bmc.sensors.add(ThresholdSensor(NUMBER, "Ramp Temp", model=Ramp(START, SLOPE, at=T0), thresholds={"ucr": UCR}))
     assert w.boot()
     w.sim.run(until=crossing_instant() + s(1))
-    assert len(w.bmc.sel) == 1 and w.host.ipmi.events == []
+    assert len(w.bmc.sel) == 1 and not w.host.ipmi.events
     assert w.request(NetFn.APP, App.GET_DEVICE_ID).cc == 0                  # the next transaction...
     w.sim.run(until=w.sim.now + s(1))
     assert len(w.host.ipmi.events) == 1                                      # ...notices SMS_ATN

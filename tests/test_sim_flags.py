@@ -39,3 +39,19 @@ def test_interrupt_mode_turns_on_the_interrupt_enables_and_keeps_logging():
     w.sim.run(until=w.sim.now + ms(20))
     assert w.bmc.global_enables == 0x0F      # RCV/EVT interrupts + event buffer, logging kept on
     assert w.block.obf_irq_enable
+
+
+def test_the_handler_keeps_at_most_history_events():
+    from scenarios.world import World
+    from vserver.msghandler import IpmiMsgHandler
+
+    w = World("isa-ipmi-kcs")
+    assert w.boot()
+    ipmi = w.host.ipmi
+    assert ipmi.events.maxlen == 1024
+    ipmi.set_history(3)
+    for i in range(10):
+        ipmi._handle_read_event_rsp(bytes((0x1C, 0x35, 0)) + bytes((i,)) * 16, i)
+    assert [t for t, _ in ipmi.events] == [7, 8, 9] and ipmi.stats["events"] == 10
+    with pytest.raises(ValueError, match="history 0 must be a positive int"):
+        IpmiMsgHandler(w.sim, w.host.si, history=0)

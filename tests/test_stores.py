@@ -210,7 +210,7 @@ def test_sdr_add_get_next_and_free_space():
 
 
 def test_sdrfile_round_trip_as_qemu_writes_it(tmp_path):
-    other = sdr_record(bytes(range(30)), rtype=0x01)
+    other = sdr_record(bytes(range(43)), rtype=0x01)   # a full sensor record is at least 48 bytes
     qemu_file = WD + bytes((1, 0)) + other[2:]          # QEMU numbers from 0
     path = tmp_path / "sdrfile"
     path.write_bytes(qemu_file)

@@ -120,7 +120,7 @@ def test_bmc_cold_reset_is_recovered_by_setting_the_timer_again():
     assert hexdump(w.ipmid.handle(from_hex("18 02"))) == "1C 02 00"      # the BMC forgets the watchdog
     w.sim.run(until=t0 + 60 * S)
     # Heartbeat at 10 s: 0x80, Set again, Reset again; then it keeps being petted.
-    assert [cc for _, cc in d.heartbeats[:4]] == [0x00, 0x00, 0x80, 0x00]
+    assert [cc for _, cc in list(d.heartbeats)[:4]] == [0x00, 0x00, 0x80, 0x00]
     assert len(d.sets) == 3 and d.errors == []                 # stop, arm, restore
     assert w.bmc.watchdog.running and w.host.power_events == []
 
@@ -174,3 +174,14 @@ def test_clean_power_off_disables_the_timer_and_a_reboot_gets_120_s():
     # The Set without "don't stop" stopped the timer: it never expires (with don't-stop it would have
     # run on with action none and been logged).
     assert w.bmc.watchdog.expirations == 0 and not w.bmc.watchdog.running
+
+
+def test_a_long_run_keeps_at_most_history_heartbeats():
+    w, _ = booted()
+    d, t0 = arm(w, timeout=10, action="reset", heartbeat=5 * S, history=16)
+    w.sim.run(until=t0 + 600 * S)
+    assert len(d.heartbeats) == 16 and d.heartbeats.maxlen == 16     # 120 pets, the last 16 kept
+    assert d.heartbeats[-1][0] > t0 + 590 * S and d.heartbeat_count == 120
+    assert WatchdogDaemon().heartbeats.maxlen == 1024
+    with pytest.raises(ValueError, match="watchdog history 0 must be a positive int"):
+        WatchdogDaemon(history=0)

@@ -109,10 +109,13 @@ def _unspecified(request: bytes) -> bytes:
     return bytes((request[0] | 0x04, request[1], CC.UNSPECIFIED_ERROR))
 
 
+HISTORY = 1024  # events kept by default
+
+
 class IpmiMsgHandler:
     """One IPMI interface as users see it (``/dev/ipmi0``)."""
 
-    def __init__(self, sim, smi, name: str = "ipmi0", slave_address: int = 0x20):
+    def __init__(self, sim, smi, name: str = "ipmi0", slave_address: int = 0x20, history: int = HISTORY):
         self.sim = sim
         self.smi = smi
         self.name = name
@@ -131,7 +134,7 @@ class IpmiMsgHandler:
         # Events: users that get them (ipmi_set_gets_events) or, with none, a queue of 25.
         self.event_listeners: list = []
         self.waiting_events: deque[bytes] = deque()
-        self.events: list[tuple[int, bytes]] = []       # (time, Read Event Message Buffer response) delivered
+        self.set_history(history)
         self.messages: list[tuple[int, bytes]] = []     # (time, Get Message response) handled
         self.cmd_rcvrs: dict[tuple[int, int, int], object] = {}   # (netfn, cmd, channel) -> fn(t, rsp)
         self.pretimeouts: list[int] = []
@@ -291,6 +294,13 @@ class IpmiMsgHandler:
         result = IpmiResult(msg.data, msg.rsp, recv.t_sent, t, recv.msgid)
         if not recv.event.triggered:
             self.sim.trigger_at(recv.event, t, result)
+
+    def set_history(self, history: int) -> None:
+        """Keep the last ``history`` delivered events (stats["events"] counts them all)."""
+        if not isinstance(history, int) or history <= 0:
+            raise ValueError(f"history {history!r} must be a positive int of events")
+        # (time, Read Event Message Buffer response) delivered; bounded, as a long run would grow it forever
+        self.events: deque[tuple[int, bytes]] = deque(getattr(self, "events", ()), maxlen=history)
 
     def _handle_read_event_rsp(self, rsp: bytes, t: int) -> None:
         if len(rsp) < 19:

@@ -35,6 +35,8 @@ and leaves the timer armed.
 
 from __future__ import annotations
 
+from collections import deque
+
 from bmc.ipmi.cmd import App
 from bmc.ipmi.msg import TimerUse
 from bmc.ipmi.netfn import NetFn
@@ -57,6 +59,9 @@ def _choice(name: str, value: str, allowed) -> str:
     return value
 
 
+HISTORY = 1024  # heartbeats kept by default
+
+
 class WatchdogDaemon:
     """``ipmi_watchdog`` module parameters plus the daemon's petting interval.
 
@@ -69,7 +74,10 @@ class WatchdogDaemon:
 
     def __init__(self, timeout: int = 10, pretimeout: int = 0, action: str = "reset", preaction: str = "pre_none",
                  preop: str = "preop_none", heartbeat: int | None = None, pet: bool = True,
-                 panic_wdt_timeout: int = 255, name: str = "ipmi_watchdog", give_up: bool = False):
+                 panic_wdt_timeout: int = 255, name: str = "ipmi_watchdog", give_up: bool = False,
+                 history: int = HISTORY):
+        if not isinstance(history, int) or history <= 0:
+            raise ValueError(f"watchdog history {history!r} must be a positive int of heartbeats")
         if not isinstance(timeout, int) or not 1 <= timeout <= 6553:
             raise ValueError(f"watchdog timeout {timeout!r} out of range 1-6553 s")
         if not isinstance(pretimeout, int) or not 0 <= pretimeout <= 255:
@@ -93,7 +101,9 @@ class WatchdogDaemon:
         self.state = "none"                 # ipmi_watchdog_state: the action armed in the BMC
         self.pretimeout_since_heartbeat = False
         self.sets: list[tuple[int, bytes, int]] = []        # (time, request data, cc)
-        self.heartbeats: list[tuple[int, int]] = []         # (time, cc)
+        # (time, cc) of the last ``history`` heartbeats: a run of days must not grow without bound.
+        self.heartbeats: deque[tuple[int, int]] = deque(maxlen=history)
+        self.heartbeat_count = 0                            # every heartbeat, kept or not
         self.pretimeouts: list[int] = []                    # pre-timeout upcalls and NMIs, by time
         self.readable: list[int] = []                       # preop_give_data: when read() would return
         self.errors: list[tuple[int, str]] = []
@@ -209,6 +219,7 @@ class WatchdogDaemon:
         while self.state != "none":
             rsp = yield from self._request(App.RESET_WATCHDOG_TIMER)
             self.heartbeats.append((rsp.t_done, rsp.cc))
+            self.heartbeat_count += 1
             if rsp.cc != TIMER_NOT_INITIALIZED:
                 if rsp.cc:
                     self.errors.append((rsp.t_done, f"Reset Watchdog Timer failed with 0x{rsp.cc:02X}"))

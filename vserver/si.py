@@ -162,6 +162,7 @@ class SmiInterface(TrySmiInit):
         # check that req_events asked for (and its event fetch) done, so from here on the interface
         # runs as configured.  Not Linux's (nothing there waits for it): World.boot waits for it.
         self.settled = self.env.event()
+        self._replaying = self.cfg.show_polls and sim.tracer.enabled    # decided once, off the poll path
         self.failed: str | None = None
         # Contexts: the timer, kipmid, the interrupt; None = not scheduled.
         self.timer_can_start = False
@@ -428,10 +429,6 @@ class SmiInterface(TrySmiInit):
     _stopping = False
     _poll_records = None       # (start, records) of the last pass that found nothing changed
     _unsettled = False         # ready, and ``settled`` not yet triggered
-
-    @property
-    def _replaying(self) -> bool:
-        return self.cfg.show_polls and self.sim.tracer.enabled
 
     def _kipmid_grid_after(self, p: int, t: int, inclusive: bool) -> int:
         """First kipmid poll instant at or after ``t`` on the grid starting at ``p``.

@@ -83,13 +83,18 @@ def c_id_string(rec: SensorRecord | object) -> str:
     return raw.split(b"\0")[0].decode("latin-1")
 
 
-def locator_desc(rec) -> str:
-    """The ``%.*s`` name of a locator record: (id_code & 1Fh) + 1 characters, so one past the string."""
-    at = 15
+def _desc_one_past(rec, at: int) -> str:
+    """ipmitool's ``%.*s`` of the ID string whose type/length byte is at ``at``: (id_code & 1Fh) + 1
+    characters, so one past the string, at most 16."""
     if len(rec.raw) <= at or not rec.raw[at]:
         return ""
     raw = (rec.raw + b"\0")[at + 1:at + 2 + (rec.raw[at] & 0x1F)][:16]
     return raw.split(b"\0")[0].decode("latin-1")
+
+
+def locator_desc(rec) -> str:
+    """The name of a locator record (its ID string starts at byte 15)."""
+    return _desc_one_past(rec, 15)
 
 
 def unit_of(rec: SensorRecord) -> str:
@@ -501,9 +506,5 @@ class SdrCommands:
 
 
 def eventonly_desc(rec) -> str:
-    """An event-only record's ``%.*s`` name (its ID string starts at byte 16)."""
-    at = 16
-    if len(rec.raw) <= at or not rec.raw[at]:
-        return ""
-    raw = (rec.raw + b"\0")[at + 1:at + 2 + (rec.raw[at] & 0x1F)][:16]
-    return raw.split(b"\0")[0].decode("latin-1")
+    """An event-only record's name (its ID string starts at byte 16)."""
+    return _desc_one_past(rec, 16)

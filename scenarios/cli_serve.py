@@ -187,7 +187,7 @@ def cmd_serve(args, console) -> int:
     sink = capture = None
     if args.trace is not None:
         try:
-            sink = open(args.trace, "w", encoding="utf-8")
+            sink = open(args.trace, "w", encoding="utf-8", buffering=1)   # each record as it happens
         except OSError as exc:
             served.bmc.store.close()
             raise ValueError(f"--trace: cannot write {args.trace} ({exc.strerror})") from None

@@ -29,6 +29,7 @@ from .ipmi.msg import (
     MessageFlags,
     RestartCause,
 )
+from .lan_config import LanConfig
 from .sdr import DEFAULT_CAPACITY as SDR_CAPACITY
 from .sdr import Sdr
 from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
@@ -178,6 +179,7 @@ class Bmc:
         # Users, channel access, system info, the IPMB behind Send Message, the chassis (bmc/commands/app, chassis).
         self.users = UserTable()
         self.channel_access = ChannelAccessTable(self)
+        self.lan_config = LanConfig()
         self.system_info = SystemInfo()
         self.ipmb = {0x40: IpmbSatellite(0x40)}
         self.ipmb_latency = 0  # ns from Send Message to the satellite's answer in the receive queue

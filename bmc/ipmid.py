@@ -148,11 +148,12 @@ class Ipmid:
     # -- dispatch -------------------------------------------------------------------
 
     def handle(self, request: bytes, privilege: int = Privilege.ADMINISTRATOR,
-               channel: int = Channel.SYSTEM_INTERFACE, t: int | None = None) -> bytes:
+               channel: int = Channel.SYSTEM_INTERFACE, t: int | None = None, session=None) -> bytes:
         """Answer one request (``NetFn/LUN, Cmd, Data...``) with ``NetFn|1/LUN, Cmd, CC, Data...``.
 
         ``t`` is when the request is handled (default: now); interfaces that run
         ahead of the kernel clock pass the time of the access that completed it.
+        ``session`` is the LAN session it arrived in (handlers see it as ``call.session``).
         """
         self._t = self.sim.now if t is None else t
         if len(request) < 2:
@@ -179,7 +180,8 @@ class Ipmid:
         if self.busy or (self.busy_hook is not None and self.busy_hook(nl >> 2, cmd)):
             return self._done(request, head, _C0, b"", spec)
         try:
-            out = spec.handler(Call(self, self.bmc, nl >> 2, cmd, bytes(data), channel, privilege, self._t))
+            out = spec.handler(Call(self, self.bmc, nl >> 2, cmd, bytes(data), channel, privilege, self._t,
+                                       session))
         except IpmiError as exc:
             return self._done(request, head, exc.cc, exc.data, spec)
         except NotImplementedError:

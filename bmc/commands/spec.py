@@ -57,9 +57,9 @@ def command(netfn: int, cmd: int, *, privilege: Privilege, req_len: int | None =
 class Call:
     """What a handler gets: the request data and where it came from."""
 
-    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege", "t")
+    __slots__ = ("ipmid", "bmc", "netfn", "cmd", "data", "channel", "privilege", "t", "session")
 
-    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege, t):
+    def __init__(self, ipmid, bmc, netfn, cmd, data, channel, privilege, t, session=None):
         self.ipmid = ipmid
         self.bmc = bmc
         self.netfn = netfn
@@ -68,3 +68,4 @@ class Call:
         self.channel = channel
         self.privilege = privilege
         self.t = t  # the simulated time of the request (an ideal interface runs ahead of the kernel)
+        self.session = session  # the LAN session the request came in (None: session-less, system interface)

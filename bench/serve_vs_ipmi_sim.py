@@ -11,7 +11,10 @@ after the other on the same machine:
   ``raw 0x06 0x01`` lines: one RMCP+ session, N in-session Get Device IDs
   (the session set-up counted in; it is the same for both).
 
-It prints requests per second and the ratio ipmilab / ipmi_sim.  A benchmark,
+With two CPUs or more the client runs on CPU 0 and the server on CPU 1, for
+both servers: unpinned, the scheduler sometimes puts a client and its server
+on one CPU and sometimes not, and a closed loop's rate doubles or halves with
+that choice alone.  It prints requests per second and the ratio ipmilab / ipmi_sim.  A benchmark,
 never a test: the figures depend on the machine and its load.  Needs
 ``ipmi_sim`` and ``ipmitool`` (``tests/peers/install.sh``).
 """
@@ -37,6 +40,17 @@ from bmc.vm.codec import VM_MIN_RESPONSE, Decoder, VmMessage, connect_burst, enc
 from tests.peers.ipmi_sim import IpmiSim, free_port  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
+
+
+def _cpus() -> tuple[set[int], set[int]] | None:
+    """(client CPUs, server CPUs), or None on a machine with one CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return ({cpus[0]}, {cpus[1]}) if len(cpus) >= 2 else None
+
+
+def _pin_server(pid: int, pinning) -> None:
+    if pinning is not None:
+        os.sched_setaffinity(pid, pinning[1])
 
 
 def vm_closed_loop(addr: tuple[str, int], seconds: float) -> float:
@@ -129,10 +143,16 @@ def run(seconds: float, lan_requests: int) -> dict:
     missing = [p for p in ("ipmi_sim", "ipmitool") if shutil.which(p) is None]
     if missing:
         raise SystemExit(f"bench/serve_vs_ipmi_sim.py: {', '.join(missing)} not installed (tests/peers/install.sh)")
-    result: dict = {"seconds": seconds, "lan_requests": lan_requests}
+    pinning = _cpus()
+    result: dict = {"seconds": seconds, "lan_requests": lan_requests,
+                    "pinned": None if pinning is None else {"client": sorted(pinning[0]),
+                                                            "server": sorted(pinning[1])}}
+    if pinning is not None:
+        os.sched_setaffinity(0, pinning[0])   # ipmitool, started by this process, inherits it
     with tempfile.TemporaryDirectory(prefix="ipmilab-bench-") as tmp:
         workdir = Path(tmp)
         sim = IpmiSim(workdir / "ipmi_sim").start()
+        _pin_server(sim.proc.pid, pinning)
         try:
             result["vm_ipmi_sim"] = vm_closed_loop((LOOPBACK, sim.vm_port), seconds)
             _wait_udp(sim.lan_port, None)
@@ -143,6 +163,7 @@ def run(seconds: float, lan_requests: int) -> dict:
         vm_port = free_port()
         lan_port = free_port(socket.SOCK_DGRAM) if lan else None
         proc = serve_ipmilab(workdir, vm_port, lan_port)
+        _pin_server(proc.pid, pinning)
         try:
             _wait_tcp(vm_port, proc)
             result["vm_ipmilab"] = vm_closed_loop((LOOPBACK, vm_port), seconds)
@@ -176,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
+    pinned = result["pinned"]
+    print(f"client on CPU {pinned['client']}, servers on CPU {pinned['server']}" if pinned else
+          "one CPU: client and servers share it")
     print(f"{'workload':<34}{'ipmi_sim':>12}{'ipmilab':>12}{'ratio':>8}")
     for kind, label in (("vm", "serve --vm closed loop (req/s)"), ("lanplus", "lanplus in session (req/s)")):
         ours = result.get(f"{kind}_ipmilab")

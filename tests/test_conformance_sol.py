@@ -111,7 +111,7 @@ CASES = [
     SolCase("18 4F 01", 0xC7, "short"),
     SolCase("18 4F 01 01", 0xD4, "privilege", privilege=P.CALLBACK),
     SolCase("18 4F 01 02", 0x80, "missing"),
-    # Get SOL Configuration Parameters (26.8): what ipmitool sol info reads
+    # Get SOL Configuration Parameters (26.3): what ipmitool sol info reads
     SolCase("30 22 01 00 00 00", 0x00, rsp="34 22 00 11 00"),
     SolCase("30 22 01 01 00 00", 0x00, rsp="34 22 00 11 01"),
     SolCase("30 22 01 02 00 00", 0x00, rsp="34 22 00 11 C4"),
@@ -129,7 +129,7 @@ CASES = [
     SolCase("30 22 01 00 00 00", 0xD4, "privilege", privilege=P.CALLBACK),
     SolCase("30 22 11 00 00 00", 0xCC, "reserved"),
     SolCase("30 22 00 00 00 00", 0xCC, "range", note="IPMB carries no SOL"),
-    # Set SOL Configuration Parameters (26.7): what ipmitool sol set writes
+    # Set SOL Configuration Parameters (26.2): what ipmitool sol set writes
     SolCase("30 21 01 06 06", 0x00, rsp="34 21 00", check=rate_9600),
     SolCase("30 21 01 06 06", 0x00, setup=in_progress, check=staged_not_applied),
     SolCase("30 21 01 03 0A", 0xC7, "short"),

@@ -222,6 +222,7 @@ class ConsoleHost:
 
     def _go_on(self, t: int, source: str) -> None:
         self.power_on_state = True
+        self.state = BOOTING
         self.console.power(True, t)
         self._event(t, "power-on")
         self._notify("on", t, source)

@@ -1,4 +1,4 @@
-"""Set/Get SOL Configuration Parameters (NetFn Transport 0Ch, cmd 21h/22h; IPMI 2.0 sections 26.7, 26.8)."""
+"""Set/Get SOL Configuration Parameters (NetFn Transport 0Ch, cmd 21h/22h; IPMI 2.0 sections 26.2, 26.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SOL Configuration Parameters (IPMI 2.0 section 26.7, Table 26-5): what Set/Get SOL Configuration read and write.
+"""SOL Configuration Parameters (IPMI 2.0 sections 26.2, 26.3, Table 26-5): what Set/Get SOL Configuration use.
 
 Parameter 0 is the set-in-progress protocol of ``bmc.params`` (staged
 writes, commit, rollback).  Each value is kept as its wire bytes and
@@ -16,7 +16,7 @@ from ..ipmi.cc import CompletionCode, IpmiError
 from ..params import CC_PARAMETER_NOT_SUPPORTED, CC_PARAMETER_READ_ONLY, ParameterStore, set_in_progress_code
 from ..privilege import Privilege
 
-PARAMETER_REVISION = 0x11   # present revision 1, backward compatible with 1 (section 26.8)
+PARAMETER_REVISION = 0x11   # present revision 1, backward compatible with 1 (section 26.3)
 
 SET_IN_PROGRESS = 0
 SOL_ENABLE = 1

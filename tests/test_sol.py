@@ -7,9 +7,11 @@ from bmc.sol.packet import (
     OP_CTS_PAUSE,
     OP_FLUSH_OUTBOUND,
     OP_NACK,
+    ST_BREAK,
     ST_CHARACTER_TRANSFER_UNAVAILABLE,
     ST_NACK,
     ST_SOL_DEACTIVATING,
+    ST_TRANSMIT_OVERRUN,
 )
 from buses.time import S, ms
 from buses.uart import char_end
@@ -83,6 +85,9 @@ def test_deactivate_tells_the_console_and_frees_the_instance():
     assert ask(ipmid, "18 4A 01").hex(" ").upper() == "1C 4A 00 01 00 00"
     assert ask(ipmid, "18 4B 01 01").hex(" ").upper() == "1C 4B 00 00 00 00 00 01 00 00 00 00 00 00 00"
     assert ask(ipmid, ACTIVATE, FakeSession(sim))[2] == 0                  # free again
+    owner = bmc.sol.session
+    assert ask(ipmid, "18 49 01 01 00 00 00 00", owner)[2] == 0            # its own ~.: no status packet
+    assert not bmc.sol.active and owner.sent == []
 
 
 def test_session_close_deactivates_silently():
@@ -329,3 +334,16 @@ def test_login_and_uname_over_sol_and_the_run_is_deterministic():
     assert "root@ipmilab:~$ uname -a\r\nLinux ipmilab 6.1.0-ipmilab" in text
     again = console_run(b"root\rsecret\runame -a\r")
     assert again.sent == s.sent                      # same inputs, same packets at the same instants
+
+
+def test_overrun_and_a_host_break_are_reported_in_the_next_packet():
+    sim, bmc, ipmid, host = world(console_buffer=4)
+    quiet_port(sim, host)
+    set_param(ipmid, 3, 20, 200)                     # 100 ms
+    s = activate(sim, bmc, ipmid)
+    host.console.write("0123456789", 0)
+    host.console.host_break(0)
+    sim.run(until=S)
+    (_, pkt), = s.data_packets()
+    assert pkt == SolPacket(1, 0, 0, ST_TRANSMIT_OVERRUN | ST_BREAK, b"0123")
+    assert bmc.sol.stats["overruns"] == 6

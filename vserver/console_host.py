@@ -102,6 +102,12 @@ class SerialConsole:
         if not on:
             self.tx.flush()     # the UART loses its FIFO with the power
 
+    def host_break(self, t: int) -> None:
+        """The host holds its TX line low (a break, e.g. for the kernel's SysRq): the BMC sees it at once."""
+        if self.powered:
+            for fn in self.break_listeners:
+                fn(t)
+
     def _tx_done(self, byte: int, t: int) -> None:
         for fn in self.host_output_listeners:
             fn(byte, t)

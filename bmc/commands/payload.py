@@ -133,7 +133,10 @@ def deactivate_payload(call):
     if call.privilege < sol.config.privilege:
         raise IpmiError(CompletionCode.INSUFFICIENT_PRIVILEGE,
                         f"privilege {call.privilege} below the SOL privilege level {sol.config.privilege}")
-    sol.deactivate(call.t, "Deactivate Payload")
+    # The console hears "SOL deactivating" when someone else takes SOL away (ipmitool sol deactivate from another
+    # shell); its own Deactivate Payload (ipmitool's ~.) has its answer.
+    own = call.session is not None and call.session.id == sol.session.id
+    sol.deactivate(call.t, "Deactivate Payload", notify=not own)
     return b""
 
 

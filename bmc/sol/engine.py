@@ -322,6 +322,7 @@ class SolEngine:
 
     def on_payload(self, session, data: bytes, t: int) -> None:
         """The session layer: one inbound SOL payload (decrypted: header + characters) of ``session``."""
+        t = max(t, self.sim.now)      # a wall-clock caller's stamp never lies behind the kernel clock
         if self.session is None or session.id != self.session.id or len(data) < HEADER_LEN:
             self._trace(t, "rx-ignored", session=f"0x{session.id:08X}", len=len(data))
             return

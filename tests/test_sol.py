@@ -225,6 +225,18 @@ def test_nack_holds_host_output_until_the_console_is_ready():
     assert again == SolPacket(2, 0, 0, 0, b"ab")
 
 
+def test_a_nacked_packet_goes_again_in_a_new_packet_when_the_console_is_ready():
+    sim, bmc, ipmid, host = world()
+    quiet_port(sim, host)
+    set_param(ipmid, 3, 1, 1)
+    s = activate(sim, bmc, ipmid)
+    host.console.write("a", 0)
+    sim.run(until=ms(1))
+    bmc.sol.on_payload(s, SolPacket(0, 1, 0, OP_NACK).encode(), sim.now)
+    bmc.sol.on_payload(s, SolPacket(1, 0, 0, 0, b"q").encode(), sim.now)   # ready again, with a character
+    assert s.sent[-1][1] == SolPacket(2, 1, 1, 0, b"a")                  # the ack rides on the resent data
+
+
 # -- retries ------------------------------------------------------------------------------------------
 
 

@@ -391,11 +391,11 @@ class SolEngine:
         full = self.inflight_len
         del self.outbuf[:count]
         self._retire_inflight()
+        if self._unsent() and self.first_unsent_t is None:
+            self.first_unsent_t = t
         if pkt.flags & OP_NACK:
             self.remote_nack = True
             return False
-        if self._unsent() and self.first_unsent_t is None:
-            self.first_unsent_t = t
         return count < full
 
     def _to_host_done(self, byte: int, t: int) -> None:

@@ -399,7 +399,7 @@ class Bmc:
         for log in (self.sel, self.sdr):               # reservations are volatile: a reboot cancels them
             if log is not None:
                 log.reservation = 0
-        for part in (self.channel_access, self.system_info, self.chassis):
+        for part in (self.channel_access, self.system_info, self.chassis, self.sol):
             part.cold_reset()
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "cold-reset")

@@ -359,3 +359,13 @@ def test_overrun_and_a_host_break_are_reported_in_the_next_packet():
     (_, pkt), = s.data_packets()
     assert pkt == SolPacket(1, 0, 0, ST_TRANSMIT_OVERRUN | ST_BREAK, b"0123")
     assert bmc.sol.stats["overruns"] == 6
+
+
+def test_cold_reset_ends_sol_and_reloads_the_volatile_bit_rate():
+    sim, bmc, ipmid, host = world()
+    s = activate(sim, bmc, ipmid)
+    set_param(ipmid, 6, 0x06)                          # volatile 9.6k; non-volatile stays 115.2k
+    assert host.console.bit_rate == 9600
+    assert ask(ipmid, "18 02")[2] == 0                 # Cold Reset
+    assert not bmc.sol.active and s.sent == []
+    assert bmc.sol.config.bit_rate == 115200 and host.console.bit_rate == 115200

@@ -145,6 +145,13 @@ class SolEngine:
         elif selector == SOL_ENABLE and not new[0] & 1 and self.active:
             self.deactivate(t, "SOL disabled")
 
+    def cold_reset(self) -> None:
+        """BMC Cold Reset: the instance ends with the BMC's sessions; volatile parameters reload."""
+        t = self.sim.now
+        self.deactivate(t, "BMC cold reset", notify=False)
+        self.config.cold_reset()
+        self._committed(VOLATILE_BIT_RATE, b"", b"")
+
     # -- user payload access (Set/Get User Payload Access) ---------------------------------
 
     def payload_access(self, channel: int, uid: int) -> bytes:

@@ -35,6 +35,7 @@ from .sdr import Sdr
 from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
 from .sel import Sel
 from .sensors.registry import SensorRegistry
+from .sol import SolEngine
 from .store import Store
 from .system_info import SystemInfo
 from .watchdog import Watchdog
@@ -180,6 +181,7 @@ class Bmc:
         self.users = UserTable()
         self.channel_access = ChannelAccessTable(self)
         self.lan_config = LanConfig()
+        self.sol = SolEngine(self)   # Serial over LAN: its parameters, payload access and the active instance
         self.system_info = SystemInfo()
         self.ipmb = {0x40: IpmbSatellite(0x40)}
         self.ipmb_latency = 0  # ns from Send Message to the satellite's answer in the receive queue
@@ -397,7 +399,7 @@ class Bmc:
         for log in (self.sel, self.sdr):               # reservations are volatile: a reboot cancels them
             if log is not None:
                 log.reservation = 0
-        for part in (self.channel_access, self.system_info, self.chassis):
+        for part in (self.channel_access, self.system_info, self.chassis, self.sol):
             part.cold_reset()
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "cold-reset")

@@ -24,8 +24,12 @@ add thousands of records.  ``tests/test_crash_safety.py`` SIGKILLs a writer
 hundreds of times to check the first half of that claim.
 
 The database is opened in exclusive locking mode and write-locked at once,
-so a second BMC on the same state directory fails with a clear error
-instead of interleaving writes.
+and the state directory itself is ``flock``-ed for as long as the store is
+open, so a second BMC on the same state directory fails with a clear error
+instead of interleaving writes.  ``trim()`` (after a served BMC is built:
+the logs serve every read from memory) closes the SQLite connection until
+the next change, keeping the directory's lock: an idle BMC of a rack costs
+no SQLite memory (about 180 KiB a connection) and no database descriptors.
 
 ``RecordLog`` is the part SEL and SDR share: record ids (never 0000h or
 FFFFh, which mean "first" and "last" in the access commands), repository
@@ -35,8 +39,10 @@ overflow flag.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +88,8 @@ class Store:
             raise ValueError(f"synchronous {synchronous!r} not one of {', '.join(SYNCHRONOUS)}")
         self.state_dir = None if state_dir is None else Path(state_dir)
         self.path = None if self.state_dir is None else self.state_dir / DB_NAME
+        self._sync = sync
+        self._lock_fd: int | None = None   # the flock-ed state directory while the store is open
         self._mem = _MemoryDb() if self.path is None else None
         self._conn = None if self.path is None else self._connect(sync)
         self._in_tx = False
@@ -97,6 +105,7 @@ class Store:
             for what in (d, self.path):
                 if what.exists() and not os.access(what, os.W_OK | (os.X_OK if what is d else 0)):
                     raise StoreError(f"state_dir {str(d)!r}: {what} is not writable (read-only?)")
+            self._lock_dir()
             if not self.path.exists():
                 self._create()
             elif self.path.stat().st_size == 0:
@@ -116,12 +125,12 @@ class Store:
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("quick_check failed")
             # The logs serve every read from memory: SQLite only writes, and a few pages do for that.
-            # Without this each connection keeps the pages quick_check read (~180 KiB per BMC).
             conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            conn.execute("PRAGMA shrink_memory")
+            conn.execute("PRAGMA shrink_memory")   # drop the pages quick_check read
         except BaseException as exc:
             if conn is not None:
                 conn.close()
+            self._unlock_dir()
             if isinstance(exc, StoreError):
                 raise
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -134,6 +143,49 @@ class Store:
                 raise StoreError(f"state_dir {str(d)!r}: {exc.strerror or exc}") from None
             raise
         return conn
+
+    def _lock_dir(self) -> None:
+        """Hold the state directory's flock; held elsewhere, the directory is another BMC's."""
+        fd = os.open(self.state_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreError(f"state_dir {str(self.state_dir)!r} is in use by another BMC (it is locked)") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
+        # A store dropped unclosed lets go of the lock as its SQLite connection would.
+        self._lock_release = weakref.finalize(self, os.close, fd)
+
+    def _unlock_dir(self) -> None:
+        if self._lock_fd is not None:
+            self._lock_release()   # closes the descriptor: releases the flock
+            self._lock_fd = None
+
+    def _reconnect(self) -> sqlite3.Connection:
+        """The connection again after ``trim()``: the database was checked at open and stayed locked since."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        try:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"{self.where}: cannot reopen it ({exc})") from None
+        return conn
+
+    def _sql(self) -> sqlite3.Connection:
+        """The open connection (reopened after ``trim()``)."""
+        if self._conn is None:
+            if self._lock_fd is None:
+                raise StoreError(f"{self.where}: the store is closed")
+            self._conn = self._reconnect()
+        return self._conn
 
     def _create(self) -> None:
         """A new database, made aside and linked into place whole: a crash mid-way leaves no half store."""
@@ -199,14 +251,20 @@ class Store:
                 and Path(state_dir).resolve() == self.state_dir.resolve())
 
     def trim(self) -> None:
-        """Give back the page cache (a BMC just built has read and written its whole database once)."""
-        if self._conn is not None:
-            self._conn.execute("PRAGMA shrink_memory")
+        """Close the SQLite connection until the next change, keeping the directory locked.
+
+        Everything is committed (every change is its own transaction), so
+        nothing waits in the connection; the next ``transaction()`` reopens it.
+        """
+        if self._conn is not None and not self._in_tx:
+            self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._unlock_dir()
         self._mem = None
 
     def __enter__(self):
@@ -219,9 +277,9 @@ class Store:
 
     def load(self, log: str) -> tuple[list[tuple[int, bytes]], dict[str, int]]:
         """(records as (id, data) in repository order, meta values) of one log."""
-        if self._conn is None:
+        if self.path is None:
             return self._open_mem().load(log)
-        c = self._conn
+        c = self._sql()
         try:
             rows = c.execute("SELECT id, data FROM record WHERE log = ? ORDER BY seq", (log,)).fetchall()
             meta = dict(c.execute("SELECT key, value FROM meta WHERE log = ?", (log,)).fetchall())
@@ -247,7 +305,7 @@ class Store:
         """One acknowledged change: everything inside commits together or not at all."""
         if self._in_tx:
             raise RuntimeError("store transactions do not nest")
-        if self._conn is None:
+        if self.path is None:
             with self._open_mem().transaction():
                 self._in_tx = True
                 try:
@@ -255,7 +313,7 @@ class Store:
                 finally:
                     self._in_tx = False
             return
-        c = self._conn
+        c = self._sql()
         c.execute("BEGIN IMMEDIATE")
         self._in_tx = True
         try:
@@ -269,25 +327,25 @@ class Store:
             self._in_tx = False
 
     def put(self, log: str, record_id: int, seq: int, data: bytes) -> None:
-        if self._conn is None:
+        if self.path is None:
             return self._open_mem().put(log, record_id, seq, bytes(data))
-        self._conn.execute("INSERT OR REPLACE INTO record (log, id, seq, data) VALUES (?, ?, ?, ?)",
+        self._sql().execute("INSERT OR REPLACE INTO record (log, id, seq, data) VALUES (?, ?, ?, ?)",
                            (log, record_id, seq, bytes(data)))
 
     def delete(self, log: str, record_id: int) -> None:
-        if self._conn is None:
+        if self.path is None:
             return self._open_mem().delete(log, record_id)
-        self._conn.execute("DELETE FROM record WHERE log = ? AND id = ?", (log, record_id))
+        self._sql().execute("DELETE FROM record WHERE log = ? AND id = ?", (log, record_id))
 
     def clear(self, log: str) -> None:
-        if self._conn is None:
+        if self.path is None:
             return self._open_mem().clear(log)
-        self._conn.execute("DELETE FROM record WHERE log = ?", (log,))
+        self._sql().execute("DELETE FROM record WHERE log = ?", (log,))
 
     def set_meta(self, log: str, **values: int) -> None:
-        if self._conn is None:
+        if self.path is None:
             return self._open_mem().set_meta(log, {k: int(v) for k, v in values.items()})
-        self._conn.executemany("INSERT OR REPLACE INTO meta (log, key, value) VALUES (?, ?, ?)",
+        self._sql().executemany("INSERT OR REPLACE INTO meta (log, key, value) VALUES (?, ?, ?)",
                                [(log, k, int(v)) for k, v in values.items()])
 
 

@@ -67,6 +67,14 @@ def _specs_of(source) -> list[CommandSpec]:
             if isinstance(spec, CommandSpec)]
 
 
+def _build_table(specs: list[CommandSpec]) -> dict[int, CommandSpec]:
+    table: dict[int, CommandSpec] = {}
+    for spec in specs:
+        _check_spec(table, spec, replace=False)
+        table[spec.key] = spec
+    return table
+
+
 def _check_spec(table: dict, spec: CommandSpec, replace: bool) -> None:
     if not 0 <= spec.netfn <= 0x3E or spec.netfn & 1:
         raise ValueError(f"netfn 0x{spec.netfn:02X} of {spec.name!r} is not an even request netfn below 0x40")
@@ -105,14 +113,11 @@ class Ipmid:
         self._cost_scale = cost_scale
         if command_sets is None:
             command_sets = default_command_sets()
-        table: dict[int, CommandSpec] = {}
-        for source in command_sets:
-            for spec in _specs_of(source):
-                _check_spec(table, spec, replace=False)
-                table[spec.key] = spec
+        specs = [spec for source in command_sets for spec in _specs_of(source)]
         # Every BMC of a rack installs the same sets: one shared (read-only) table and cost map serve
-        # them all; register() and the cost_scale setter copy before they change anything.
-        self._table = _shared(_TABLES, tuple(table.items()), lambda: table)
+        # them all; install() and register() copy before they change anything.  The key is the specs'
+        # identities: the cached table holds every one of them, so no id is reused while it is cached.
+        self._table = _shared(_TABLES, tuple(map(id, specs)), lambda: _build_table(specs))
         self._own_table = False
         self._rescale()
 

@@ -18,6 +18,8 @@ served.  SIGINT or SIGTERM closes the connection and the stores cleanly.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import signal
 import sys
 import threading
@@ -66,6 +68,8 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
 
     cfg = default_config() if config is None else load_config(config)
     identity = rack_identity(cfg.identity, index)
+    if index and cfg.fru_image is not None:
+        cfg = dataclasses.replace(cfg, fru_image=rack_fru_image(cfg.fru_image, index))
     if sim is None:
         sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
     host = VmHost()
@@ -131,6 +135,44 @@ def rack_identity(identity: dict, index: int):
         value = value & ~(RACK_MAX_INDEX << _GUID_INDEX_SHIFT) | field << _GUID_INDEX_SHIFT
         guids[name] = value.to_bytes(16, "little")
     return Identity(**{**identity, **guids})
+
+
+def rack_fru_image(image: bytes, index: int) -> bytes:
+    """FRU 0 of the rack's BMC ``index``: the configured image with its serial numbers moved on by ``index``.
+
+    The chassis, board and product serial numbers and the product asset
+    tag count on from the configured ones (``SV0000001`` becomes ``SV0000002`` for index 1; a
+    serial without trailing digits gets ``-0002``), so ``fru print`` tells
+    the rack's servers apart.  An image this module cannot rewrite exactly
+    (areas it does not decode, a layout its encoder would not reproduce, or
+    no serial numbers) is every BMC's as configured.
+    """
+    from bmc.fru import FruFormatError, FruInventory
+
+    _check_index(index)
+    if index == 0:
+        return image
+    try:
+        inv = FruInventory.decode(image)
+    except FruFormatError:
+        return image
+    if inv.extra or inv.encode(len(image)) != image:
+        return image
+    for name in ("chassis", "board", "product"):
+        area = getattr(inv, name)
+        if area is not None and isinstance(area.serial_number, str) and area.serial_number:
+            area.serial_number = _next_serial(area.serial_number, index)
+    if inv.product is not None and isinstance(inv.product.asset_tag, str) and inv.product.asset_tag:
+        inv.product.asset_tag = _next_serial(inv.product.asset_tag, index)   # one per machine, too
+    return inv.encode(len(image), path="fru (rack serial numbers)")
+
+
+def _next_serial(serial: str, index: int) -> str:
+    digits = re.search(r"\d+$", serial)
+    if digits is None:
+        return f"{serial}-{index + 1:04d}"
+    n = int(digits.group()) + index
+    return serial[:digits.start()] + str(n).zfill(len(digits.group()))
 
 
 def _vm_arg(value: str) -> str:

@@ -13,7 +13,8 @@ from bmc.store import Store, StoreError
 from bmc.vm.codec import VmCap
 from buses import Simulation
 from buses.time import ms
-from scenarios.cli_serve import build_served_bmc, rack_identity, rack_name
+from bmc.fru import FruInventory
+from scenarios.cli_serve import build_served_bmc, rack_fru_image, rack_identity, rack_name
 from scenarios.config import DEFAULT_DOC, default_config, load_config
 from scenarios.rack import build_rack, close_rack, rack_dir_name
 
@@ -114,6 +115,52 @@ def test_a_config_without_guids_gets_the_default_series_beyond_index_0():
     second = rack_identity(cfg.identity, 1)
     assert second.product_id == 0x1234
     assert guid_text(second.device_guid).endswith("0c0ffee10001")
+
+
+def read_fru0(served) -> FruInventory:
+    size = int.from_bytes(ask(served, 0x0A, 0x10, b"\x00")[1:3], "little")     # Get FRU Inventory Area Info
+    data = b""
+    while len(data) < size:                                                      # Read FRU Data, 32 at a time
+        rsp = ask(served, 0x0A, 0x11, b"\x00" + len(data).to_bytes(2, "little") + bytes((min(32, size - len(data)),)))
+        assert rsp[0] == 0
+        data += rsp[2:]
+    return FruInventory.decode(data)
+
+
+def test_each_rack_bmc_reads_back_its_own_serial_numbers():
+    first, second, tenth = (build_served_bmc(index=i) for i in (0, 1, 9))
+    try:
+        a, b, j = (read_fru0(s) for s in (first, second, tenth))
+        assert (a.chassis.serial_number, a.board.serial_number, a.product.serial_number) == \
+            ("CH0000001", "BD0000001", "SV0000001")
+        assert (b.chassis.serial_number, b.board.serial_number, b.product.serial_number, b.product.asset_tag) == \
+            ("CH0000002", "BD0000002", "SV0000002", "LAB-0002")
+        assert j.product.serial_number == "SV0000010"
+        assert b.product.product_name == a.product.product_name and b.board.mfg_date == a.board.mfg_date
+    finally:
+        for s in (first, second, tenth):
+            s.bmc.store.close()
+
+
+def test_serials_without_digits_get_a_suffix_and_foreign_images_stay():
+    cfg = load_config({"fru": {"product": {"serial_number": "ABC", "manufacturer": "acme"}}})
+    inv = FruInventory.decode(rack_fru_image(cfg.fru_image, 4))
+    assert inv.product.serial_number == "ABC-0005" and inv.product.manufacturer == "acme"
+    odd = cfg.fru_image[:1] + b"\x01" + cfg.fru_image[2:7]            # an internal use area this code keeps out of
+    odd += bytes(((-sum(odd)) & 0xFF,)) + cfg.fru_image[8:]
+    assert rack_fru_image(odd, 4) == odd
+    assert rack_fru_image(b"\x00" * 64, 4) == b"\x00" * 64          # not a FRU image
+
+
+def test_a_rack_is_deterministic():
+    def build():
+        rack = build_rack(None, 5, seed=11, trace=True)
+        out = ([r.format() for r in rack[0].sim.tracer.records],
+               [(s.bmc.identity, s.bmc.sdr.records(), s.bmc.fru[0].data) for s in rack])
+        close_rack(rack)
+        return out
+
+    assert build() == build()
 
 
 @pytest.mark.parametrize("index", [-1, 1 << 32, 1.0, True])

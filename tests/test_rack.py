@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
+from bmc.fru import FruInventory
 from bmc.ipmid import Ipmid
 from bmc.store import Store, StoreError
 from bmc.vm.codec import VmCap
 from buses import Simulation
 from buses.time import ms
-from bmc.fru import FruInventory
 from scenarios.cli_serve import build_served_bmc, rack_fru_image, rack_identity, rack_name
 from scenarios.config import DEFAULT_DOC, default_config, load_config
 from scenarios.rack import build_rack, close_rack, rack_dir_name

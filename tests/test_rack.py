@@ -160,7 +160,10 @@ def test_a_rack_is_deterministic():
         close_rack(rack)
         return out
 
-    assert build() == build()
+    first = build()
+    assert first == build()
+    components = {line.split()[2] for line in first[0] if " add " in line}
+    assert {"sdr", "bmc-0002.sdr", "bmc-0005.sdr"} <= components, components   # whose record each is
 
 
 @pytest.mark.parametrize("index", [-1, 1 << 32, 1.0, True])
@@ -325,3 +328,22 @@ def test_an_in_memory_store_undoes_a_failed_transaction_whole():
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.load("sel")
+
+
+def test_the_progress_bar_draws_on_a_terminal_for_a_big_rack_only():
+    import io
+
+    from rich.console import Console
+
+    from scenarios.rack import rack_progress
+
+    shown = io.StringIO()
+    with rack_progress(Console(file=shown, force_terminal=True, width=80), 60) as progress:
+        close_rack(build_rack(None, 60, progress=progress))
+    assert "building BMCs" in shown.getvalue() and "60/60" in shown.getvalue()
+    quiet = io.StringIO()
+    with rack_progress(Console(file=quiet, force_terminal=False), 60) as progress:
+        progress(1, 60)
+    with rack_progress(Console(file=quiet, force_terminal=True), 3) as progress:
+        progress(1, 3)
+    assert quiet.getvalue() == ""

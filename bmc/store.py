@@ -166,7 +166,12 @@ class Store:
 
     def _reconnect(self) -> sqlite3.Connection:
         """The connection again after ``trim()``: the database was checked at open and stayed locked since."""
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        # mode=rw: a database someone removed meanwhile is an error, not a new empty one.
+        uri = self.path.resolve().as_uri() + "?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.where}: cannot reopen it ({exc})") from None
         try:
             conn.execute("PRAGMA locking_mode=EXCLUSIVE")
             conn.execute("BEGIN IMMEDIATE")

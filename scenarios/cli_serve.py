@@ -18,8 +18,6 @@ served.  SIGINT or SIGTERM closes the connection and the stores cleanly.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import re
 import signal
 import sys
 import threading
@@ -54,9 +52,9 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     rack (None: a new one from ``seed`` and ``trace``; a given one keeps its
     own seed and tracer).  ``index`` is the BMC's place in a rack: 0 is the
     configured identity exactly; i > 0 is named ``bmc-{i+1:04d}`` and gets
-    its own device and system GUIDs (``rack_identity``).  SEL and SDR
-    timestamps count from the wall clock's present (Unix time), as a real
-    BMC's do.
+    its own device and system GUIDs (``rack_identity``) and FRU serial
+    numbers (``rack_fru_image``).  SEL and SDR timestamps count from the
+    wall clock's present (Unix time), as a real BMC's do.
     """
 
     from bmc.bmc import Bmc
@@ -69,6 +67,8 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     cfg = default_config() if config is None else load_config(config)
     identity = rack_identity(cfg.identity, index)
     if index and cfg.fru_image is not None:
+        import dataclasses
+
         cfg = dataclasses.replace(cfg, fru_image=rack_fru_image(cfg.fru_image, index))
     if sim is None:
         sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
@@ -168,6 +168,8 @@ def rack_fru_image(image: bytes, index: int) -> bytes:
 
 
 def _next_serial(serial: str, index: int) -> str:
+    import re
+
     digits = re.search(r"\d+$", serial)
     if digits is None:
         return f"{serial}-{index + 1:04d}"

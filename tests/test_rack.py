@@ -347,3 +347,14 @@ def test_the_progress_bar_draws_on_a_terminal_for_a_big_rack_only():
     with rack_progress(Console(file=quiet, force_terminal=True), 3) as progress:
         progress(1, 3)
     assert quiet.getvalue() == ""
+
+
+def test_a_store_removed_while_its_connection_is_parked_is_an_error_not_a_new_database(tmp_path):
+    served = build_served_bmc(state_dir=tmp_path)
+    try:
+        (tmp_path / "bmc.sqlite3").unlink()
+        with pytest.raises(StoreError, match="bmc.sqlite3: cannot reopen it"):
+            served.bmc.sel.add(SEL_EVENT, 0)
+        assert not (tmp_path / "bmc.sqlite3").exists() and sel_entries(served) == 0
+    finally:
+        served.bmc.store.close()

@@ -219,8 +219,11 @@ class Bmc:
             old.close()  # its lock would refuse the new connection
         store = Store(state_dir, synchronous=synchronous)
         try:  # all three or none
-            sel = Sel(self.sim, store, self.timestamp, capacity=sel_capacity)
-            sdr = Sdr(self.sim, store, self.timestamp, capacity=sdr_capacity)
+            # A BMC with its own name (one of a rack) names its logs too, so their trace records and
+            # errors say whose they are; the lone BMC's stay "sel" and "sdr".
+            prefix = "" if self.name == "bmc" else f"{self.name}."
+            sel = Sel(self.sim, store, self.timestamp, capacity=sel_capacity, name=prefix + "sel")
+            sdr = Sdr(self.sim, store, self.timestamp, capacity=sdr_capacity, name=prefix + "sdr")
             fru = FruDevices(store)
             if not fru:
                 fru.define(0, size=1024)

@@ -46,6 +46,48 @@ _C0 = CompletionCode.NODE_BUSY
 _FF = CompletionCode.UNSPECIFIED_ERROR
 
 
+# Tables shared by every dispatcher built from the same command sets (a rack of BMCs): never changed
+# in place (Ipmid copies before a change), so sharing one cannot leak a change from one BMC to another.
+_TABLES: dict = {}
+_COSTS: dict = {}
+
+
+def _shared(cache: dict, key, build):
+    """The one value cached under ``key`` (built by ``build()`` the first time)."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = build()
+    return value
+
+
+def _specs_of(source) -> list[CommandSpec]:
+    """The decorated handlers of a module (in definition order) or of an iterable, as specs."""
+    items = vars(source).values() if isinstance(source, types.ModuleType) else source
+    return [spec for spec in (getattr(fn, "ipmi_command", None) for fn in list(items))
+            if isinstance(spec, CommandSpec)]
+
+
+def _build_table(specs: list[CommandSpec]) -> dict[int, CommandSpec]:
+    table: dict[int, CommandSpec] = {}
+    for spec in specs:
+        _check_spec(table, spec, replace=False)
+        table[spec.key] = spec
+    return table
+
+
+def _check_spec(table: dict, spec: CommandSpec, replace: bool) -> None:
+    if not 0 <= spec.netfn <= 0x3E or spec.netfn & 1:
+        raise ValueError(f"netfn 0x{spec.netfn:02X} of {spec.name!r} is not an even request netfn below 0x40")
+    if not 0 <= spec.cmd <= 0xFF:
+        raise ValueError(f"cmd 0x{spec.cmd:X} of {spec.name!r} out of range 0x00-0xFF")
+    if spec.min_len < 0 or (spec.max_len is not None and spec.max_len < spec.min_len):
+        raise ValueError(f"length bounds {spec.min_len}..{spec.max_len} of {spec.name!r} are inverted")
+    old = table.get(spec.key)
+    if old is not None and not replace:
+        raise ValueError(f"{spec.name!r} (netfn 0x{spec.netfn:02X} cmd 0x{spec.cmd:02X}) "
+                         f"is already registered as {old.name!r}")
+
+
 def _env_raise_unexpected() -> bool:
     return os.environ.get("IPMILAB_RAISE_UNEXPECTED", "") == "1"
 
@@ -67,41 +109,43 @@ class Ipmid:
         self.raise_unexpected = _env_raise_unexpected() if raise_unexpected is None else raise_unexpected
         self.busy = False
         self.busy_hook: Callable[[int, int], bool] | None = None
-        self._table: dict[int, CommandSpec] = {}
         self._default_cost_ns = default_cost_ns
         self._cost_scale = cost_scale
-        self._cost: dict[int, int] = {}
-        self._default_cost = 0
         if command_sets is None:
             command_sets = default_command_sets()
-        for source in command_sets:
-            self.install(source)
+        specs = [spec for source in command_sets for spec in _specs_of(source)]
+        # Every BMC of a rack installs the same sets: one shared (read-only) table and cost map serve
+        # them all; install() and register() copy before they change anything.  The key is the specs'
+        # identities: the cached table holds every one of them, so no id is reused while it is cached.
+        self._table = _shared(_TABLES, tuple(map(id, specs)), lambda: _build_table(specs))
+        self._own_table = False
         self._rescale()
 
     # -- the table --------------------------------------------------------------
 
     def install(self, source, replace: bool = False) -> None:
         """Add every decorated handler of a module (in definition order) or of an iterable."""
-        items = vars(source).values() if isinstance(source, types.ModuleType) else source
-        for fn in list(items):
-            spec = getattr(fn, "ipmi_command", None)
-            if isinstance(spec, CommandSpec):
-                self.register(spec, replace=replace)
+        specs = _specs_of(source)
+        if not specs:
+            return
+        table = self._writable_table()
+        for spec in specs:
+            _check_spec(table, spec, replace)
+            table[spec.key] = spec
+        self._rescale()
 
     def register(self, spec: CommandSpec, replace: bool = False) -> None:
         """Add one command; an existing (netfn, cmd) is replaced only with ``replace=True`` (OEM overrides)."""
-        if not 0 <= spec.netfn <= 0x3E or spec.netfn & 1:
-            raise ValueError(f"netfn 0x{spec.netfn:02X} of {spec.name!r} is not an even request netfn below 0x40")
-        if not 0 <= spec.cmd <= 0xFF:
-            raise ValueError(f"cmd 0x{spec.cmd:X} of {spec.name!r} out of range 0x00-0xFF")
-        if spec.min_len < 0 or (spec.max_len is not None and spec.max_len < spec.min_len):
-            raise ValueError(f"length bounds {spec.min_len}..{spec.max_len} of {spec.name!r} are inverted")
-        old = self._table.get(spec.key)
-        if old is not None and not replace:
-            raise ValueError(f"{spec.name!r} (netfn 0x{spec.netfn:02X} cmd 0x{spec.cmd:02X}) "
-                             f"is already registered as {old.name!r}")
-        self._table[spec.key] = spec
+        _check_spec(self._table, spec, replace)
+        self._writable_table()[spec.key] = spec
         self._rescale()
+
+    def _writable_table(self) -> dict[int, CommandSpec]:
+        """This dispatcher's own table (copied from the shared one at the first change)."""
+        if not self._own_table:
+            self._table = dict(self._table)
+            self._own_table = True
+        return self._table
 
     def lookup(self, netfn: int, cmd: int) -> CommandSpec | None:
         return self._table.get(netfn << 8 | cmd)
@@ -129,11 +173,17 @@ class Ipmid:
 
     def _rescale(self) -> None:
         scale = self._cost_scale
-        self._default_cost = round(self._default_cost_ns * scale)
-        self._cost = {
-            key: round((self._default_cost_ns if s.cost_ns is None else s.cost_ns) * scale)
-            for key, s in self._table.items()
-        }
+        base = self._default_cost_ns
+        self._default_cost = round(base * scale)
+        table = self._table
+
+        def build() -> dict[int, int]:
+            return {key: round((base if s.cost_ns is None else s.cost_ns) * scale) for key, s in table.items()}
+
+        if self._own_table:   # a dispatcher with its own commands has its own costs too
+            self._cost = build()
+        else:
+            self._cost = _shared(_COSTS, (id(table), base, scale), build)
 
     def cost_ns(self, netfn: int, cmd: int) -> int:
         """Simulated firmware time (int ns) to process (netfn, cmd); unknown commands cost the default."""

@@ -44,14 +44,20 @@ class ServedBmc:
         self.config = config
 
 
-def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, trace: bool = False) -> ServedBmc:
+def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, trace: bool = False, sim=None,
+                     index: int = 0) -> ServedBmc:
     """The configured BMC (a path, TOML text, dict or ``WorldConfig``; None: the default server) with a ``VmHost``.
 
-    SEL and SDR timestamps count from the wall clock's present (Unix time),
-    as a real BMC's do.
+    ``sim`` is the ``Simulation`` to build it on, shared by every BMC of a
+    rack (None: a new one from ``seed`` and ``trace``; a given one keeps its
+    own seed and tracer).  ``index`` is the BMC's place in a rack: 0 is the
+    configured identity exactly; i > 0 is named ``bmc-{i+1:04d}`` and gets
+    its own device and system GUIDs (``rack_identity``) and FRU serial
+    numbers (``rack_fru_image``).  SEL and SDR timestamps count from the
+    wall clock's present (Unix time), as a real BMC's do.
     """
 
-    from bmc.bmc import Bmc, Identity
+    from bmc.bmc import Bmc
     from bmc.ipmid import Ipmid
     from bmc.sensors import install_default_sensors
     from buses import Simulation
@@ -59,10 +65,17 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     from .config import apply_config, default_config, load_config
 
     cfg = default_config() if config is None else load_config(config)
-    sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
+    identity = rack_identity(cfg.identity, index)
+    if index and cfg.fru_image is not None:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, fru_image=rack_fru_image(cfg.fru_image, index))
+    if sim is None:
+        sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
     host = VmHost()
     where = state_dir if state_dir is not None else cfg.state_dir
-    bmc = Bmc(sim, identity=Identity(**cfg.identity), host=host, slave_address=cfg.slave_address, state_dir=where)
+    bmc = Bmc(sim, identity=identity, host=host, name=rack_name(index), slave_address=cfg.slave_address,
+              state_dir=where)
     bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)
     try:
@@ -72,7 +85,96 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     except BaseException:
         bmc.store.close()
         raise
+    bmc.store.trim()   # the pages building read and wrote are not needed again
     return served
+
+
+def rack_name(index: int) -> str:
+    """The BMC's name in traces and logs: ``bmc`` for the first of a rack (and a lone one), then ``bmc-0002``..."""
+    _check_index(index)
+    return "bmc" if index == 0 else f"bmc-{index + 1:04d}"
+
+
+def _check_index(index) -> None:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= RACK_MAX_INDEX:
+        raise ValueError(f"index {index!r} out of range 0-{RACK_MAX_INDEX}")
+
+
+# A rack index moves GUID bits 16-47 (the node field's upper 32 bits), so the base GUIDs' last four hex
+# digits stay, and a device GUID never meets a system GUID while the two bases differ there.
+RACK_MAX_INDEX = 0xFFFFFFFF
+_GUID_INDEX_SHIFT = 16
+
+
+def rack_identity(identity: dict, index: int):
+    """The ``Identity`` of the rack's BMC ``index``: the configured one, with GUIDs moved on by ``index``.
+
+    Index 0 is the configuration's identity unchanged.  For i > 0 each GUID
+    is its base (the configured one, or the default server's when the
+    configuration sets none: each BMC of a rack needs its own) with i added
+    to the 32 bits above the last four hex digits, e.g. the default device
+    GUID ``a2c3f1d0-6b1e-4c7a-9e55-0c0ffee00001`` becomes
+    ``...-0c0ffee10001`` for index 1: deterministic, distinct, and still
+    recognisably the same series.  The UUID version and variant fields are
+    not touched.
+    """
+    from bmc.bmc import Identity
+
+    from .config import DEFAULT_DOC
+
+    _check_index(index)
+    if index == 0:
+        return Identity(**identity)
+    base = Identity(**identity)
+    default = Identity(device_guid=DEFAULT_DOC["bmc"]["device_guid"], system_guid=DEFAULT_DOC["bmc"]["system_guid"])
+    guids = {}
+    for name in ("device_guid", "system_guid"):
+        wire = getattr(base, name) or getattr(default, name)
+        value = int.from_bytes(wire, "little")    # Identity keeps GUIDs in IPMI (least significant first) order
+        field = ((value >> _GUID_INDEX_SHIFT) + index) & RACK_MAX_INDEX
+        value = value & ~(RACK_MAX_INDEX << _GUID_INDEX_SHIFT) | field << _GUID_INDEX_SHIFT
+        guids[name] = value.to_bytes(16, "little")
+    return Identity(**{**identity, **guids})
+
+
+def rack_fru_image(image: bytes, index: int) -> bytes:
+    """FRU 0 of the rack's BMC ``index``: the configured image with its serial numbers moved on by ``index``.
+
+    The chassis, board and product serial numbers and the product asset
+    tag count on from the configured ones (``SV0000001`` becomes ``SV0000002`` for index 1; a
+    serial without trailing digits gets ``-0002``), so ``fru print`` tells
+    the rack's servers apart.  An image this module cannot rewrite exactly
+    (areas it does not decode, a layout its encoder would not reproduce, or
+    no serial numbers) is every BMC's as configured.
+    """
+    from bmc.fru import FruFormatError, FruInventory
+
+    _check_index(index)
+    if index == 0:
+        return image
+    try:
+        inv = FruInventory.decode(image)
+    except FruFormatError:
+        return image
+    if inv.extra or inv.encode(len(image)) != image:
+        return image
+    for name in ("chassis", "board", "product"):
+        area = getattr(inv, name)
+        if area is not None and isinstance(area.serial_number, str) and area.serial_number:
+            area.serial_number = _next_serial(area.serial_number, index)
+    if inv.product is not None and isinstance(inv.product.asset_tag, str) and inv.product.asset_tag:
+        inv.product.asset_tag = _next_serial(inv.product.asset_tag, index)   # one per machine, too
+    return inv.encode(len(image), path="fru (rack serial numbers)")
+
+
+def _next_serial(serial: str, index: int) -> str:
+    import re
+
+    digits = re.search(r"\d+$", serial)
+    if digits is None:
+        return f"{serial}-{index + 1:04d}"
+    n = int(digits.group()) + index
+    return serial[:digits.start()] + str(n).zfill(len(digits.group()))
 
 
 def _vm_arg(value: str) -> str:

@@ -87,6 +87,8 @@ class WatchdogSensor(DiscreteSensor):
     discrete reading mask is 0).
     """
 
+    __slots__ = ()
+
     def __init__(self, number: int = 0x00):
         super().__init__(number, "Watchdog", sensor_type=WATCHDOG_2, model=Constant(0),
                          assertion_mask=WATCHDOG_OFFSETS, deassertion_mask=0, reading_mask=0, capabilities=0x00,

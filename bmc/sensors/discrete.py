@@ -16,6 +16,8 @@ from .sensor import SENSOR_SPECIFIC, STATE_MASK, THRESHOLD_READING, Sensor, _bit
 class DiscreteSensor(Sensor):
     """State bits (offsets 0-14) that follow a piecewise-constant model, or are set by commands."""
 
+    __slots__ = ("reading_mask", "capabilities", "reading_byte", "listeners")
+
     def __init__(self, number: int, name: str, *, sensor_type: int, reading_type: int = SENSOR_SPECIFIC,
                  model: Model | None = None, assertion_mask: int = STATE_MASK, deassertion_mask: int | None = None,
                  reading_mask: int | None = None, sdr: str = "compact", capabilities: int = 0x40, **kw):

@@ -50,7 +50,13 @@ class Sensor:
     """What every sensor has: identity, SDR fields, enables and event status, and the scheduling machinery."""
 
     is_threshold = False
-    sdr_kind = "compact"
+    # A BMC of a rack has a dozen or more sensors, a rack thousands: slots hold them in a third of the
+    # memory instance dicts do.  ``sdr_kind`` is set by each kind before it calls this class's __init__.
+    __slots__ = ("number", "lun", "name", "sensor_type", "reading_type", "entity_id", "entity_instance",
+                 "assertion_supported", "deassertion_supported", "init_events", "init_scanning", "events_enabled",
+                 "scanning_enabled", "assert_enable", "deassert_enable", "assert_status", "deassert_status",
+                 "model", "registry", "_t_eval", "_gen", "_wake_at", "_ed_override", "wakeups_scheduled",
+                 "events_emitted", "sdr_kind")
 
     def __init__(self, number: int, name: str, sensor_type: int, reading_type: int, *, lun: int = 0,
                  entity_id: int = 0x07, entity_instance: int = 1, events: bool = True, scanning: bool = True,

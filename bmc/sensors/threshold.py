@@ -38,6 +38,9 @@ class ThresholdSensor(Sensor):
     """A sensor with an analog reading: model value -> raw reading through its ``Linear`` factors."""
 
     is_threshold = True
+    __slots__ = ("linear", "units", "rate_unit", "modifier", "modifier_unit", "percentage", "settable",
+                 "threshold_raw", "hysteresis", "nominal", "normal_min", "normal_max", "sensor_min", "sensor_max",
+                 "_const")
     _init_extra = 0x1C               # init thresholds, hysteresis and sensor type
 
     def __init__(self, number: int, name: str, *, sensor_type: int = 0x01, units: int = 0x01,
@@ -48,6 +51,7 @@ class ThresholdSensor(Sensor):
                  assertion_mask: int | None = None, deassertion_mask: int | None = None, **kw):
         if sdr not in ("full", "compact"):
             raise ValueError(f"sensor {name!r}: sdr {sdr!r} must be full or compact")
+        self._const = (None, 0)   # (a Constant model, its raw reading): most sensors read the same all day
         self.sdr_kind = sdr
         self.linear = linear if linear is not None else Linear()
         if sdr == "compact" and (self.linear.m, self.linear.b, self.linear.r_exp, self.linear.b_exp) != (1, 0, 0, 0):
@@ -84,6 +88,10 @@ class ThresholdSensor(Sensor):
 
     def _raw_of(self, what: str, value, name: str) -> int:
         lin = self.linear
+        if isinstance(value, (int, float)):
+            raw = _raw_reading(lin, value)
+            if raw is not None:
+                return raw
         x = _position(lin, value) if isinstance(value, (int, float)) else lin.x_of(exact(value, what))
         lo, hi = lin.raw_range
         if not lo - HALF <= x < hi + HALF:
@@ -92,7 +100,7 @@ class ThresholdSensor(Sensor):
         return math.floor(x + HALF)
 
     def _counts(self, what: str, value) -> int:
-        c = self.linear.counts(value)
+        c = _hysteresis_counts(self.linear, value) if isinstance(value, (int, float)) else self.linear.counts(value)
         if c > 0xFF:
             raise ValueError(f"sensor {self.name!r}: {what} {value!r} is {c} raw counts; at most 255")
         return c
@@ -144,8 +152,6 @@ class ThresholdSensor(Sensor):
             thresholds={THRESHOLD_NAMES[i]: b(x) for i, x in self.threshold_raw.items()}, **common).pack()
 
     # -- readings ---------------------------------------------------------------------------------
-
-    _const = (None, 0)     # (a Constant model, its raw reading): most sensors read the same all day
 
     def raw_at(self, t: int) -> int:
         """The signed raw reading at ``t``."""
@@ -316,6 +322,24 @@ class ThresholdSensor(Sensor):
 def _position(lin: Linear, value: float) -> Fraction:
     """``lin.x_of(value)``, remembered: every default server converts the same thresholds."""
     return lin.x_of(exact(value))
+
+
+@lru_cache(maxsize=1024)
+def _hysteresis_counts(lin: Linear, value: float) -> int:
+    """``lin.counts(value)``, remembered for the same reason."""
+    return lin.counts(value)
+
+
+@lru_cache(maxsize=4096)
+def _raw_reading(lin: Linear, value: float) -> int | None:
+    """The nearest raw reading of a threshold or nominal value, None if the format cannot carry it.
+
+    Remembered, as ``_position``: a rack builds the same sensors a thousand times, and the exact
+    (Fraction) arithmetic was most of a BMC's build time.
+    """
+    x = _position(lin, value)
+    lo, hi = lin.raw_range
+    return math.floor(x + HALF) if lo - HALF <= x < hi + HALF else None
 
 
 def _solve(op: str, a: Fraction, x0: Fraction, kx: Fraction, lo: int) -> int | None:

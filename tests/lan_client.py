@@ -199,8 +199,8 @@ class Console20(Console):
 
     def rakp1(self, role: int = 0x14):
         self.role = role
-        req = bytes((0x02, 0, 0, 0)) + self.bmc_id.to_bytes(4, "little") + self.rm + bytes((role, 0, 0, len(self.name))) \
-            + self.name
+        req = (bytes((0x02, 0, 0, 0)) + self.bmc_id.to_bytes(4, "little") + self.rm
+               + bytes((role, 0, 0, len(self.name))) + self.name)
         r = self.unplus(self.send(self.plus(0x12, req)))
         assert r[0] == 0x13
         self.rc, self.guid = r[3][8:24], r[3][24:40]

@@ -97,9 +97,13 @@ def test_get_channel_auth_caps_outside_a_session(lan):
 @pytest.mark.parametrize("auth_type", [0, 2, 4])
 def test_v15_session_with_each_auth_type(lan, auth_type):
     c = Console15(lan, auth_type=auth_type)
-    r = c.activate(max_priv=4)
+    r = c.activate(max_priv=4, outbound=0x1000)
     assert r[3][0] == 0 and r[3][1] == auth_type and r[3][10] == 4
-    assert c.request(6, 1) == DEVICE_ID
+    assert r[1] == 0x1000              # the answer carries the initial outbound sequence number (FreeIPMI checks)
+    c.seq += 1
+    packet = c.packet(lan_request(6, 1, b"", 9))
+    at, seq, sid, rsp = c.parse(c.send(packet))
+    assert (at, seq, sid, rsp) == (auth_type, 0x1001, c.sid, DEVICE_ID)
     assert c.request(6, 0x3B, b"\x04") == b"\x00\x04"          # up to Administrator
     assert c.request(0, 1)[0] == 0                             # Get Chassis Status
     assert lan.bmc.channel_info(1).session_support == 0x81     # multi-session, one active

@@ -129,3 +129,17 @@ def test_serve_lan_as_a_process(tmp_path):
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "stopped LAN:" in out
+
+
+@pytest.mark.skipif(shutil.which("ipmi-sensors") is None, reason="FreeIPMI; tests/peers/install.sh installs it")
+@pytest.mark.parametrize("driver", [("-D", "LAN"), ("-D", "LAN", "-a", "STRAIGHT_PASSWORD_KEY"),
+                                    ("-D", "LAN_2_0", "-I", "3"), ("-D", "LAN_2_0", "-I", "17")],
+                         ids=["lan-md5", "lan-password", "lan20-C3", "lan20-C17"])
+def test_freeipmi(port, driver):
+    where = ["-h", f"127.0.0.1:{port}", "-u", "ipmiusr", "-p", "test", *driver]
+    r = subprocess.run(["ipmi-sensors", *where, "--sdr-cache-recreate", "--quiet-cache"], capture_output=True,
+                       text=True, timeout=15)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"Inlet Temp\s+\| Temperature\s+\| 24\.00\s+\| C\s+\| 'OK'", r.stdout), r.stdout
+    r = subprocess.run(["bmc-info", *where], capture_output=True, text=True, timeout=15)
+    assert r.returncode == 0 and re.search(r"IPMI Version\s+: 2\.0", r.stdout), r.stderr

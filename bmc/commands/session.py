@@ -106,7 +106,8 @@ def activate_session(call):
     s.uid, s.name, s.auth_type = pending.uid, pending.name, auth_type
     s.max_privilege = max_privilege
     s.privilege = min(Privilege.USER, max_privilege)   # 22.17: a session starts at User level
-    s.outbound_seq = outbound - 1
+    s.outbound_seq = outbound - 1          # the Activate Session response is the first to carry it
+    pending.extra["activated"] = s
     inbound = table.rng.getrandbits(32) or 1
     lan.start_window(s, inbound - 1)
     s.active = True

@@ -201,6 +201,7 @@ class LanChannel:
         self._current = s
         rsp = self._dispatch(req, s.privilege, s, t)
         if rsp is not None:
+            # Answered with the request's auth type (libfreeipmi checks the session's auth code on answers).
             self._emit(session15.encode(pkt.auth_type, s.next_outbound_seq(), s.bmc_id, rsp, password))
         if s.closing:
             table.remove(s)
@@ -230,7 +231,10 @@ class LanChannel:
         pending.peer = peer
         rsp = self._dispatch(req, Privilege.CALLBACK, pending, t)
         if rsp is not None:
-            self._emit(session15.encode(pkt.auth_type, 0, pending.bmc_id, rsp, password))
+            # The response carries the initial outbound sequence number (FreeIPMI takes it as the first seen).
+            s = pending.extra.get("activated")
+            seq = s.next_outbound_seq() if s is not None else 0
+            self._emit(session15.encode(pkt.auth_type, seq, pending.bmc_id, rsp, password))
 
     # -- RMCP+ --------------------------------------------------------------------------------------
 

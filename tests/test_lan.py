@@ -428,3 +428,56 @@ def test_send_payload_and_sol_routing(lan):
     c.seq += 1
     out = c.send(c.plus(1, b"keys", c.bmc_id, c.seq, secure=True))
     assert seen == [(c.bmc_id, b"keys")] and c.unplus(out, secure=True)[3] == b"ack"
+
+
+def test_username_privilege_lookup(lan):
+    """RAKP 1 byte 25 bit 4 clear: the user must be found by name and privilege together (13.20)."""
+    lan.bmc.users.configure(3, name="twin", password="low", privilege=2)
+    lan.bmc.users.configure(4, name="twin", password="high", privilege=4)
+    c = Console20(lan, name=b"twin", password=b"high")
+    c.login(role=0x04)                                   # privilege lookup: user 4, the Administrator
+    assert lan.sessions.get(c.bmc_id).uid == 4
+    c = Console20(lan, name=b"twin", password=b"high")
+    assert c.open_session()[1] == 0
+    p = c.rakp1(0x14)                                    # name-only lookup: the first "twin", user 3 (User)
+    assert p[1] == rmcpplus.STATUS_UNAUTHORIZED_ROLE
+
+
+def test_per_message_authentication_setting(lan):
+    c = Console15(lan)
+    c.activate()
+    c.seq += 1
+    unsigned = c.packet(lan_request(6, 1, b"", 4), auth_type=0)
+    assert c.parse(c.send(unsigned))[3] == DEVICE_ID     # 3Ah: per-message and user-level auth disabled
+    lan.bmc.channel_access.settings(1, volatile=True).access = 0x22
+    c.seq += 1
+    assert c.send(c.packet(lan_request(6, 1, b"", 5), auth_type=0)) == []
+    assert c.request(6, 1) == DEVICE_ID                  # signed: still fine
+
+
+def test_fuzz_never_raises_and_forged_session_packets_get_no_answer(lan):
+    import random
+    rng = random.Random(7)
+    c20 = Console20(lan, suite=17)
+    c20.login()
+    c15 = Console15(lan)
+    c15.activate()
+    c20.seq += 1
+    c15.seq += 1
+    good = [c20.plus(0, lan_request(6, 1, b"", 1), c20.bmc_id, c20.seq, secure=True),
+            c15.packet(lan_request(6, 1, b"", 1))]
+    for _ in range(3000):
+        orig = rng.choice(good)
+        base = bytearray(orig)
+        for _ in range(rng.randint(1, 3)):
+            base[rng.randrange(4, len(base))] ^= 1 << rng.randrange(8)   # past the RMCP header
+        if base == orig:
+            continue                                                        # two flips of one bit
+        out = lan.datagram(bytes(base), PEER, 0)
+        # A flipped bit in a signed RMCP+ packet is never answered; a v1.5 one only when the flip made it an
+        # unsigned (auth type none) packet, which per-message authentication disabled (access 3Ah) accepts.
+        if orig is good[0] or base[4] != 0x00:
+            assert out == [], (orig.hex(), bytes(base).hex())
+        for n in (0, 1, 5, 17, 40):
+            lan.datagram(RMCP_IPMI + rng.randbytes(n), PEER, 0)
+    assert lan.sessions.get(c20.bmc_id) is not None

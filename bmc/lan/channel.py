@@ -132,7 +132,7 @@ class LanChannel:
             return self._drop(t, "channel access mode disabled")
         self._replies, self._peer, self._current = [], peer, None
         try:
-            if body[0] & 0x0F == session15.AUTHTYPE_RMCPP:
+            if body[0] == session15.AUTHTYPE_RMCPP:
                 self._plus(body, peer, t)
             else:
                 self._v15(body, peer, t)
@@ -403,13 +403,13 @@ class LanChannel:
         if msg.role & 0xE0 or not Privilege.CALLBACK <= requested <= Privilege.OEM:
             status = rmcpplus.STATUS_INVALID_ROLE
         else:
-            found = self.sessions.find_user(msg.name, t)
+            by_privilege = None if msg.role & rmcpplus.NAME_ONLY_LOOKUP else requested
+            found = self.sessions.find_user(msg.name, t, by_privilege)
             if found is None:
                 status = rmcpplus.STATUS_UNAUTHORIZED_NAME
             else:
                 limit = self.sessions.privilege_limit(found[0], s.suite.id)
-                # Username/privilege lookup (bit 4 clear) needs the user to hold the level itself;
-                # name-only lookup takes it as the maximum asked for.  Either way never above the limits.
+                # Never above the user's, the channel's and the cipher suite's limits.
                 if requested > min(limit, s.max_privilege):
                     status = rmcpplus.STATUS_UNAUTHORIZED_ROLE
                 user = found[1]

@@ -68,7 +68,7 @@ class PlusPacket:
 def parse(body: bytes, icv_len: int | None = None) -> PlusPacket | None:
     """Parse what follows the RMCP header.  ``icv_len`` is the session's AuthCode size for an
     authenticated packet (None: the caller does not know the session yet; the trailer is split later)."""
-    if len(body) < 12 or body[0] & 0x0F != 0x06:
+    if len(body) < 12 or body[0] != 0x06:
         return None
     ptype = body[1]
     pos = 2

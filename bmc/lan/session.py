@@ -205,13 +205,16 @@ class SessionTable:
 
     # -- who may log in, and how high -----------------------------------------------------
 
-    def find_user(self, name: bytes, t: int):
+    def find_user(self, name: bytes, t: int, privilege: int | None = None):
         """(uid, user) of the first enabled user with this 16-byte name, or None (a locked-out user
-        is no user: refused as an unknown name)."""
+        is no user: refused as an unknown name).  ``privilege``: RAKP 1's username/privilege lookup
+        (13.20), which takes only a user whose limit on this channel reaches that level."""
         users = self.channel.bmc.users
         key = name[:16].ljust(16, b"\x00")
         for uid in sorted(users.users):
             u = users.users[uid]
+            if privilege is not None and self.privilege_limit(uid) < privilege:
+                continue
             if u.name == key and u.enabled:
                 if self.lockout.locked(uid, t):
                     return None

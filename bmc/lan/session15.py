@@ -42,9 +42,9 @@ class Session15Packet:
 
 def parse(body: bytes) -> Session15Packet | None:
     """Parse what follows the RMCP header; None when it is too short for its own length fields."""
-    if len(body) < 10:
+    if len(body) < 10 or body[0] & 0xF0:      # auth type byte bits 7:4 are reserved
         return None
-    auth_type = body[0] & 0x0F
+    auth_type = body[0]
     seq = int.from_bytes(body[1:5], "little")
     sid = int.from_bytes(body[5:9], "little")
     pos = 9

@@ -481,3 +481,14 @@ def test_fuzz_never_raises_and_forged_session_packets_get_no_answer(lan):
         for n in (0, 1, 5, 17, 40):
             lan.datagram(RMCP_IPMI + rng.randbytes(n), PEER, 0)
     assert lan.sessions.get(c20.bmc_id) is not None
+
+
+def test_twenty_byte_password_and_channel_limit(lan):
+    pw = b"0123456789abcdefghij"
+    lan.bmc.users.configure(3, name="long", password=pw, privilege=4)
+    c = Console20(lan, name=b"long", password=pw, suite=3)
+    c.login()
+    lan.bmc.channel_access.settings(1, volatile=True).privilege_limit = 3     # the channel: Operator at most
+    assert c.request(6, 0x3B, b"\x04")[0] == 0x81
+    assert c.request(6, 0x3B, b"\x03") == b"\x00\x03"
+    assert Console20(lan, name=b"long", password=pw[:16], suite=3).open_session()[2] == 3

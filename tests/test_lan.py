@@ -492,3 +492,15 @@ def test_twenty_byte_password_and_channel_limit(lan):
     assert c.request(6, 0x3B, b"\x04")[0] == 0x81
     assert c.request(6, 0x3B, b"\x03") == b"\x00\x03"
     assert Console20(lan, name=b"long", password=pw[:16], suite=3).open_session()[2] == 3
+
+
+def test_v15_auth_types_enabled_per_privilege(lan):
+    cfg = lan.bmc.lan_config
+    cfg.auth_enables[4] = 0x04                                   # Administrator: MD5 only
+    c = Console15(lan, auth_type=4)                              # straight password
+    assert c.activate(max_priv=4)[3][0] == 0xCC                  # not enabled at the maximum asked for
+    c = Console15(lan, auth_type=4)
+    assert c.activate(max_priv=3)[3][0] == 0
+    cfg.auth_enables[3] = 0x01
+    assert c.request(6, 0x3B, b"\x03")[0] == 0x80               # nor at the level it would run at
+    assert c.sessionless(6, 0x38, b"\x8E\x04")[3][2] == 0x84    # Get Channel Auth Caps at Administrator: MD5

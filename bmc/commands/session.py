@@ -133,6 +133,9 @@ def set_session_privilege_level(call):
         raise IpmiError(CC_LEVEL_EXCEEDS_LIMIT, f"privilege {requested} above the limit {limit}")
     if requested > s.max_privilege:
         raise IpmiError(CC_LEVEL_NOT_AVAILABLE, f"privilege {requested} above the session's maximum")
+    if s.version == 0x15 and not call.bmc.lan_config.auth_enables.get(requested, 0) & auth_bit(s.auth_type):
+        # A v1.5 session's auth type must be enabled at the level it runs at (LAN parameter 2).
+        raise IpmiError(CC_LEVEL_NOT_AVAILABLE, f"auth type 0x{s.auth_type:02X} not enabled at privilege {requested}")
     s.privilege = requested
     return bytes((requested,))
 

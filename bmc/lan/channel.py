@@ -25,15 +25,12 @@ from ..ipmi.cmd import App
 from ..ipmi.msg import ChannelMedium, ChannelProtocol
 from ..ipmi.netfn import NetFn
 from ..privilege import Privilege
-from . import cipher, lan_msg, rmcp, rmcpplus, session15
+from . import cipher, lan_msg, rakp, rmcp, rmcpplus, session15
 from .rmcpplus import (
     PAYLOAD_IPMI,
     PAYLOAD_OPEN_SESSION_REQUEST,
-    PAYLOAD_OPEN_SESSION_RESPONSE,
     PAYLOAD_RAKP1,
-    PAYLOAD_RAKP2,
     PAYLOAD_RAKP3,
-    PAYLOAD_RAKP4,
     PAYLOAD_SOL,
 )
 from .session import SESSION_TIMEOUT_NS, WINDOW_15, WINDOW_20, SequenceWindow, Session, SessionTable
@@ -104,13 +101,13 @@ class LanChannel:
         except (TypeError, ValueError, IndexError, AttributeError):
             return bytes(4), 0
 
-    def _trace(self, t: int, event: str, **fields) -> None:
+    def trace(self, t: int, event: str, **fields) -> None:
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", f"{self.bmc.name}.lan{self.channel}", event, **fields)
 
     def _drop(self, t: int, why: str) -> list[bytes]:
         self.dropped += 1
-        self._trace(t, "drop", why=why)
+        self.trace(t, "drop", why=why)
         return []
 
     # -- the datagram function ------------------------------------------------------------------
@@ -147,7 +144,7 @@ class LanChannel:
         """The LAN response message for a request (None: not for this BMC)."""
         if req.rs_addr != self.bmc.slave_address:
             return None
-        self._trace(t, "request", session=f"0x{session.bmc_id:08X}" if session else "none", msg=req.body)
+        self.trace(t, "request", session=f"0x{session.bmc_id:08X}" if session else "none", msg=req.body)
         rsp = self.ipmid.handle(req.body, privilege=privilege, channel=self.channel, t=t, session=session)
         return lan_msg.encode_response(req, rsp, self.bmc.slave_address)
 
@@ -221,7 +218,7 @@ class LanChannel:
             return
         if pkt.auth_code != session15.auth_code(pkt.auth_type, password, pending.bmc_id, 0, pkt.message):
             table.lockout.bad_password(pending.uid, t)
-            self._trace(t, "bad-password", user=pending.uid)
+            self.trace(t, "bad-password", user=pending.uid)
             self._drop(t, "Activate Session: bad auth code (wrong password)")
             return
         req = lan_msg.decode_request(pkt.message)
@@ -247,10 +244,10 @@ class LanChannel:
             if head.authenticated or head.encrypted:
                 self._drop(t, "session-less RMCP+ packet with integrity or confidentiality")
                 return
-            handler = {PAYLOAD_OPEN_SESSION_REQUEST: self._open_session, PAYLOAD_RAKP1: self._rakp1,
-                       PAYLOAD_RAKP3: self._rakp3}.get(head.payload_type)
+            handler = {PAYLOAD_OPEN_SESSION_REQUEST: rakp.open_session, PAYLOAD_RAKP1: rakp.rakp1,
+                       PAYLOAD_RAKP3: rakp.rakp3}.get(head.payload_type)
             if handler is not None:
-                handler(head.payload, peer, t)
+                handler(self, head.payload, peer, t)
             elif head.payload_type == PAYLOAD_IPMI:
                 rsp = self._sessionless(head.payload, t)
                 if rsp is not None:
@@ -330,141 +327,16 @@ class LanChannel:
         else:
             self.outbox.append((s.peer, packet))
 
-    def _open_session(self, p: bytes, peer, t: int) -> None:
-        req = rmcpplus.parse_open_session(p)
-        if isinstance(req, int):
-            tag = p[0] if p else 0
-            console = int.from_bytes(p[4:8], "little") if len(p) >= 8 else 0
-            self._plus_reply(PAYLOAD_OPEN_SESSION_RESPONSE, rmcpplus.open_session_response(tag, req, 0, console))
-            return
-        cfg = self.bmc.lan_config
-        suite = cipher.find_suite(cfg.cipher_suites, req.auth, req.integrity, req.conf)
-        status = rmcpplus.STATUS_OK
-        offered = [cipher.SUITES[i] for i in cfg.cipher_suites if i in cipher.SUITES]
-        if suite is None:
-            if all(s.auth != req.auth for s in offered):
-                status = rmcpplus.STATUS_INVALID_AUTH_ALGORITHM
-            elif all(s.integrity != req.integrity for s in offered):
-                status = rmcpplus.STATUS_INVALID_INTEGRITY_ALGORITHM
-            elif all(s.conf != req.conf for s in offered):
-                status = rmcpplus.STATUS_INVALID_CONF_ALGORITHM
-            else:
-                status = rmcpplus.STATUS_NO_CIPHER_SUITE_MATCH
-        privilege = 0
-        if status == rmcpplus.STATUS_OK:
-            channel_limit = self.bmc.channel_access.settings(self.channel, volatile=True).privilege_limit
-            limit = min(cfg.cipher_suite_privileges.get(suite.id, 0), channel_limit)
-            privilege = req.privilege or limit          # 0: the highest the suite allows
-            if privilege > Privilege.OEM:
-                status = rmcpplus.STATUS_INVALID_ROLE
-            elif privilege > limit:
-                status = rmcpplus.STATUS_UNAUTHORIZED_ROLE
-        s = None
-        if status == rmcpplus.STATUS_OK:
-            s = self.sessions.add(0x20, peer, t)
-            if s is None:
-                status = rmcpplus.STATUS_NO_RESOURCES
-        if s is None:
-            self._plus_reply(PAYLOAD_OPEN_SESSION_RESPONSE,
-                             rmcpplus.open_session_response(req.tag, status, 0, req.console_id))
-            return
-        s.console_id, s.suite, s.max_privilege = req.console_id, suite, privilege
-        self._plus_reply(PAYLOAD_OPEN_SESSION_RESPONSE,
-                         rmcpplus.open_session_response(req.tag, status, privilege, req.console_id, s.bmc_id, suite))
-
-    def _plus_reply(self, payload_type: int, payload: bytes) -> None:
+    def reply_plus(self, payload_type: int, payload: bytes) -> None:
         self._emit(rmcpplus.encode(payload_type, 0, 0, payload))
 
-    def _guid(self) -> bytes:
+    def guid(self) -> bytes:
         ident = self.bmc.identity
         return ident.system_guid or ident.device_guid or bytes(16)
 
-    def _pending(self, bmc_id: int) -> Session | None:
+    def pending(self, bmc_id: int) -> Session | None:
         s = self.sessions.get(bmc_id)
         return s if s is not None and not s.active and s.version == 0x20 else None
-
-    def _rakp1(self, p: bytes, peer, t: int) -> None:
-        msg = rmcpplus.parse_rakp1(p)
-        if isinstance(msg, int):
-            tag = p[0] if p else 0
-            s = self._pending(int.from_bytes(p[4:8], "little")) if len(p) >= 8 else None
-            self._plus_reply(PAYLOAD_RAKP2, rmcpplus.rakp_header(tag, msg, s.console_id if s else 0))
-            if s is not None:
-                self.sessions.remove(s)
-            return
-        s = self._pending(msg.bmc_id)
-        if s is None:
-            self._plus_reply(PAYLOAD_RAKP2, rmcpplus.rakp_header(msg.tag, rmcpplus.STATUS_INVALID_SESSION_ID, 0))
-            return
-        s.last_activity = t
-        requested = msg.role & 0x0F
-        status = rmcpplus.STATUS_OK
-        found = None
-        if msg.role & 0xE0 or not Privilege.CALLBACK <= requested <= Privilege.OEM:
-            status = rmcpplus.STATUS_INVALID_ROLE
-        else:
-            by_privilege = None if msg.role & rmcpplus.NAME_ONLY_LOOKUP else requested
-            found = self.sessions.find_user(msg.name, t, by_privilege)
-            if found is None:
-                status = rmcpplus.STATUS_UNAUTHORIZED_NAME
-            else:
-                limit = self.sessions.privilege_limit(found[0], s.suite.id)
-                # Never above the user's, the channel's and the cipher suite's limits.
-                if requested > min(limit, s.max_privilege):
-                    status = rmcpplus.STATUS_UNAUTHORIZED_ROLE
-                user = found[1]
-                if status == rmcpplus.STATUS_OK and user.session_limit \
-                        and self.sessions.user_sessions(found[0]) >= user.session_limit:
-                    status = rmcpplus.STATUS_NO_RESOURCES_FOR_ROLE
-        if status != rmcpplus.STATUS_OK:
-            self._trace(t, "rakp1-refused", status=f"0x{status:02X}", name=msg.name)
-            self._plus_reply(PAYLOAD_RAKP2, rmcpplus.rakp_header(msg.tag, status, s.console_id))
-            self.sessions.remove(s)
-            return
-        uid, user = found
-        s.uid, s.name, s.role, s.console_random = uid, msg.name, msg.role, msg.console_random
-        s.bmc_random = self.sessions.random_bytes(16)
-        s.max_privilege = requested
-        guid = self._guid()
-        code = cipher.auth_hmac(s.suite.auth, user.password,
-                                s.console_id.to_bytes(4, "little") + s.bmc_id.to_bytes(4, "little")
-                                + s.console_random + s.bmc_random + guid + bytes((s.role, len(s.name))) + s.name)
-        self._plus_reply(PAYLOAD_RAKP2, rmcpplus.rakp_header(msg.tag, rmcpplus.STATUS_OK, s.console_id)
-                         + s.bmc_random + guid + code)
-
-    def _rakp3(self, p: bytes, peer, t: int) -> None:
-        if len(p) < 8:
-            return
-        tag, status = p[0], p[1]
-        s = self._pending(int.from_bytes(p[4:8], "little"))
-        if s is None or not s.bmc_random:
-            self._plus_reply(PAYLOAD_RAKP4, rmcpplus.rakp_header(tag, rmcpplus.STATUS_INVALID_SESSION_ID, 0))
-            return
-        if status != rmcpplus.STATUS_OK:      # the console gave up (e.g. RAKP 2's code did not match)
-            self.sessions.remove(s)
-            self._trace(t, "rakp3-abort", status=f"0x{status:02X}")
-            return
-        user = self.bmc.users.get(s.uid)
-        expect = cipher.auth_hmac(s.suite.auth, user.password, s.bmc_random + s.console_id.to_bytes(4, "little")
-                                  + bytes((s.role, len(s.name))) + s.name)
-        if not hmac.compare_digest(p[8:], expect):
-            self.sessions.lockout.bad_password(s.uid, t)
-            self._trace(t, "bad-password", user=s.uid)
-            self._plus_reply(PAYLOAD_RAKP4, rmcpplus.rakp_header(tag, rmcpplus.STATUS_INVALID_INTEGRITY_CHECK,
-                                                                 s.console_id))
-            self.sessions.remove(s)
-            return
-        kg = getattr(self.bmc.lan_config, "bmc_key", b"") or user.password   # Kg = K_UID with no BMC key
-        s.sik, s.k1, s.k2 = cipher.session_keys(s.suite.auth, kg, s.console_random, s.bmc_random, s.role, s.name)
-        icv = cipher.rakp4_icv(s.suite.auth, s.sik, s.console_random + s.bmc_id.to_bytes(4, "little") + self._guid())
-        self.start_window(s, 0)
-        s.privilege = min(Privilege.USER, s.max_privilege)
-        s.active = True
-        s.peer = peer
-        s.last_activity = t
-        self.sessions.lockout.good_login(s.uid)
-        self.sessions_changed()
-        self._plus_reply(PAYLOAD_RAKP4, rmcpplus.rakp_header(tag, rmcpplus.STATUS_OK, s.console_id) + icv)
 
 
 def _lan_info():

@@ -504,3 +504,16 @@ def test_v15_auth_types_enabled_per_privilege(lan):
     cfg.auth_enables[3] = 0x01
     assert c.request(6, 0x3B, b"\x03")[0] == 0x80               # nor at the level it would run at
     assert c.sessionless(6, 0x38, b"\x8E\x04")[3][2] == 0x84    # Get Channel Auth Caps at Administrator: MD5
+
+
+def test_requests_are_traced_as_the_vm_server_names_them():
+    sim = Simulation(seed=3, trace=True)
+    bmc = Bmc(sim, lan_channel=1)
+    lan = LanChannel(sim, bmc, Ipmid(sim, bmc))
+    c = Console20(lan)
+    c.login()
+    c.request(6, 1)
+    ours = [r for r in sim.tracer.records if r.component == "bmc.lan1" and r.event in ("msg-in", "msg-out")]
+    assert [r.event for r in ours][-2:] == ["msg-in", "msg-out"]
+    assert bytes(dict(ours[-1].fields)["msg"])[:4] == bytes.fromhex("1C010020")
+    bmc.store.close()

@@ -144,8 +144,11 @@ class LanChannel:
         """The LAN response message for a request (None: not for this BMC)."""
         if req.rs_addr != self.bmc.slave_address:
             return None
-        self.trace(t, "request", session=f"0x{session.bmc_id:08X}" if session else "none", msg=req.body)
+        # msg-in / msg-out as the VM server names them: ``serve --pcap`` captures LAN requests too.
+        who = f"0x{session.bmc_id:08X}" if session else "none"
+        self.trace(t, "msg-in", session=who, seq=req.rq_seq, msg=req.body)
         rsp = self.ipmid.handle(req.body, privilege=privilege, channel=self.channel, t=t, session=session)
+        self.trace(t, "msg-out", session=who, seq=req.rq_seq, msg=rsp)
         return lan_msg.encode_response(req, rsp, self.bmc.slave_address)
 
     def _sessionless(self, msg: bytes, t: int) -> bytes | None:

@@ -1,6 +1,10 @@
-"""``ipmilab serve --vm HOST:PORT``: this BMC, paced to the wall clock, for a real QEMU guest (``bmc/vm/server.py``).
+"""``ipmilab serve --vm HOST:PORT`` / ``--lan HOST:PORT``: this BMC, paced to the wall clock, for a real QEMU guest
+(``bmc/vm/server.py``) and for LAN clients (RMCP/RMCP+, ``bmc/lan/server.py``).
 
     ipmilab serve --vm 127.0.0.1:9002
+    ipmilab serve --lan 127.0.0.1:9001                      # ipmitool -I lanplus -H 127.0.0.1 -p 9001 ...
+    ipmilab serve --lan 127.0.0.1:9001 --vm 127.0.0.1:9002  # the same BMC on both
+    ipmilab serve --lan 127.0.0.1:9001 --count 8 --state-dir rack  # 8 BMCs on ports 9001-9008
     ipmilab serve --vm 127.0.0.1:9002 --config world.toml --state-dir state
     ipmilab serve --unix /tmp/bmc.sock
 
@@ -11,8 +15,9 @@ and QEMU connects as the client::
 
 The BMC is the configured one (``--config``; the default server without
 it): identity, users, FRU, SDRs and sensors as ``ipmilab run`` builds them,
-with no simulated host; the VM is the host.  Only loopback addresses are
-served.  SIGINT or SIGTERM closes the connection and the stores cleanly.
+with no simulated host; the VM is the host (served over LAN alone, the host
+is a VM that never connected: power off).  Only loopback addresses are
+served unless ``--allow-remote``.  SIGINT or SIGTERM closes the connection and the stores cleanly.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import threading
 import time
 
 from bmc.ipmi.msg import ChannelProtocol
+from bmc.lan import LanChannel
+from bmc.lan.server import LanServer, parse_lan_addr
 from bmc.vm.server import VmHost, VmServer, parse_listen_addr
 from buses.time import S
 
@@ -45,8 +52,12 @@ class ServedBmc:
 
 
 def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, trace: bool = False, sim=None,
-                     index: int = 0) -> ServedBmc:
-    """The configured BMC (a path, TOML text, dict or ``WorldConfig``; None: the default server) with a ``VmHost``.
+                     index: int = 0, console: bool = False) -> ServedBmc:
+    """The configured BMC (a path, TOML text, dict or ``WorldConfig``; None: the default server) and its host.
+
+    The host is a ``VmHost`` (a QEMU guest at the other end of the VM link),
+    or with ``console=True`` a running ``ConsoleHost`` whose serial port is
+    the BMC's SOL UART (``serve --lan`` with no VM).
 
     ``sim`` is the ``Simulation`` to build it on, shared by every BMC of a
     rack (None: a new one from ``seed`` and ``trace``; a given one keeps its
@@ -72,12 +83,19 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
         cfg = dataclasses.replace(cfg, fru_image=rack_fru_image(cfg.fru_image, index))
     if sim is None:
         sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
-    host = VmHost()
+    if console:
+        from vserver.console_host import ConsoleHost
+
+        host = ConsoleHost(sim, name=f"{rack_name(index)}.host", power_on=True)
+    else:
+        host = VmHost()
     where = state_dir if state_dir is not None else cfg.state_dir
     bmc = Bmc(sim, identity=identity, host=host, name=rack_name(index), slave_address=cfg.slave_address,
               state_dir=where)
     bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)
+    if console:
+        bmc.sol.attach(host.console)
     try:
         if cfg.sensors is None:  # as World does: the default server's sensor set; a config brings its own
             install_default_sensors(bmc)
@@ -226,10 +244,22 @@ def register(sub, fmt) -> None:
                "\nexamples:\n  ipmilab serve --vm 127.0.0.1:9002\n"
                "  ipmilab serve --vm 127.0.0.1:0            # any free port; the line 'listening on' names it\n"
                "  ipmilab serve --unix /tmp/bmc.sock --config world.toml --state-dir state")
-    where = p.add_mutually_exclusive_group(required=True)
+    where = p.add_mutually_exclusive_group()
     where.add_argument("--vm", type=_vm_arg, metavar="HOST:PORT",
                        help="listen on this loopback TCP address (127.0.0.1:9002, [::1]:9002, localhost:0)")
     where.add_argument("--unix", type=_unix_arg, metavar="PATH", help="listen on a unix socket instead")
+    p.add_argument("--lan", metavar="HOST:PORT", default=None,
+                   help="serve the LAN channel (channel 1: RMCP, IPMI v1.5 and RMCP+ sessions, as ipmi_sim's lanserv) "
+                        "on this UDP address, loopback only unless --allow-remote (127.0.0.1:623, localhost:0); "
+                        "alone or with --vm/--unix")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let --lan listen on a non-loopback address (anyone who can reach it and knows a password "
+                        "can power the host off); a warning line says so")
+    p.add_argument("--count", type=_count_arg, default=1, metavar="N",
+                   help="with --lan: serve N BMCs on consecutive UDP ports (PORT, PORT+1, ...), each keeping its "
+                        "state in its own --state-dir subdirectory bmc-0001, bmc-0002, ... (default 1)")
+    p.add_argument("--session-timeout", type=duration_arg(bare_unit="s"), default=None, metavar="S",
+                   help="close a LAN session idle this long (default 60 s, the spec's; a duration such as 5min)")
     p.add_argument("--config", metavar="FILE", default=None, help="a world configuration (TOML) for the BMC")
     p.add_argument("--state-dir", default=None, metavar="DIR",
                    help="keep the SEL, SDR repository and FRU in DIR (overrides the config's state_dir)")
@@ -245,7 +275,17 @@ def register(sub, fmt) -> None:
                    help="write every request and answer to FILE as it happens, a Wireshark capture (IPMI trace)")
     p.add_argument("--duration", type=duration_arg(bare_unit="s"), default=None, metavar="S",
                    help="stop after S wall seconds, or a duration such as 90s or 2min (default: until SIGINT/SIGTERM)")
-    p.set_defaults(run=cmd_serve)
+    p.set_defaults(run=cmd_serve, serve_parser=p)
+
+
+def _count_arg(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= n <= 4096:
+        raise argparse.ArgumentTypeError(f"{value!r} out of range 1-4096")
+    return n
 
 
 def _log(text: str) -> None:
@@ -282,23 +322,69 @@ def capture_to(served, path, kind: str) -> PcapWriter:
     return capture
 
 
+def _lan_addresses(args) -> list[str]:
+    """The UDP address of each served BMC's LAN channel: HOST:PORT, HOST:PORT+1, ... (port 0: any free one each)."""
+    try:
+        parse_lan_addr(args.lan, args.allow_remote, "argument --lan")
+    except ValueError as exc:
+        args.serve_parser.error(str(exc))
+    host, _, port = args.lan.rpartition(":")
+    first = int(port)
+    if first and first + args.count - 1 > 65535:
+        args.serve_parser.error(f"argument --count: {args.count} ports from {first} go past 65535")
+    return [f"{host}:{first + i if first else 0}" for i in range(args.count)]
+
+
+def _check_where(args) -> list[str]:
+    parser = args.serve_parser
+    if args.lan is None and args.vm is None and args.unix is None:
+        parser.error("one of the arguments --vm --unix --lan is required")
+    if args.lan is None:
+        for flag, given in (("--count", args.count != 1), ("--allow-remote", args.allow_remote),
+                            ("--session-timeout", args.session_timeout is not None)):
+            if given:
+                parser.error(f"argument {flag}: only with --lan")
+        return []
+    if args.count != 1 and (args.vm is not None or args.unix is not None):
+        parser.error("argument --count: one VM link serves one BMC; serve N BMCs with --lan alone")
+    return _lan_addresses(args)
+
+
 def cmd_serve(args, console) -> int:
+    lan_addrs = _check_where(args)
     kind, latency, line = _serving(args)
-    served = build_served_bmc(args.config, state_dir=args.state_dir,
-                              trace=args.trace is not None or args.pcap is not None)
+    trace = args.trace is not None or args.pcap is not None
+    # With no VM the host is a simulated one with a serial console, for SOL; a VM is its own host.
+    console_host = args.vm is None and args.unix is None
+    if args.count == 1:
+        fleet = [build_served_bmc(args.config, state_dir=args.state_dir, trace=trace, console=console_host)]
+    else:
+        from .rack import build_rack, rack_progress
+
+        started = time.monotonic()
+        with rack_progress(console, args.count) as progress:
+            fleet = build_rack(args.config, args.count, args.state_dir, trace=trace, progress=progress,
+                               console=console_host)
+        _log(f"built {args.count} BMCs in {time.monotonic() - started:.1f} s")
+    served = fleet[0]
+
+    def close_stores():
+        for one in fleet:
+            one.bmc.store.close()
+
     sink = capture = None
     if args.trace is not None:
         try:
             sink = open(args.trace, "w", encoding="utf-8", buffering=1)   # each record as it happens
         except OSError as exc:
-            served.bmc.store.close()
+            close_stores()
             raise ValueError(f"--trace: cannot write {args.trace} ({exc.strerror})") from None
         served.sim.tracer.sinks.append(lambda rec: sink.write(rec.format() + "\n"))
     if args.pcap is not None:
         try:
             capture = capture_to(served, args.pcap, kind)
         except ValueError:
-            served.bmc.store.close()
+            close_stores()
             raise
     delay = None
     if latency is not None:
@@ -306,30 +392,65 @@ def cmd_serve(args, console) -> int:
 
         def delay(request: bytes) -> int:
             return latency + (ipmid.cost_ns(request[0] >> 2, request[1]) if len(request) >= 2 else 0)
-    server = VmServer(served.sim, served.bmc, served.ipmid, served.host, protocol=PROTOCOLS[kind],
-                      log=_log, answer_delay=delay)
+    server = lan = None
+    if args.vm is not None or args.unix is not None:
+        server = VmServer(served.sim, served.bmc, served.ipmid, served.host, protocol=PROTOCOLS[kind],
+                          log=_log, answer_delay=delay)
     if line is not None:
         _log(line)
     old = {}
     try:
-        addr = server.listen(args.vm if args.vm is not None else f"unix:{args.unix}")
+        if server is not None:
+            addr = server.listen(args.vm if args.vm is not None else f"unix:{args.unix}")
+            _log(f"listening on {addr} (one VM connection at a time; Ctrl-C or SIGTERM stops)")
+        if lan_addrs:
+            lan = LanServer(served.sim, log=_log)
+            if server is not None:
+                lan.attach(server)
+            timeout = {} if args.session_timeout is None else {"session_timeout_ns": args.session_timeout}
+            for i, (one, where) in enumerate(zip(fleet, lan_addrs, strict=True)):
+                channel = LanChannel(one.sim, one.bmc, one.ipmid, secure_random=True, **timeout)
+                bound = lan.listen(channel, where, allow_remote=args.allow_remote)
+                # Activate Payload names the port SOL runs on; ipmitool refuses one other than its session's.
+                one.bmc.sol.config.port = int(bound.rsplit(":", 1)[1])
+                who = f"bmc-{i + 1:04d} " if len(fleet) > 1 else ""
+                _log(f"{who}LAN channel 1 listening on udp {bound} (RMCP, IPMI v1.5 and RMCP+; Ctrl-C or SIGTERM "
+                     "stops)")
+            if args.allow_remote and not _all_loopback(lan_addrs):
+                _log("warning: --allow-remote: the LAN channel accepts logins from other hosts; anyone who can reach "
+                     "it and knows a password can power the host off")
+        runner = server if server is not None else lan
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                old[sig] = signal.signal(sig, lambda _n, _f: server.stop())
-        _log(f"listening on {addr} (one VM connection at a time; Ctrl-C or SIGTERM stops)")
-        server.serve(None if args.duration is None else args.duration / S)
+                old[sig] = signal.signal(sig, lambda _n, _f: runner.stop())
+        runner.serve(None if args.duration is None else args.duration / S)
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
-        server.close()
-        served.bmc.store.close()
+        if server is not None:
+            server.close()
+        if lan is not None:
+            lan.close()
+        close_stores()
         if sink is not None:
             sink.close()
         if capture is not None:
             capture.close()
-    sent = ", ".join(f"{cmd.name} x{n}" for cmd, n in sorted(server.controls_sent.items())) or "none"
-    _log(f"stopped: {server.connections} connection(s), {server.requests} request(s), {server.refused} refused, "
-         f"{server.dropped_peers} dropped (garbage, no VERSION, idle), {server.suppressed_log_lines} repeated log "
-         f"line(s) suppressed; controls sent: {sent}")
+    if server is not None:
+        sent = ", ".join(f"{cmd.name} x{n}" for cmd, n in sorted(server.controls_sent.items())) or "none"
+        _log(f"stopped: {server.connections} connection(s), {server.requests} request(s), {server.refused} refused, "
+             f"{server.dropped_peers} dropped (garbage, no VERSION, idle), {server.suppressed_log_lines} repeated "
+             f"log line(s) suppressed; controls sent: {sent}")
+    if lan is not None:
+        _log(f"stopped LAN: {lan.datagrams} datagram(s) in, {lan.answers} out")
     sys.stdout.flush()
     return 0
+
+
+def _all_loopback(addrs: list[str]) -> bool:
+    try:
+        for a in addrs:
+            parse_lan_addr(a, allow_remote=False)
+    except ValueError:
+        return False
+    return True

@@ -27,7 +27,7 @@ def rack_dir_name(index: int) -> str:
 
 
 def build_rack(config, count: int, state_dir=None, *, seed: int | None = None, trace: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> list[ServedBmc]:
+               progress: Callable[[int, int], None] | None = None, console: bool = False) -> list[ServedBmc]:
     """``count`` BMCs of one configuration on one shared ``Simulation``.
 
     ``config`` is what ``build_served_bmc`` takes (None: the default
@@ -36,7 +36,8 @@ def build_rack(config, count: int, state_dir=None, *, seed: int | None = None, t
     (None: the configuration's ``state_dir``; neither: in-memory stores).
     ``seed`` (default the configuration's) and ``trace`` set up the shared
     simulation.  ``progress(done, count)`` is called after each BMC is
-    built, for a progress bar.  A BMC that cannot be built (a locked or
+    built, for a progress bar.  ``console`` gives each BMC a running
+    console host (``build_served_bmc``).  A BMC that cannot be built (a locked or
     broken store) closes the ones already built and raises its error.
     """
     from buses import Simulation
@@ -53,7 +54,7 @@ def build_rack(config, count: int, state_dir=None, *, seed: int | None = None, t
     try:
         for i in range(count):
             where = None if root is None else Path(root) / rack_dir_name(i)
-            rack.append(build_served_bmc(cfg, state_dir=where, sim=sim, index=i))
+            rack.append(build_served_bmc(cfg, state_dir=where, sim=sim, index=i, console=console))
             if progress is not None:
                 progress(i + 1, count)
     except BaseException:

@@ -27,6 +27,7 @@ class Case:
     privilege: Privilege = Privilege.ADMINISTRATOR
     setup: Callable | None = None        # setup(world) before the request
     check: Callable | None = None        # check(world, response_bytes) after it
+    session: Callable | None = None      # session(world) -> the LAN session the request arrives in (call.session)
     note: str = ""
     preset: str = "isa-ipmi-kcs"         # the world whose dispatcher answers
     interface: str | None = None         # that preset's interface (default: its first)
@@ -55,7 +56,8 @@ def run_case(case: Case):
     w = fresh_world(case.preset, case.interface)
     if case.setup is not None:
         case.setup(w)
-    rsp = w.ipmid.handle(from_hex(case.request), privilege=case.privilege)
+    session = case.session(w) if case.session is not None else None
+    rsp = w.ipmid.handle(from_hex(case.request), privilege=case.privilege, session=session)
     assert rsp[2] == case.cc, f"{case.request}: got {hexdump(rsp)}, expected CC 0x{case.cc:02X} ({case.note})"
     if case.rsp is not None:
         assert hexdump(rsp) == case.rsp.upper(), f"{case.request}: got {hexdump(rsp)}"

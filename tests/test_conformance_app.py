@@ -28,6 +28,11 @@ def with_lan(w):
     w.bmc.channels[1] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10)
 
 
+def with_lan_md5_admin(w):
+    with_lan(w)
+    w.bmc.lan_config.auth_enables[P.ADMINISTRATOR] = 0x04
+
+
 def with_watchdog_set(w):
     assert w.ipmid.handle(from_hex("18 24 04 01 00 00 64 00"))[2] == 0
 
@@ -213,8 +218,10 @@ CASES = [
     Case("18 35", 0xD4, "privilege", privilege=P.CALLBACK),
     # Get Channel Authentication Capabilities (Callback: no privilege row below it)
     Case("18 38 8E 04", 0x00, rsp="1C 38 00 0F 80 1E 00 00 00 00 00", note="system interface: no auth types"),
-    Case("18 38 81 04", 0x00, rsp="1C 38 00 01 97 1E 03 00 00 00 00", setup=with_lan,
-         note="LAN: none/MD2/MD5/password, v1.5+v2.0, null and named users"),
+    Case("18 38 81 04", 0x00, rsp="1C 38 00 01 95 1E 03 00 00 00 00", setup=with_lan,
+         note="LAN: none/MD5/password (lan_config), v1.5+v2.0, null and named users"),
+    Case("18 38 81 04", 0x00, rsp="1C 38 00 01 84 1E 03 00 00 00 00", setup=with_lan_md5_admin,
+         note="LAN: only the types enabled at the requested level"),
     Case("18 38 8E", 0xC7, "short"),
     Case("18 38 8E 04 00", 0xC7, "long"),
     Case("18 38 9E 04", 0xCC, "reserved", note="channel byte bits 6:4"),

@@ -450,7 +450,7 @@ def test_the_bmc_must_be_built_with_the_vm_host():
     (["serve", "--vm", "127.0.0.1:70000"], "argument --vm: port 70000 in '127.0.0.1:70000' is outside 1..65535"),
     (["serve", "--vm", "127.0.0.1"], "argument --vm: '127.0.0.1' is not host:port"),
     (["serve", "--vm", "unix:/tmp/x"], "use --unix PATH"),
-    (["serve"], "one of the arguments --vm --unix is required"),
+    (["serve"], "one of the arguments --vm --unix --lan is required"),
     (["serve", "--vm", "127.0.0.1:9002", "--unix", "/tmp/x"], "not allowed with argument"),
     (["serve", "--vm", "127.0.0.1:9002", "--duration", "-1"], "argument --duration: '-1': must not be negative"),
 ])

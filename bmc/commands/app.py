@@ -274,7 +274,8 @@ def set_channel_access(call):
 
 # -- Get Channel Authentication Capabilities (section 22.13) ------------------------------------------
 
-LAN_AUTH_TYPES = 0x17  # none, MD2, MD5, straight password: ipmi_sim's default allowed_auths
+# Byte 3 bit 5: a non-zero BMC key (Kg) is set, so RMCP+ logins need it (two-key login).
+KG_SET = 0x20
 
 
 @command(APP, App.GET_CHANNEL_AUTHENTICATION_CAPABILITIES, privilege=Privilege.CALLBACK, req_len=2)
@@ -287,13 +288,17 @@ def get_channel_authentication_capabilities(call):
     channel, _ = _channel(call, channel_byte & 0x0F)
     bmc = call.bmc
     extended = bool(channel_byte & 0x80)
+    kg = 0
     if bmc.channel_access.has_sessions(channel):
-        auth, versions = LAN_AUTH_TYPES, 0x03          # IPMI v1.5 and v2.0 sessions
+        # The LAN parameters (bmc.lan_config): auth types supported and enabled at the requested level.
+        lan = bmc.lan_config
+        auth, versions = lan.auth_support & lan.auth_enables.get(requested, 0), 0x03   # IPMI v1.5 and v2.0
         access = bmc.channel_access.settings(channel, volatile=True).access
+        kg = KG_SET if any(getattr(lan, "bmc_key", b"") or b"") else 0
     else:
         auth, versions = 0x00, 0x00                    # session-less: nothing to authenticate
         access = bmc.channel_info(channel).access
-    status = (access & 0x18) | bmc.users.anonymous_status()   # per-message / user-level auth disabled bits
+    status = kg | (access & 0x18) | bmc.users.anonymous_status()   # per-message / user-level auth disabled bits
     iana = 0  # no OEM authentication
     return bytes((channel, extended << 7 | auth, status, versions if extended else 0x00,
                   iana & 0xFF, iana >> 8 & 0xFF, iana >> 16, 0x00))

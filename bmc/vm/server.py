@@ -63,6 +63,7 @@ from ..channel import ChannelBase
 from ..ipmi.cc import CompletionCode
 from ..ipmi.msg import Channel, ChannelProtocol
 from ..privilege import Privilege
+from ..wall_clock import WallClock
 from .codec import (
     VM_MAX_FRAME,
     VM_MAX_IPMI_MSG,
@@ -186,7 +187,7 @@ class VmServer(ChannelBase):
         self._irq = False
         self._irq_sent: bool | None = None
         self._stopping = False
-        self._wall0: int | None = None
+        self._clock = WallClock(sim)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -287,33 +288,21 @@ class VmServer(ChannelBase):
     # -- the loop ----------------------------------------------------------------------------
 
     def _now(self) -> int:
-        t = time.monotonic_ns() - self._wall0
-        now = self.sim.env.now
-        return t if t > now else now
+        return self._clock.now()
 
     def _advance(self) -> int:
         """Run every simulated event due up to the wall clock's now; returns now."""
-        t = self._now()
-        env = self.sim.env
-        if t > env.now:
-            if env.peek() > t:
-                # Nothing is due before t: moving the clock is all a timeout and its step would do, at a
-                # fraction of the cost (this runs twice per request).
-                env._now = t
-                return t
-            # A timeout as the marker, not env.run(until=t): SimPy 4.1 leaves run()'s stop event queued at
-            # "now", which would make the next select() return at once, forever.
-            mark = env.timeout(t - env.now)
-            while not mark.processed:
-                env.step()
-        return env.now
+        return self._clock.advance()
+
+    def add_reader(self, fileobj, callback) -> None:
+        """Serve another socket in this loop: ``callback(now)`` when ``fileobj`` is readable (the LAN channel's)."""
+        self._sel.register(fileobj, selectors.EVENT_READ, callback)
 
     def serve(self, duration: float | None = None) -> None:
         """Serve until ``stop()`` (from a signal handler or another thread) or ``duration`` wall seconds."""
         if self._listener is None:
             raise RuntimeError("listen() first")
-        if self._wall0 is None:
-            self._wall0 = time.monotonic_ns() - self.sim.now
+        self._clock.start()
         end = None if duration is None else time.monotonic() + duration
         env = self.sim.env
         tracer = self.sim.tracer
@@ -342,6 +331,8 @@ class VmServer(ChannelBase):
                         self._flush(now)
                 elif what == "listen":
                     self._accept(now)
+                elif callable(what):
+                    what(now)
                 else:
                     self._drain_wake()
             if wall_due is not None:

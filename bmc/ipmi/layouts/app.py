@@ -47,6 +47,8 @@ MEDIUM = {0x01: "IPMB (I2C)", 0x02: "ICMB v1.0", 0x03: "ICMB v0.9", 0x04: "802.3
           0x09: "SMBus v2.0", 0x0A: "USB 1.x", 0x0B: "USB 2.x", 0x0C: "System Interface (KCS, SMIC, or BT)"}
 PROTOCOL = {0x01: "IPMB-1.0", 0x02: "ICMB-1.0", 0x04: "IPMI-SMBus", 0x05: "KCS", 0x06: "SMIC", 0x07: "BT-10",
             0x08: "BT-15", 0x09: "TMode"}                                               # Table 6-2
+AUTH_TYPE = {0x0: "none", 0x1: "MD2", 0x2: "MD5", 0x4: "straight password/key", 0x5: "OEM proprietary"}  # 13.6
+PAYLOAD_TYPE = {0x00: "IPMI message", 0x01: "SOL", 0x02: "OEM explicit"}                              # 13.27.3
 DISABLED_IF_1 = {0: "enabled", 1: "disabled"}   # the channel access bits (22.22, 22.23)
 TRACKING = {0b00: "no tracking", 0b01: "track request", 0b10: "send raw", 0b11: "reserved"}
 
@@ -153,6 +155,37 @@ LAYOUTS = {
             bit("OEM ID", 4, 23, 0, size=3),              # IANA of the OEM authentication type
             byte("OEM Auxiliary Data", 7),
         )),
+    # -- chapter 22: sessions (the LAN channel's session layer) -----------------------------------------
+    A.GET_CHANNEL_CIPHER_SUITES: lay("22.15",
+        request=(bit("Channel Number", 0, 3, 0, CHANNEL), bit("Payload Type", 1, 5, 0, PAYLOAD_TYPE),
+                 bit("List Algorithms by Cipher Suite", 2, 7), bit("List Index", 2, 5, 0)),
+        response=(byte("Channel Number", 0, CHANNEL_NUMBER),
+                  blob("Cipher Suite Record Data", 1, REST, optional=True))),
+    A.GET_SESSION_CHALLENGE: lay("22.16",
+        request=(bit("Challenge Authentication Type", 0, 3, 0, AUTH_TYPE), blob("User Name", 1, 16)),
+        response=(word("Temporary Session ID", 0, 4), blob("Challenge String", 4, 16))),
+    A.ACTIVATE_SESSION: lay("22.17",
+        request=(bit("Authentication Type for Session", 0, 3, 0, AUTH_TYPE),
+                 bit("Maximum Privilege Level", 1, 3, 0, PRIVILEGE), blob("Challenge String", 2, 16),
+                 word("Initial Outbound Sequence Number", 18, 4)),
+        response=(bit("Authentication Type for Remainder of Session", 0, 3, 0, AUTH_TYPE), word("Session ID", 1, 4),
+                  word("Initial Inbound Sequence Number", 5, 4), bit("Maximum Privilege Level", 9, 3, 0, PRIVILEGE))),
+    A.SET_SESSION_PRIVILEGE_LEVEL: lay("22.18",
+        request=(bit("Requested Privilege Level", 0, 3, 0, {**PRIVILEGE, 0x0: "no change (present level)"}),),
+        response=(bit("New Privilege Level", 0, 3, 0, PRIVILEGE),)),
+    A.CLOSE_SESSION: lay("22.19",
+        request=(word("Session ID", 0, 4), byte("Session Handle", 4, optional=True))),
+    A.GET_SESSION_INFO: lay("22.20",
+        request=(byte("Session Index", 0, {0x00: "this session", 0xFE: "by handle", 0xFF: "by session ID"}),
+                 blob("Session Handle or Session ID", 1, REST, optional=True)),
+        response=(byte("Session Handle", 0), bit("Number of Possible Active Sessions", 1, 5, 0),
+                  bit("Number of Currently Active Sessions", 2, 5, 0), bit("User ID", 3, 5, 0, optional=True),
+                  bit("Operating Privilege Level", 4, 3, 0, PRIVILEGE, optional=True),
+                  bit("Session Protocol", 5, 7, 4, {0x0: "IPMI v1.5", 0x1: "IPMI v2.0/RMCP+"}, optional=True),
+                  bit("Channel Number", 5, 3, 0, optional=True),
+                  blob("Remote Console IP Address", 6, 4, optional=True),
+                  blob("Remote Console MAC Address", 10, 6, optional=True),
+                  word("Remote Console Port Number", 16, 2, optional=True))),
     A.SET_SYSTEM_INFO_PARAMETERS: lay("22.14a", request=(
         byte("Parameter Selector", 0), blob("Configuration Parameter Data", 1, REST),
     )),

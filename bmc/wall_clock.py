@@ -1,0 +1,47 @@
+"""The simulated clock paced to the wall clock, shared by the servers (``bmc.vm.server``, ``bmc.lan.server``).
+
+Simulated ``t`` = monotonic wall ns since ``start()`` (plus the clock's value
+then), never behind the simulation.  ``advance()`` runs every simulated
+event due up to the wall's now (simpy.rt semantics, integer ns).
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class WallClock:
+    def __init__(self, sim):
+        self.sim = sim
+        self.wall0: int | None = None
+
+    def start(self) -> None:
+        if self.wall0 is None:
+            self.wall0 = time.monotonic_ns() - self.sim.now
+
+    def now(self) -> int:
+        t = time.monotonic_ns() - self.wall0
+        now = self.sim.env.now
+        return t if t > now else now
+
+    def advance(self) -> int:
+        """Run every simulated event due up to the wall clock's now; returns now."""
+        t = self.now()
+        env = self.sim.env
+        if t > env.now:
+            if env.peek() > t:
+                # Nothing is due before t: moving the clock is all a timeout and its step would do, at a
+                # fraction of the cost (a server does this twice per request).
+                env._now = t
+                return t
+            # A timeout as the marker, not env.run(until=t): SimPy 4.1 leaves run()'s stop event queued at
+            # "now", which would make the next select() return at once, forever.
+            mark = env.timeout(t - env.now)
+            while not mark.processed:
+                env.step()
+        return env.now
+
+    def timeout_s(self) -> float | None:
+        """Wall seconds until the next simulated event is due (None: nothing scheduled)."""
+        due = self.sim.env.peek()
+        return None if due == float("inf") else max(0.0, (due - self.now()) / 1e9)

@@ -21,7 +21,7 @@ import socket
 import time
 
 from ..vm.extern import parse_addr
-from ..wall_clock import WallClock
+from ..wall_clock import BUSY_POLL_S, WallClock
 
 _MAX_DATAGRAM = 65536
 _BURST = 64            # datagrams taken from one socket per wake-up, so no socket starves the others
@@ -52,9 +52,12 @@ def parse_lan_addr(addr: str, allow_remote: bool = False, field: str = "lan"):
 class LanServer:
     """UDP sockets for LAN channels, on one simulation."""
 
-    def __init__(self, sim, *, log=None):
+    def __init__(self, sim, *, log=None, busy_poll: float = BUSY_POLL_S):
+        if not isinstance(busy_poll, (int, float)) or busy_poll < 0:
+            raise ValueError(f"busy_poll: {busy_poll!r} must be a number of seconds, 0 or more")
         self.sim = sim
         self.log = log
+        self.busy_poll = float(busy_poll)
         self.clock = WallClock(sim)
         self.addresses: list[str] = []
         self.datagrams = 0
@@ -91,6 +94,7 @@ class LanServer:
     def attach(self, vm_server) -> None:
         """Serve these sockets from ``vm_server``'s loop (same BMC and simulation), not our own."""
         self._vm = vm_server
+        self.clock = vm_server._clock     # one wall clock for the loop that serves both
         for sock, channel in self._socks:
             vm_server.add_reader(sock, lambda now, s=sock, c=channel: self._read(s, c, now))
 
@@ -102,16 +106,24 @@ class LanServer:
             pass    # UDP: a peer that went away loses its answer, as on a real network
 
     def _read(self, sock, channel, t: int) -> None:
+        """The datagrams waiting on ``sock``, then a spin on it for the peer's next one (``busy_poll``)."""
+        if self._take(sock, channel, t):
+            self.clock.busy_poll(lambda now: self._take(sock, channel, now), self.busy_poll,
+                                 lambda: not self._stopping)
+
+    def _take(self, sock, channel, t: int) -> bool:
+        """Answer up to ``_BURST`` waiting datagrams; whether there was one."""
+        took = False
         for _ in range(_BURST):
             try:
                 data, peer = sock.recvfrom(_MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                return
+            except OSError:    # nothing waiting (BlockingIOError), or an ICMP error reported late
+                return took
+            took = True
             self.datagrams += 1
             for packet in channel.datagram(data, peer, t):
                 self._sendto(sock, packet, peer)
+        return took
 
     def serve(self, duration: float | None = None) -> None:
         """Serve until ``stop()`` or ``duration`` wall seconds (alone: no VmServer attached)."""

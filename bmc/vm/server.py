@@ -63,7 +63,7 @@ from ..channel import ChannelBase
 from ..ipmi.cc import CompletionCode
 from ..ipmi.msg import Channel, ChannelProtocol
 from ..privilege import Privilege
-from ..wall_clock import WallClock
+from ..wall_clock import BUSY_POLL_S, WallClock
 from .codec import (
     VM_MAX_FRAME,
     VM_MAX_IPMI_MSG,
@@ -95,10 +95,7 @@ HELLO_TIMEOUT_S = 5.0
 # kind per window, then one line counting the rest.
 _LOG_BURST = 5
 _LOG_WINDOW_S = 1.0
-# After a request, how long to keep reading the socket before sleeping in select() (``busy_poll``), and the
-# longest such spin.
-BUSY_POLL_S = 200e-6
-_BUSY_POLL_MAX_S = 20e-3
+
 
 def parse_listen_addr(addr: str, field: str = "vm"):
     """``host:port`` (port 0: any free one) or ``unix:/path`` -> (family, sockaddr), loopback only."""
@@ -341,27 +338,9 @@ class VmServer(ChannelBase):
                 tracer.records.clear()  # a long-running server streams its trace; keeping it would grow forever
 
     def _busy_poll(self) -> None:
-        """Keep reading the VM's socket for ``busy_poll`` seconds after a request, as ``kipmid`` spins on its
-        interface: a closed-loop peer's next request follows its answer within tens of microseconds, and
-        catching it here saves the sleep in select() and the wake-up, most of a round trip.  Returns when the
-        peer goes quiet that long, an event falls due, or after ``_BUSY_POLL_MAX_S`` at most (so the listener
-        and the wall-clock checks are never starved)."""
-        if not self.busy_poll:
-            return
-        clock = time.perf_counter
-        start = clock()
-        quiet_until = start + self.busy_poll
-        stop = start + _BUSY_POLL_MAX_S
-        env = self.sim.env
-        while not self._stopping and self._conn is not None and self._out == b"":
-            now = clock()
-            if now >= quiet_until or now >= stop:
-                return
-            t = self._advance()
-            if env.peek() <= t:
-                return
-            if self._read(t):
-                quiet_until = clock() + self.busy_poll
+        """Keep reading the VM's socket for ``busy_poll`` seconds after a request (``WallClock.busy_poll``)."""
+        self._clock.busy_poll(self._read, self.busy_poll,
+                              lambda: not self._stopping and self._conn is not None and not self._out)
 
     def _wall_due(self) -> float | None:
         """The next wall instant (monotonic s) the loop must wake for: a hello deadline, a log summary."""

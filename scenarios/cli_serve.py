@@ -408,14 +408,14 @@ def cmd_serve(args, console) -> int:
             if server is not None:
                 lan.attach(server)
             timeout = {} if args.session_timeout is None else {"session_timeout_ns": args.session_timeout}
-            for i, (one, where) in enumerate(zip(fleet, lan_addrs, strict=True)):
+            bounds: list[str] = []
+            for one, where in zip(fleet, lan_addrs, strict=True):
                 channel = LanChannel(one.sim, one.bmc, one.ipmid, secure_random=True, **timeout)
                 bound = lan.listen(channel, where, allow_remote=args.allow_remote)
                 # Activate Payload names the port SOL runs on; ipmitool refuses one other than its session's.
                 one.bmc.sol.config.port = int(bound.rsplit(":", 1)[1])
-                who = f"bmc-{i + 1:04d} " if len(fleet) > 1 else ""
-                _log(f"{who}LAN channel 1 listening on udp {bound} (RMCP, IPMI v1.5 and RMCP+; Ctrl-C or SIGTERM "
-                     "stops)")
+                bounds.append(bound)
+            _log_lan_listening(bounds)
             if args.allow_remote and not _all_loopback(lan_addrs):
                 _log("warning: --allow-remote: the LAN channel accepts logins from other hosts; anyone who can reach "
                      "it and knows a password can power the host off")
@@ -445,6 +445,22 @@ def cmd_serve(args, console) -> int:
         _log(f"stopped LAN: {lan.datagrams} datagram(s) in, {lan.answers} out")
     sys.stdout.flush()
     return 0
+
+
+def _log_lan_listening(bounds: list[str]) -> None:
+    """One line per BMC, or for a big rack on consecutive ports one line for them all."""
+    tail = "(RMCP, IPMI v1.5 and RMCP+; Ctrl-C or SIGTERM stops)"
+    if len(bounds) == 1:
+        _log(f"LAN channel 1 listening on udp {bounds[0]} {tail}")
+        return
+    host, first = bounds[0].rsplit(":", 1)
+    ports = [int(b.rsplit(":", 1)[1]) for b in bounds]
+    if len(bounds) > 8 and ports == list(range(int(first), int(first) + len(bounds))):
+        _log(f"bmc-0001..bmc-{len(bounds):04d} LAN channel 1 listening on udp {host}:{first}-{ports[-1]}, one BMC "
+             f"per port {tail}")
+        return
+    for i, bound in enumerate(bounds):
+        _log(f"bmc-{i + 1:04d} LAN channel 1 listening on udp {bound} {tail}")
 
 
 def _all_loopback(addrs: list[str]) -> bool:

@@ -62,7 +62,8 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
     sim = Simulation(seed=cfg.seed if seed is None else seed, trace=trace)
     host = VmHost()
     where = state_dir if state_dir is not None else cfg.state_dir
-    bmc = Bmc(sim, identity=Identity(**cfg.identity), host=host, slave_address=cfg.slave_address, state_dir=where)
+    bmc = Bmc(sim, identity=Identity(**cfg.identity), host=host, slave_address=cfg.slave_address, state_dir=where,
+              lan_channel=1)
     bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)
     try:

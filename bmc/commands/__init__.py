@@ -8,6 +8,6 @@ default the ones below, and OEM sets can replace single commands.
 
 def default_command_sets() -> tuple:
     """The modules a plain BMC installs, in order."""
-    from . import app, chassis, sensor_event, storage  # the handlers import the whole BMC: load on demand
+    from . import app, chassis, sensor_event, storage, transport  # the handlers import the whole BMC: load on demand
 
-    return (app, chassis, sensor_event, storage)
+    return (app, chassis, sensor_event, storage, transport)

@@ -12,6 +12,7 @@ lockout (the spec's "0 = disabled"); a world configuration changes them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from .privilege import Privilege
@@ -47,7 +48,10 @@ class BadPasswordPolicy:
 
 @dataclass
 class LanConfig:
-    """The parameters the session layer depends on; the rest of section 23.2 lives beside them."""
+    """The parameters the session layer depends on, and (``addressing``) the rest of section 23.2.
+
+    ``bmc.lan_params`` encodes each to its Table 23-4 bytes and decodes Set data back into it.
+    """
 
     auth_support: int = SUPPORTED_AUTH_TYPES
     auth_enables: dict[int, int] = field(default_factory=lambda: _all_privileges(SUPPORTED_AUTH_TYPES))
@@ -77,8 +81,6 @@ CIPHER_ENTRIES = 16            # parameter 24 holds 16 privilege nibbles (8 byte
 def derived_mac(*identity: object) -> bytes:
     """A locally administered unicast MAC from the BMC's identity: the same BMC always gets the same one,
     two BMCs of a rack differ (IEEE 802: bit 1 of the first octet set = local, bit 0 clear = unicast)."""
-    import hashlib
-
     digest = hashlib.sha256("/".join(map(str, identity)).encode()).digest()
     return bytes((0x02,)) + digest[:5]
 

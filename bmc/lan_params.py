@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 
 from .ipmi.cc import CompletionCode, IpmiError
-from .lan_config import COMMUNITY_LEN, DESTINATIONS, IP_SOURCE_OTHER, LanConfig
+from .lan_config import CIPHER_ENTRIES, COMMUNITY_LEN, DESTINATIONS, IP_SOURCE_OTHER, LanConfig
 from .params import CC_PARAMETER_NOT_SUPPORTED, CC_PARAMETER_READ_ONLY, ParameterStore, set_in_progress_code
 from .privilege import Privilege
 from .store import StoreError
@@ -219,7 +219,7 @@ def _cipher_suite_entries(cfg, _s: int) -> bytes:
 
 
 def _cipher_nibbles(cfg: LanConfig) -> list[int]:
-    levels = [cfg.unused_cipher_privileges.get(i, 0) for i in range(16)]
+    levels = [cfg.unused_cipher_privileges.get(i, 0) for i in range(CIPHER_ENTRIES)]
     for i, cs in enumerate(cfg.cipher_suites):
         levels[i] = cfg.cipher_suite_privileges.get(cs, 0)
     return levels
@@ -227,7 +227,7 @@ def _cipher_nibbles(cfg: LanConfig) -> list[int]:
 
 def _cipher_privileges(cfg, _s: int) -> bytes:
     n = _cipher_nibbles(cfg)
-    return b"\x00" + bytes(n[2 * i] | n[2 * i + 1] << 4 for i in range(8))
+    return b"\x00" + bytes(n[2 * i] | n[2 * i + 1] << 4 for i in range(CIPHER_ENTRIES // 2))
 
 
 def _nibbles(data: bytes) -> list[int]:
@@ -245,7 +245,7 @@ def _put_cipher_privileges(cfg, _s: int, data: bytes) -> None:
     levels = _nibbles(data)
     count = len(cfg.cipher_suites)
     cfg.cipher_suite_privileges = {cs: levels[i] for i, cs in enumerate(cfg.cipher_suites)}
-    cfg.unused_cipher_privileges = {i: levels[i] for i in range(count, 16) if levels[i]}
+    cfg.unused_cipher_privileges = {i: levels[i] for i in range(count, CIPHER_ENTRIES) if levels[i]}
 
 
 def _bad_password(cfg, _s: int) -> bytes:

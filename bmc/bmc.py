@@ -29,7 +29,8 @@ from .ipmi.msg import (
     MessageFlags,
     RestartCause,
 )
-from .lan_config import LanConfig
+from .lan_config import LanConfig, derived_mac
+from .lan_params import LanParameters
 from .sdr import DEFAULT_CAPACITY as SDR_CAPACITY
 from .sdr import Sdr
 from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
@@ -53,6 +54,9 @@ SELF_TEST_PASSED = b"\x55\x00"
 # full-stack KCS or BT crosses in a few ms; OpenBMC's state managers start power sequencing later
 # still, ipmi_sim acts once the answer is sent.
 CHASSIS_CONTROL_DELAY = ms(100)
+
+# Get Channel Info session support of the LAN channel: bits 7:6 = 10b, multi-session.
+LAN_MULTI_SESSION = 0x80
 
 # Event message revision for IPMI 1.5/2.0 event messages.
 EVM_REV = 0x04
@@ -167,7 +171,10 @@ class Bmc:
         self.channels: dict[int, ChannelInfo] = {Channel.PRIMARY_IPMB: ChannelInfo(ChannelMedium.IPMB,
                                                                                    ChannelProtocol.IPMB_10)}
         if lan_channel is not None:
-            self.channels[lan_channel] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10)
+            # Get Channel Info byte 4 bits 7:6 = 10b: multi-session (section 22.24, Table 22-28).
+            self.channels[lan_channel] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10,
+                                                     session_support=LAN_MULTI_SESSION)
+        self.lan_channel = lan_channel
         self.receive_queue_size = receive_queue_size
         # Where system events go when logging is enabled: the SEL store hooks in as callable(record, t).
         self.event_log = None
@@ -182,6 +189,10 @@ class Bmc:
         self.channel_access = ChannelAccessTable(self)
         self.lan_config = LanConfig()
         self.sol = SolEngine(self)   # Serial over LAN: its parameters, payload access and the active instance
+        guid = self.identity.system_guid or self.identity.device_guid or b""
+        self.lan_config.addressing.mac_address = derived_mac(name, f"{slave_address:02X}", guid.hex())
+        self.lan_params = LanParameters(self)     # Get/Set LAN Configuration Parameters (bmc/lan_params.py)
+        self.lan_params.restore()
         self.system_info = SystemInfo()
         self.ipmb = {0x40: IpmbSatellite(0x40)}
         self.ipmb_latency = 0  # ns from Send Message to the satellite's answer in the receive queue
@@ -234,6 +245,8 @@ class Bmc:
         self.event_log = sel.log_event
         if old is not None:
             old.close()
+        if hasattr(self, "lan_params"):   # a reopened state directory brings its LAN parameters
+            self.lan_params.restore()
 
     # -- time ---------------------------------------------------------------
 
@@ -402,7 +415,7 @@ class Bmc:
         for log in (self.sel, self.sdr):               # reservations are volatile: a reboot cancels them
             if log is not None:
                 log.reservation = 0
-        for part in (self.channel_access, self.system_info, self.chassis, self.sol):
+        for part in (self.channel_access, self.system_info, self.chassis, self.sol, self.lan_params):
             part.cold_reset()
         if self.sim.tracer.enabled:
             self.sim.trace(t, "bmc", self.name, "cold-reset")

@@ -91,7 +91,7 @@ def build_served_bmc(config=None, *, state_dir=None, seed: int | None = None, tr
         host = VmHost()
     where = state_dir if state_dir is not None else cfg.state_dir
     bmc = Bmc(sim, identity=identity, host=host, name=rack_name(index), slave_address=cfg.slave_address,
-              state_dir=where)
+              state_dir=where, lan_channel=1)
     bmc.sel_time_offset = int(time.time())
     served = ServedBmc(sim, bmc, Ipmid(sim, bmc), host, cfg)
     if console:

@@ -33,6 +33,10 @@ The schema (every key optional unless marked)::
     [sdr]        file = QEMU sdrfile, records = ["hex", ...]   (added after the sensors' SDRs)
     [fru]        file = QEMU frudatafile (+ area_size) | size + [fru.chassis] [fru.board] [fru.product]
     [[users]]    id*, name*, password, privilege = "user"|"operator"|"administrator"|..., enabled
+    [lan]        ip_address, ip_source, netmask, gateway, gateway_mac, mac, community, vlan_id,
+                 bad_password_threshold, bad_password_reset, bad_password_lockout (10 s steps),
+                 auth = {admin = ["md5"], ...}, cipher_suite_privileges = {"3" = "administrator", ...}
+                 (scenarios.config_lan)
     variants     = ["fix-msg-stack-6.2", ...]   (named driver variants, buses.variant; default: none)
     [[faults]]   kind* = "answer" (netfn, cmd, replace = "hex", delay, jitter, drop) |
                  "bus" (action* = "nak" | "corrupt" | "lose" | "stretch", cond, value, byte) |
@@ -58,6 +62,7 @@ from pathlib import Path
 from buses.time import S
 
 from .config_check import MISSING, Checker, ConfigError, code_of, fmt_ns, norm_name, parse_duration, resolve
+from .config_lan import LanSpec, apply_lan, read_lan
 from .config_sensors import Conversion, ModelSpec, SensorSpec, read_sensors
 from .presets import PRESETS
 
@@ -115,6 +120,7 @@ class WorldConfig:
     timing: TimingSpec = field(default_factory=TimingSpec)
     faults: list[dict] = field(default_factory=list)  # [[faults]], checked (scenarios.fault_table)
     variants: tuple[str, ...] = ()                    # named driver variants (buses.variant)
+    lan: LanSpec | None = None                        # [lan]: the LAN channel's parameters (config_lan)
     source: str = "world config"
 
 
@@ -380,7 +386,7 @@ def _check_sdr_overlap(ck: Checker, found: list[tuple[str, bytes]], cfg: WorldCo
 
 TOP_KEYS = {"preset": False, "interface": False, "seed": False, "use_irq": False, "state_dir": False, "bmc": False,
             "sensors": False, "sdr": False, "fru": False, "users": False, "timing": False, "faults": False,
-            "variants": False}
+            "variants": False, "lan": False}
 
 def _read_variants(ck: Checker, raw) -> tuple[str, ...]:
     """``variants = ["name", ...]``: each a registered driver variant (``ipmilab races variants`` lists them)."""
@@ -440,6 +446,8 @@ def validate(doc: dict, base: Path | None = None, source: str = "world config") 
         cfg.faults = read_faults(ck, doc["faults"])
     if "variants" in doc:
         cfg.variants = _read_variants(ck, doc["variants"])
+    if "lan" in doc:
+        cfg.lan = read_lan(ck, doc["lan"])
     if ck.problems:
         raise ConfigError(ck.problems, source)
     return cfg
@@ -557,6 +565,7 @@ def apply_config(world, cfg: WorldConfig) -> None:
         for u in cfg.users:
             table.configure(u.id, name=u.name, password=u.password, privilege=u.privilege, enabled=u.enabled)
         bmc.users = table
+    apply_lan(bmc, cfg.lan)
     if cfg.timing.ipmb_latency is not None:
         bmc.ipmb_latency = cfg.timing.ipmb_latency
     if cfg.timing.command_cost_scale is not None:

@@ -31,6 +31,8 @@ from vserver.sm import SiDevice
 from . import parts
 from .presets import Preset, get_preset
 
+LAN_CHANNEL = 1
+
 
 class World:
     """Build with ``World("ast2600", seed=1)``; drive with ``request()`` or your own processes."""
@@ -56,7 +58,8 @@ class World:
         self.io = IoSpace(sim, p.bus)
         trace_io(sim, self.io)
         self.host = Host(sim, self.io, **(host_kwargs or {}))
-        self.bmc = Bmc(sim, host=self.host, **(bmc_kwargs or {}))
+        # Channel 1 is the LAN channel (802.3, multi-session), as on ipmi_sim's lan.conf and most BMCs.
+        self.bmc = Bmc(sim, host=self.host, **{"lan_channel": LAN_CHANNEL, **(bmc_kwargs or {})})
         self.ipmid = Ipmid(sim, self.bmc)
         if default_sensors:
             install_default_sensors(self.bmc)

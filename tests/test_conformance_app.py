@@ -25,7 +25,7 @@ def with_guids(w):
 
 
 def with_lan(w):
-    w.bmc.channels[1] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10)
+    w.bmc.channels[1] = ChannelInfo(ChannelMedium.LAN_802_3, ChannelProtocol.IPMB_10, session_support=0x80)
 
 
 def with_lan_md5_admin(w):
@@ -249,7 +249,8 @@ CASES = [
     Case("18 42", 0xC7, "short"),
     Case("18 42 0F 00", 0xC7, "long"),
     Case("18 42 1F", 0xCC, "reserved"),
-    Case("18 42 01", 0xCC, "missing", rsp="1C 42 CC", note="QEMU: no LAN channel"),
+    Case("18 42 01", 0x00, rsp="1C 42 00 01 04 01 80 F2 1B 00 00 00", note="the world's LAN channel: multi-session"),
+    Case("18 42 05", 0xCC, "missing", rsp="1C 42 CC", note="no channel 5"),
     Case("18 42 0F", 0xD4, "privilege", privilege=P.CALLBACK),
     # Set / Get User Access
     Case("18 43 9E 03 03", 0x00, rsp="1C 43 00", check=user3_operator),

@@ -134,7 +134,7 @@ def test_the_world_file_example_loads():
 def test_the_scenario_example_runs(capsys):
     runpy.run_path(str(DOCS / "examples" / "polled_vs_irq.py"), run_name="__main__")
     out = capsys.readouterr().out
-    assert "polled: Get Device ID took 4.781 ms" in out
+    assert "polled: Get Device ID took 4.529 ms" in out
     assert "irq: Get Device ID took 2.201 ms" in out
 
 

@@ -90,7 +90,9 @@ def test_qemu_kcs_lan_channel_golden():
     # qtest kcs_channel_access / kcs_channel_info run with lan.channel=1
     _, _, ipmid = make(lan_channel=1)
     assert ask(ipmid, "18 41 01 40") == "1C 41 00 3A 04"
-    assert ask(ipmid, "18 42 01") == "1C 42 00 01 04 01 00 F2 1B 00 00 00"
+    # Differs from QEMU on purpose: its LAN channel says session-less (it has no sessions); ours is
+    # multi-session (section 22.24, byte 4 bits 7:6 = 10b), as the LAN session layer serves it.
+    assert ask(ipmid, "18 42 01") == "1C 42 00 01 04 01 80 F2 1B 00 00 00"
 
 
 def test_channel_one_without_lan_is_invalid_field():

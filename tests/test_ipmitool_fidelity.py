@@ -60,6 +60,8 @@ READ_ONLY = WORLD_IDENTITY + (
     "fru print", "fru print 0", "fru print 1", "fru",
     "raw 0x06 0x01", "raw 0x06 0x2e", "raw 0x06 0x01 0x00", "raw 0x06 0x7f", "raw 0x06 0x33",
     "chassis bootdev pxe options=bogus",
+    "lan print 1", "lan print", "lan print 2", "channel info 1", "channel info", "channel info 0",
+    "channel getaccess 1", "channel getaccess 1 2", "user list 1", "user list", "user summary 1",
 )
 # ipmitool's three sample events (a temperature threshold, a voltage threshold, a memory ECC, all from the
 # system software's generator 41h), then the BMC's own Inlet Temp (owner 20h, sensor 01h) crossing its upper

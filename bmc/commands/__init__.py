@@ -8,6 +8,6 @@ default the ones below, and OEM sets can replace single commands.
 
 def default_command_sets() -> tuple:
     """The modules a plain BMC installs, in order."""
-    from . import app, chassis, payload, sensor_event, session, sol, storage  # the handlers import the whole BMC
+    from . import app, chassis, payload, sensor_event, session, sol, storage, transport  # handlers import the BMC
 
-    return (app, chassis, sensor_event, storage, session, payload, sol)
+    return (app, chassis, sensor_event, storage, transport, session, payload, sol)

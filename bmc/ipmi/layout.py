@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .layouts import app, chassis, sensor_event, sol, storage
+from .layouts import app, chassis, sensor_event, sol, storage, transport
 from .layouts.fields import REST, Field, Layout
 from .netfn import NetFn
 
@@ -22,7 +22,8 @@ LAYOUTS: dict[tuple[int, int], Layout] = {
     (netfn, int(cmd)): entry
     for netfn, table in ((NetFn.CHASSIS, chassis.LAYOUTS), (NetFn.SENSOR_EVENT, sensor_event.LAYOUTS),
                          (NetFn.APP, app.LAYOUTS), (NetFn.STORAGE, storage.LAYOUTS),
-                         (NetFn.APP, sol.APP_LAYOUTS), (NetFn.TRANSPORT, sol.TRANSPORT_LAYOUTS))
+                         (NetFn.APP, sol.APP_LAYOUTS), (NetFn.TRANSPORT, sol.TRANSPORT_LAYOUTS),
+                         (NetFn.TRANSPORT, transport.LAYOUTS))
     for cmd, entry in table.items()
 }
 

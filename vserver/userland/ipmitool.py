@@ -7,19 +7,23 @@ requests ipmitool's command sends, in its order, through the host's
 message handler, and prints (``Output.text()`` / ``error_text()``) what
 ipmitool prints on stdout and stderr for those answers.  Each command
 lives with its group (``cmd_mc``, ``cmd_chassis``, ``cmd_sdr``,
-``cmd_sensor``, ``cmd_sel``, ``cmd_fru``, ``cmd_raw``), each method naming
+``cmd_sensor``, ``cmd_sel``, ``cmd_fru``, ``cmd_raw``,
+``cmd_lan``, ``cmd_user``, ``cmd_channel``), each method naming
 the ipmitool function it mirrors.
 """
 
 from __future__ import annotations
 
+from .cmd_channel import ChannelCommands
 from .cmd_chassis import ChassisCommands
 from .cmd_fru import FruCommands
+from .cmd_lan import LanCommands
 from .cmd_mc import McCommands
 from .cmd_raw import RawCommands
 from .cmd_sdr import SdrCommands
 from .cmd_sel import SelCommands
 from .cmd_sensor import SensorCommands
+from .cmd_user import UserCommands
 from .core import CommandFailed, Output, ToolBase, ToolError
 from .parse import USAGE, parse_command
 
@@ -27,7 +31,7 @@ __all__ = ["USAGE", "CommandFailed", "IpmiTool", "Output", "ToolError", "parse_c
 
 
 class IpmiTool(McCommands, ChassisCommands, SdrCommands, SensorCommands, SelCommands, FruCommands, RawCommands,
-               ToolBase):
+               LanCommands, UserCommands, ChannelCommands, ToolBase):
     """ipmitool's in-band commands, run by the simulated host over its message handler."""
 
     def __init__(self, ipmi):

@@ -51,6 +51,8 @@ USAGE = (
     "sensor [list]", "sensor get NAME [NAME...]",
     "sel [info]", "sel list", "sel elist", "sel get ID [ID...]",
     "fru [print [ID]]", "raw NETFN CMD [DATA...]",
+    "lan print [CHANNEL]", "user list|summary [CHANNEL]", "channel info [CHANNEL]",
+    "channel getaccess CHANNEL [USER]",
 )
 
 
@@ -193,7 +195,40 @@ def _raw(w, key):
     return "raw", (netfn, cmd, data)
 
 
-GROUPS = {"mc": _mc, "chassis": _chassis, "sdr": _sdr, "sensor": _sensor, "sel": _sel, "fru": _fru, "raw": _raw}
+def channel_number(word: str, what: str) -> int:
+    """helper.c is_ipmi_channel_num: 0-0xB, 0xE (this channel) or 0xF (the system interface)."""
+    n = c_number(word, what, 0xFF)
+    if not (n <= 0xB or 0xE <= n <= 0xF):
+        raise ToolError(f"{what} {word!r} out of range: channels are 0x0-0xB, 0xE-0xF")
+    return n
+
+
+def _lan(w, key):
+    if key[1:2] in (("print",), ("printconf",)) and len(key) <= 3:
+        return "lan_print", (c_number(w[2], "lan print: channel", 0xFF) if len(w) == 3 else None,)
+    return None
+
+
+def _user(w, key):
+    if key[1:2] in (("list",), ("summary",)) and len(key) <= 3:
+        channel = channel_number(w[2], f"user {key[1]}: channel") if len(w) == 3 else 0x0E
+        return f"user_{key[1]}", (channel,)
+    return None
+
+
+def _channel(w, key):
+    if key[1:2] == ("info",) and len(key) <= 3:
+        return "channel_info", (channel_number(w[2], "channel info: channel") if len(w) == 3 else 0x0E,)
+    if key[1:2] == ("getaccess",) and len(key) in (3, 4):
+        uid = c_number(w[3], "channel getaccess: user ID", 63) if len(w) == 4 else 0
+        if len(w) == 4 and uid < 1:
+            raise ToolError(f"channel getaccess: user ID {w[3]!r} out of range 1-63")
+        return "channel_getaccess", (channel_number(w[2], "channel getaccess: channel"), uid)
+    return None
+
+
+GROUPS = {"mc": _mc, "chassis": _chassis, "sdr": _sdr, "sensor": _sensor, "sel": _sel, "fru": _fru, "raw": _raw,
+          "lan": _lan, "user": _user, "channel": _channel}
 
 
 def parse_command(words: list[str] | tuple[str, ...]) -> tuple[str, tuple]:

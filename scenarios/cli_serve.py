@@ -231,19 +231,26 @@ def qemu_device(preset, kind: str) -> str:
 
 def register(sub, fmt) -> None:
     p = sub.add_parser(
-        "serve", formatter_class=fmt, help="serve this BMC to a real QEMU guest (ipmi-bmc-extern, VM protocol)",
-        description="Serve the BMC (the default server, or --config FILE) over the OpenIPMI VM protocol, as "
-                    "ipmi_sim does, for QEMU's ipmi-bmc-extern: paced to the wall clock, on a loopback address, "
-                    "one VM connection at a time.  Chassis power off, hard reset, diagnostic interrupt and soft "
-                    "shutdown (and the watchdog's actions) reach QEMU as VM control commands.  Stop with "
-                    "Ctrl-C or SIGTERM.",
+        "serve", formatter_class=fmt,
+        help="serve this BMC to a real QEMU guest (VM protocol) and/or over the LAN (RMCP, RMCP+)",
+        description="Serve the BMC (the default server, or --config FILE), paced to the wall clock, on loopback "
+                    "addresses: over the OpenIPMI VM protocol (--vm/--unix), as ipmi_sim does, for QEMU's "
+                    "ipmi-bmc-extern, one VM connection at a time; and/or over its LAN channel (--lan: RMCP, "
+                    "IPMI v1.5 and RMCP+ sessions, SOL) for ipmitool -I lan/lanplus, FreeIPMI and pyghmi, one "
+                    "BMC or a rack of them (--count).  Chassis power off, hard reset, diagnostic interrupt and "
+                    "soft shutdown (and the watchdog's actions) reach QEMU as VM control commands; with --lan "
+                    "alone the host is a simulated machine with a serial console.  Stop with Ctrl-C or SIGTERM.",
         epilog="QEMU side:\n  -chardev socket,id=ipmi0,host=127.0.0.1,port=9002,reconnect=1 \\\n"
                "  -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0\n"
                "  (or isa-ipmi-bt,bmc=bmc0; or smbus-ipmi,bmc=bmc0,address=0x10 on -machine q35;\n"
                "   QEMU 9.2 and later spell it reconnect-ms=1000)\n"
                "\nexamples:\n  ipmilab serve --vm 127.0.0.1:9002\n"
                "  ipmilab serve --vm 127.0.0.1:0            # any free port; the line 'listening on' names it\n"
-               "  ipmilab serve --unix /tmp/bmc.sock --config world.toml --state-dir state")
+               "  ipmilab serve --unix /tmp/bmc.sock --config world.toml --state-dir state\n"
+               "  ipmilab serve --lan 127.0.0.1:9001        # then, from another terminal:\n"
+               "    ipmitool -I lanplus -C 17 -H 127.0.0.1 -p 9001 -U ipmiusr -P test mc info\n"
+               "  ipmilab serve --vm 127.0.0.1:9002 --lan 127.0.0.1:9001   # one BMC, both channels\n"
+               "  ipmilab serve --lan 127.0.0.1:20000 --count 1000 --state-dir rack")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--vm", type=_vm_arg, metavar="HOST:PORT",
                        help="listen on this loopback TCP address (127.0.0.1:9002, [::1]:9002, localhost:0)")

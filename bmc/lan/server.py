@@ -120,6 +120,8 @@ class LanServer:
                 data, peer = sock.recvfrom(_MAX_DATAGRAM)
             except OSError:    # nothing waiting (BlockingIOError), or an ICMP error reported late
                 return took
+            if took:      # a later one of the burst came in after the answers before it: its own instant
+                t = self.clock.advance()
             took = True
             self.datagrams += 1
             for packet in channel.datagram(data, peer, t):

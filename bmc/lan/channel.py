@@ -70,6 +70,7 @@ class LanChannel:
         self.outbox: list[tuple[object, bytes]] = []   # the same, when there is no sink (simulation, tests)
         self._replies: list[bytes] | None = None
         self._peer = None
+        self._t = 0
         self.dropped = 0
         self._current: Session | None = None
         info = bmc.channels.get(channel)
@@ -146,7 +147,7 @@ class LanChannel:
             return self._drop(t, f"RMCP class 0x{h.msg_class:X}")
         if self.bmc.channel_access.settings(self.channel, volatile=True).access & 0x07 == 0:
             return self._drop(t, "channel access mode disabled")
-        self._replies, self._peer, self._current = [], peer, None
+        self._replies, self._peer, self._current, self._t = [], peer, None, t
         try:
             if body[0] == session15.AUTHTYPE_RMCPP:
                 self._plus(body, peer, t)
@@ -345,8 +346,8 @@ class LanChannel:
         if self._replies is not None and s.peer == self._peer:
             self._replies.append(packet)       # traced with datagram()'s answers
             return
-        if self.sim.tracer.enabled:
-            self._trace_udp(self.sim.now, "udp-out", s.peer, packet)
+        if self.sim.tracer.enabled:    # inside datagram() (another console's session): at its instant
+            self._trace_udp(self._t if self._replies is not None else self.sim.now, "udp-out", s.peer, packet)
         if self.sink is not None:
             self.sink(s.peer, packet)
         else:

@@ -343,3 +343,20 @@ def test_vm_and_lan_in_one_file(tmp_path):
                                                    ("KCS", "0x00", "0x01"), ("KCS", "0x01", "0x01")]
     assert {r[1] for r in trace} != {r[1] for r in lan}                   # two encapsulations in one file
     assert {"0x10", "0x12", "0x14"} <= {r[5] for r in lan}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(TSHARK is None, reason="tshark; tests/peers/install.sh installs it")
+def test_tshark_reads_ipv6_datagrams(tmp_path):
+    """A LAN channel on an IPv6 address: the datagrams go out as IPv6/UDP, checksums good, RMCP inside."""
+    lan = channel(local=("::1", 623))
+    Console15(lan, peer=("fe80::7", 50623, 0, 0)).sessionless(6, 0x38, b"\x8E\x04")
+    path = tmp_path / "v6.pcap"
+    assert write_pcap(lan.sim.tracer.records, path) == 2
+    lan.bmc.store.close()
+    out = subprocess.run([TSHARK, "-n", "-o", "ipmi.dissect_bus_commands:TRUE", "-o", "udp.check_checksum:TRUE",
+                          "-r", str(path), "-T", "fields", "-E", "separator=|", "-e", "ipv6.src", "-e", "ipv6.dst",
+                          "-e", "udp.checksum.status", "-e", "rmcp.class", "-e", "ipmi.header.command",
+                          "-e", "ipmi.header.completion"], capture_output=True, text=True, timeout=60, check=True)
+    assert [line.split("|") for line in out.stdout.splitlines()] == [
+        ["fe80::7", "::1", "1", "0x07", "0x38", ""], ["::1", "fe80::7", "1", "0x07", "0x38", "0x00"]]

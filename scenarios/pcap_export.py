@@ -145,7 +145,7 @@ def bmc_messages(rec, protocol: int, component: str = VM_LINK):
 
 def parse_addr(text: str):
     """``host:port`` / ``[v6host]:port`` as a LAN record names it -> (ip_address, port); None if not one."""
-    host, sep, port = str(text).rpartition(":")
+    host, _, port = str(text).rpartition(":")
     try:
         return ipaddress.ip_address(host.removeprefix("[").removesuffix("]").split("%", 1)[0]), int(port)
     except ValueError:

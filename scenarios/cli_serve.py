@@ -35,7 +35,7 @@ from bmc.vm.server import VmHost, VmServer, parse_listen_addr
 from buses.time import S
 
 from .argtypes import duration_arg
-from .pcap_export import PROTOCOL, PcapWriter, bmc_messages
+from .pcap_export import PROTOCOL, PcapWriter, tshark_command
 
 PROTOCOLS = {"kcs": ChannelProtocol.KCS, "bt": ChannelProtocol.BT_15, "ssif": ChannelProtocol.IPMI_SMBUS}
 
@@ -279,7 +279,8 @@ def register(sub, fmt) -> None:
                         "else kcs)")
     p.add_argument("--trace", metavar="FILE", default=None, help="write every trace record to FILE as it happens")
     p.add_argument("--pcap", metavar="FILE", default=None,
-                   help="write every request and answer to FILE as it happens, a Wireshark capture (IPMI trace)")
+                   help="write every request and answer to FILE as it happens, a Wireshark capture (pcapng): "
+                        "VM-link messages as IPMI trace packets, LAN datagrams as IPv4/UDP (RMCP)")
     p.add_argument("--duration", type=duration_arg(bare_unit="s"), default=None, metavar="S",
                    help="stop after S wall seconds, or a duration such as 90s or 2min (default: until SIGINT/SIGTERM)")
     p.set_defaults(run=cmd_serve, serve_parser=p)
@@ -317,15 +318,12 @@ def _serving(args):
 
 
 def capture_to(served, path, kind: str) -> PcapWriter:
-    """``--pcap``: every request the served BMC answers, and its answer, into a capture as they
-    happen (the BMC's side of the interface QEMU presents: ``kind``'s channel protocol)."""
+    """``--pcap``: into a capture as they happen, every request the served BMC answers over the VM
+    link and its answer (the BMC's side of the interface QEMU presents: ``kind``'s channel protocol),
+    and every datagram its LAN channels take and send (IPv4/UDP)."""
     capture = PcapWriter(path)
     protocol = PROTOCOL[kind]
-
-    def sink(rec):
-        for msg in bmc_messages(rec, protocol):
-            capture.add(*msg)
-    served.sim.tracer.sinks.append(sink)
+    served.sim.tracer.sinks.append(lambda rec: capture.add_record(rec, protocol))
     return capture
 
 
@@ -450,6 +448,9 @@ def cmd_serve(args, console) -> int:
              f"log line(s) suppressed; controls sent: {sent}")
     if lan is not None:
         _log(f"stopped LAN: {lan.datagrams} datagram(s) in, {lan.answers} out")
+    if capture is not None:
+        _log(f"capture: {capture.packets} VM-link message(s), {capture.datagrams} LAN datagram(s) in {args.pcap} "
+             f"({tshark_command(args.pcap, capture.ports)})")
     sys.stdout.flush()
     return 0
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import struct
 
 import pytest
 
 from scenarios.cli import main
+from tests import pcapng_read
 
 EXPORTS = ("--vcd", "--pcap", "--timeline", "--svg")
 
@@ -22,8 +22,7 @@ def _argv(paths):
 
 def _check(paths):
     assert paths["--vcd"].read_text().startswith("$date")
-    raw = paths["--pcap"].read_bytes()
-    assert struct.unpack("<I", raw[:4])[0] == 0xA1B23C4D and len(raw) > 24
+    assert pcapng_read.read(paths["--pcap"].read_bytes()).packets
     assert json.loads(paths["--timeline"].read_text())["traceEvents"]
     assert paths["--svg"].read_text().lstrip().startswith("<?xml")
 
@@ -53,4 +52,4 @@ def test_scenario_run_exports_each_world(tmp_path, capsys):
     _check(paths)
     second = {opt: p.with_name(f"{p.stem}-2{p.suffix}") for opt, p in paths.items()}
     _check(second)
-    assert b"\x08" in second["--pcap"].read_bytes()[24 + 16 + 7:24 + 16 + 8]      # BT-15 in the second world
+    assert pcapng_read.read(second["--pcap"].read_bytes()).packets[0].data[7] == 0x08   # BT-15 in the second world

@@ -1,6 +1,7 @@
 """``--pcap``: a run's IPMI messages as a Wireshark capture, decoded by the real tshark.
 
-The capture's bytes are checked against the IPMI trace (HPM.2) layout here; then Debian's tshark
+The capture's bytes are checked against the pcapng and IPMI trace (HPM.2) layouts here (the file
+read back with ``tests/pcapng_read.py``); then Debian's tshark
 (tests/peers/install.sh installs it) reads each capture with its own IPMI dissectors (KCS) and the
 repository's Lua plugin (BT, SSIF), and every message the host's message handler sent must come
 out as IPMI with its NetFn, command and completion code, at its simulated instant to the ns.
@@ -9,7 +10,6 @@ out as IPMI with its NetFn, command and completion code, at its simulated instan
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
 
 import pytest
@@ -18,6 +18,7 @@ from bmc.ipmi.netfn import NetFn
 from scenarios.cli import main
 from scenarios.pcap_export import LUA_PLUGIN, messages, trace_block, write_pcap
 from scenarios.world import World
+from tests import pcapng_read
 
 TSHARK = shutil.which("tshark")
 WORLDS = [("isa-ipmi-kcs", None), ("isa-ipmi-bt", None), ("smbus-ipmi", None), ("pci-ipmi-bt", None),
@@ -43,16 +44,19 @@ def test_block_layout():
 
 
 def test_pcap_header_and_packets(tmp_path):
+    """pcapng: a Section Header Block, the two interfaces (IPMI_HPM_2 and raw IP, ns timestamps), then
+    one Enhanced Packet Block per message on interface 0, whole, at the record's ns."""
     world, _results, path, n = _run("isa-ipmi-kcs", None, tmp_path)
     raw = path.read_bytes()
-    magic, major, minor, _zone, _sig, snap, link = struct.unpack("<IHHiIII", raw[:24])
-    assert (magic, major, minor, snap, link) == (0xA1B23C4D, 2, 4, 65535, 260)
-    got, off = [], 24
-    while off < len(raw):
-        secs, ns, incl, orig = struct.unpack("<IIII", raw[off:off + 16])
-        assert incl == orig
-        got.append((secs * 1_000_000_000 + ns, raw[off + 16:off + 16 + incl]))
-        off += 16 + incl
+    assert raw[:4] == b"\x0a\x0d\x0d\x0a" and raw[8:12] == b"\x4d\x3c\x2b\x1a"   # SHB, little endian
+    cap = pcapng_read.read(raw)
+    assert cap.shb_version == (1, 0) and cap.shb_options[4] == b"ipmilab"
+    assert [(i.linktype, i.snaplen) for i in cap.interfaces] == [(260, 65535), (101, 0)]
+    assert all(i.options[9] == b"\x09" for i in cap.interfaces)        # if_tsresol: 10^-9 s
+    assert [i.options[2] for i in cap.interfaces] == [b"system-interface", b"lan"]
+    assert cap.block_types == [0x0A0D0D0A, 1, 1] + [6] * n
+    assert all(p.interface == 0 and p.orig_len == len(p.data) and not p.options for p in cap.packets)
+    got = [(p.t, p.data) for p in cap.packets]
     assert len(got) == n
     want = list(messages(world.sim.tracer.records))
     assert [(t, b[7], b[8], b[11:]) for t, b in got] == [(t, p, d, m) for t, p, d, m in want]
@@ -131,12 +135,7 @@ def test_serve_captures_the_bmcs_side(tmp_path):
         server.close()
         served.bmc.store.close()
         capture.close()
-    raw = (tmp_path / "serve.pcap").read_bytes()
-    blocks, off = [], 24
-    while off < len(raw):
-        incl = struct.unpack("<I", raw[off + 8:off + 12])[0]
-        blocks.append(raw[off + 16:off + 16 + incl])
-        off += 16 + incl
+    blocks = [p.data for p in pcapng_read.read((tmp_path / "serve.pcap").read_bytes()).packets]
     def bt(msg, seq):
         return bytes((len(msg) + 1, msg[0], seq)) + msg[1:]
     assert [(b[7], b[8], b[11:]) for b in blocks] == [

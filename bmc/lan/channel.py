@@ -3,7 +3,9 @@
 ``datagram(data, peer, t)`` takes one UDP payload from ``peer`` and returns
 the datagrams to send back to it: RMCP ACK / ASF Pong, or IPMI v1.5 /
 RMCP+ session packets.  Nothing here touches a socket or the wall clock;
-``bmc.lan.server.LanServer`` does.  Packets that fail any check (RMCP
+``bmc.lan.server.LanServer`` does.  With tracing on, every datagram in and
+every answer out is a ``udp-in`` / ``udp-out`` record (``peer``, ``local``,
+``data``): the capture export writes them as IPv4/UDP packets.  Packets that fail any check (RMCP
 version, session header, unknown session, authentication, sequence window,
 LAN message checksums) are dropped without an answer, as OpenIPMI
 ``lanserv`` does: an attacker learns nothing.
@@ -43,15 +45,20 @@ SESSIONLESS = frozenset((App.GET_CHANNEL_AUTHENTICATION_CAPABILITIES, App.GET_SE
 ACCESS_PER_MSG_AUTH_DISABLED = 0x10
 ACCESS_USER_AUTH_DISABLED = 0x08
 MULTI_SESSION = 0x80          # Get Channel Info byte 5 bits 7:6 = 10b
+DEFAULT_LOCAL = ("127.0.0.1", 623)
 
 
 class LanChannel:
     """One LAN channel of ``bmc`` (default channel 1), answering through ``ipmid``."""
 
     def __init__(self, sim, bmc, ipmid, channel: int = 1, *, secure_random: bool = False,
-                 session_timeout_ns: int = SESSION_TIMEOUT_NS, max_sessions: int | None = None):
+                 session_timeout_ns: int = SESSION_TIMEOUT_NS, max_sessions: int | None = None,
+                 local=DEFAULT_LOCAL):
         if not 1 <= channel <= 0xB:
             raise ValueError(f"channel {channel!r} out of range 1-0xB")
+        # The channel's own UDP address, for the datagram records: LanServer.listen sets the bound one;
+        # a channel driven in simulation is at the RMCP port, UDP 623 (as ipmi_sim's lanserv default).
+        self.local = local
         self.sim = sim
         self.bmc = bmc
         self.ipmid = ipmid
@@ -63,6 +70,7 @@ class LanChannel:
         self.outbox: list[tuple[object, bytes]] = []   # the same, when there is no sink (simulation, tests)
         self._replies: list[bytes] | None = None
         self._peer = None
+        self._t = 0
         self.dropped = 0
         self._current: Session | None = None
         info = bmc.channels.get(channel)
@@ -114,6 +122,18 @@ class LanChannel:
 
     def datagram(self, data: bytes, peer, t: int) -> list[bytes]:
         """Answer one UDP payload from ``peer`` at simulated time ``t``: the datagrams to send back."""
+        if not self.sim.tracer.enabled:
+            return self._answer(data, peer, t)
+        self._trace_udp(t, "udp-in", peer, data)
+        answers = self._answer(data, peer, t)
+        for packet in answers:
+            self._trace_udp(t, "udp-out", peer, packet)
+        return answers
+
+    def _trace_udp(self, t: int, event: str, peer, data: bytes) -> None:
+        self.trace(t, event, peer=format_addr(peer), local=format_addr(self.local), data=bytes(data))
+
+    def _answer(self, data: bytes, peer, t: int) -> list[bytes]:
         self.sessions.expire(t)
         h = rmcp.parse_header(data)
         if h is None:
@@ -127,7 +147,7 @@ class LanChannel:
             return self._drop(t, f"RMCP class 0x{h.msg_class:X}")
         if self.bmc.channel_access.settings(self.channel, volatile=True).access & 0x07 == 0:
             return self._drop(t, "channel access mode disabled")
-        self._replies, self._peer, self._current = [], peer, None
+        self._replies, self._peer, self._current, self._t = [], peer, None, t
         try:
             if body[0] == session15.AUTHTYPE_RMCPP:
                 self._plus(body, peer, t)
@@ -324,8 +344,11 @@ class LanChannel:
             raise ValueError(f"session 0x{s.bmc_id:08X} is not an active RMCP+ session")
         packet = rmcp.header(rmcp.CLASS_IPMI) + self._wrap(s, payload_type, data)
         if self._replies is not None and s.peer == self._peer:
-            self._replies.append(packet)
-        elif self.sink is not None:
+            self._replies.append(packet)       # traced with datagram()'s answers
+            return
+        if self.sim.tracer.enabled:    # inside datagram() (another console's session): at its instant
+            self._trace_udp(self._t if self._replies is not None else self.sim.now, "udp-out", s.peer, packet)
+        if self.sink is not None:
             self.sink(s.peer, packet)
         else:
             self.outbox.append((s.peer, packet))
@@ -340,6 +363,15 @@ class LanChannel:
     def pending(self, bmc_id: int) -> Session | None:
         s = self.sessions.get(bmc_id)
         return s if s is not None and not s.active and s.version == 0x20 else None
+
+
+def format_addr(addr) -> str:
+    """A socket address as the records show it: ``host:port``, ``[v6host]:port``; anything else as str()."""
+    try:
+        host, port = str(addr[0]), int(addr[1])
+    except (TypeError, ValueError, IndexError):
+        return str(addr)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _lan_info():

@@ -83,6 +83,7 @@ class LanServer:
         sock.setblocking(False)
         host, port = sock.getsockname()[:2]
         bound = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        channel.local = (host, port)          # the channel's datagram records name the bound address
         self._socks.append((sock, channel))
         channel.sink = lambda peer, packet, s=sock: self._sendto(s, packet, peer)
         self._sel.register(sock, selectors.EVENT_READ, (sock, channel))
@@ -119,6 +120,8 @@ class LanServer:
                 data, peer = sock.recvfrom(_MAX_DATAGRAM)
             except OSError:    # nothing waiting (BlockingIOError), or an ICMP error reported late
                 return took
+            if took:      # a later one of the burst came in after the answers before it: its own instant
+                t = self.clock.advance()
             took = True
             self.datagrams += 1
             for packet in channel.datagram(data, peer, t):

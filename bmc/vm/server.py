@@ -91,6 +91,7 @@ _FLUSH_ON_CLOSE_S = 1.0
 # A peer that has not said VERSION (or CAPABILITIES) this long after connecting is not a VM; and a
 # peer silent this long gives the slot up to one waiting to connect (QEMU is silent while its guest is).
 HELLO_TIMEOUT_S = 5.0
+DEFAULT_NAME = "vm-server"     # the server's trace component (serve --pcap takes its msg-in/msg-out)
 # Lines a peer can cause over and over (CAPABILITIES, VERSION, refused connections): this many of a
 # kind per window, then one line counting the rest.
 _LOG_BURST = 5
@@ -128,7 +129,7 @@ def check_loopback(family: int, sockaddr, field: str = "vm") -> None:
 class VmServer(ChannelBase):
     """This BMC, served to one VM at a time over the VM protocol, paced to the wall clock."""
 
-    def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = "vm-server",
+    def __init__(self, sim, bmc, ipmid, host: VmHost, *, name: str = DEFAULT_NAME,
                  protocol: int = ChannelProtocol.KCS, max_bad_frames: int = 8, log=None, answer_delay=None,
                  hello_timeout: float = HELLO_TIMEOUT_S, busy_poll: float = BUSY_POLL_S):
         # answer_delay(request) -> ns: how long after a request its answer goes out (None: at once, as

@@ -138,6 +138,20 @@ class World:
             RMCP_IPMI + bytes(10) + bytes((0x18,)) + lan_request(6, 0x39, b"\x02" + b"ipmiusr".ljust(16, b"\0")),
         ]
         self.corpus += list(self.fresh)
+        # Session setup templates; ``setup_packets`` puts the newest pending session's ID in RAKP 1 / 3.
+        self.setup_templates = []
+        for suite in (0, 3, 17):
+            c = Console20(self.lan, suite=suite)
+            c.console_id = 0xE0E1E2E0 + suite
+            self.setup_templates.append(c.plus(0x10, bytes((0x01, 0, 0, 0)) + c.console_id.to_bytes(4, "little")
+                                               + bytes((0, 0, 0, 8, c.auth, 0, 0, 0, 1, 0, 0, 8, c.integ, 0, 0, 0,
+                                                        2, 0, 0, 8, c.conf, 0, 0, 0))))
+        for role in (0x14, 0x04, 0x12):
+            self.setup_templates.append(setup.plus(0x12, bytes(8) + bytes(range(16)) + bytes((role, 0, 0, 7))
+                                                   + b"ipmiusr"))
+        for code_len in (20, 32, 0):
+            self.setup_templates.append(setup.plus(0x14, bytes(8) + bytes(range(0x40, 0x40 + code_len))))
+        self.corpus += self.setup_templates
         self.fresh_views = {signed_view(p) for p in self.fresh}
         self.own = {c.bmc_id if isinstance(c, Console20) else c.sid: self._session_state(c) for c in self.consoles}
         self.before = snapshot(self.bmc)
@@ -317,12 +331,22 @@ def _in_session(w: World) -> list[bytes]:
     return list(w.fresh)
 
 
+def _setup(w: World) -> list[bytes]:
+    """The setup templates, RAKP 1 and 3 aimed at the newest pending RMCP+ session (so they get past the
+    session ID check to the name, role and key checks)."""
+    pending = [s for s in w.lan.sessions.sessions.values() if not s.active]
+    if not pending:
+        return w.setup_templates
+    sid = max(pending, key=lambda s: s.handle).bmc_id.to_bytes(4, "little")
+    return [p[:20] + sid + p[24:] if p[5] in (0x12, 0x14) else p for p in w.setup_templates]
+
+
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large])
 
 
-# -- the fast suite: ~300 examples --------------------------------------------------------------------------------
+# -- the fast suite: 350 examples --------------------------------------------------------------------------------
 
 
 @settings(max_examples=150, **SETTINGS)
@@ -335,6 +359,12 @@ def test_malformed_packets_quick(case):
 @given(packets)
 def test_malformed_in_session_packets_quick(case):
     run_strict(case, _in_session)
+
+
+@settings(max_examples=50, **SETTINGS)
+@given(packets)
+def test_malformed_session_setup_quick(case):
+    run_strict(case, _setup)
 
 
 @settings(max_examples=50, **SETTINGS)
@@ -361,9 +391,16 @@ def test_malformed_in_session_packets_4000(case):
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, **SETTINGS)
+@settings(max_examples=1000, **SETTINGS)
 @given(packets)
-def test_sessions_without_integrity_do_not_crash_2000(case):
+def test_malformed_session_setup_1000(case):
+    run_strict(case, _setup)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, **SETTINGS)
+@given(packets)
+def test_sessions_without_integrity_do_not_crash_1000(case):
     run_crash_only(case)
 
 

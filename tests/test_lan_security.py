@@ -176,13 +176,17 @@ def test_ipmitool_brute_force_loop_is_locked_out():
 
 @pytest.mark.slow
 @needs_ipmitool
-@pytest.mark.parametrize("suite", ["17", "3"])
-def test_replayed_session_packets_are_dropped(suite):
-    """A live ipmitool lanplus session through a relay; its Add SEL Entry request resent from the console's
-    address at once (a duplicate inside the 16-packet window) and after 20 more requests (outside it)."""
+@pytest.mark.parametrize("iface", [("-I", "lanplus", "-C", "17"), ("-I", "lanplus", "-C", "3"), ("-I", "lan")],
+                         ids=["lanplus-C17", "lanplus-C3", "lan-md5"])
+def test_replayed_session_packets_are_dropped(iface):
+    """A live ipmitool session through a relay; its Add SEL Entry request resent from the console's address at
+    once (a duplicate inside the window: 16 packets for RMCP+, 8 for v1.5) and after 20 more requests (outside
+    it), and its newest request twice."""
     srv = Served()
+    # Per-message authentication on (the default 3Ah, ipmi_sim's, lets a v1.5 console send unsigned packets).
+    srv.served.bmc.channel_access.settings(1, volatile=True).access = 0x22
     relay = UdpRelay(("127.0.0.1", srv.port)).start()
-    cmd = ["ipmitool", "-I", "lanplus", "-C", suite, "-U", "ipmiusr", "-P", "test", "-L", "ADMINISTRATOR",
+    cmd = ["ipmitool", *iface, "-U", "ipmiusr", "-P", "test", "-L", "ADMINISTRATOR",
            "-H", "127.0.0.1", "-p", str(relay.port), "shell"]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sel = srv.served.bmc.sel
@@ -202,7 +206,12 @@ def test_replayed_session_packets_are_dropped(suite):
         requests = [d for way, d in crossed if way == ">"]
         assert len(requests) == 1 and len(sel) == before + 1
         add_sel = requests[0]
-        assert add_sel[5] & 0xC0 == 0xC0 and int.from_bytes(add_sel[6:10], "little") != 0   # signed, encrypted
+        if iface[1] == "lanplus":                                          # signed and encrypted
+            assert add_sel[4] == 0x06 and add_sel[5] & 0xC0 == 0xC0 and int.from_bytes(add_sel[6:10], "little")
+        else:                                                              # MD5-signed, in a session
+            assert add_sel[4] == 0x02 and int.from_bytes(add_sel[9:13], "little")
+        first = relay.records[0][1]                                        # Get Channel Auth Caps, session-less:
+        assert len(relay.inject(first)) == 1                               # a resent one is answered (control)
         assert relay.inject(add_sel) == [] and len(sel) == before + 1      # a duplicate inside the window
         for _ in range(20):
             run("raw 6 1")

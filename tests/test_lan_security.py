@@ -68,6 +68,16 @@ def test_rmcpplus_brute_force_that_gives_up_after_rakp2_is_locked_out_until_exac
     assert c.request(6, 1) == DEVICE_ID
 
 
+def test_ipmitool_with_a_wrong_password_sends_no_rakp3():
+    """Why RAKP 1 counts: the capture of ipmitool with a wrong password ends at RAKP 2 (payload 13h), no 14h."""
+    import pathlib
+
+    from tests.peers.udp_relay import read_golden
+    path = pathlib.Path(__file__).parent / "golden" / "rmcp" / "serve-lanplus-cs17-wrong-password.txt"
+    types = [d[5] & 0x3F for way, d in read_golden(path) if d[4] == 0x06]
+    assert types == [0x10, 0x11, 0x12, 0x13]
+
+
 def test_rakp3_with_a_wrong_code_is_rakp4_0Fh_and_counts_once(lan):
     for t in (0, 1 * S):
         c = Console20(lan, password=b"wrong", t=t)

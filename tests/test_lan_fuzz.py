@@ -373,34 +373,34 @@ def test_sessions_without_integrity_do_not_crash_quick(case):
     run_crash_only(case)
 
 
-# -- slow: 10,000 examples ----------------------------------------------------------------------------------------
+# -- slow: 10,000 examples (3000 + 3000 + 2500 + 1500) ---------------------------------------------------
 
 
 @pytest.mark.slow
-@settings(max_examples=4000, **SETTINGS)
+@settings(max_examples=3000, **SETTINGS)
 @given(packets)
-def test_malformed_packets_4000(case):
+def test_malformed_packets_3000(case):
     run_strict(case)
 
 
 @pytest.mark.slow
-@settings(max_examples=4000, **SETTINGS)
+@settings(max_examples=3000, **SETTINGS)
 @given(packets)
-def test_malformed_in_session_packets_4000(case):
+def test_malformed_in_session_packets_3000(case):
     run_strict(case, _in_session)
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, **SETTINGS)
+@settings(max_examples=2500, **SETTINGS)
 @given(packets)
-def test_malformed_session_setup_1000(case):
+def test_malformed_session_setup_2500(case):
     run_strict(case, _setup)
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, **SETTINGS)
+@settings(max_examples=1500, **SETTINGS)
 @given(packets)
-def test_sessions_without_integrity_do_not_crash_1000(case):
+def test_sessions_without_integrity_do_not_crash_1500(case):
     run_crash_only(case)
 
 

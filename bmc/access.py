@@ -71,13 +71,16 @@ class User:
     access: dict[int, UserChannelAccess] = field(default_factory=dict)
     session_limit: int = 0
 
-    def channel_access(self, channel: int) -> UserChannelAccess:
-        """The access on ``channel``; a channel never configured for this user starts from the defaults."""
+    def channel_access(self, channel: int, *, for_update: bool = False) -> UserChannelAccess:
+        """The access on ``channel``; a channel never configured for this user starts from the defaults.
+        Reading leaves the table as it is (a login attempt from the LAN changes no stored byte); ``for_update``
+        (Set User Access) stores the channel's own copy for the caller to change."""
         found = self.access.get(channel)
         if found is None:
             d = self.default_access
-            found = self.access[channel] = UserChannelAccess(d.privilege, d.ipmi_messaging, d.link_auth,
-                                                             d.callback_only)
+            found = UserChannelAccess(d.privilege, d.ipmi_messaging, d.link_auth, d.callback_only)
+            if for_update:
+                self.access[channel] = found
         return found
 
     @property

@@ -140,13 +140,14 @@ class Console20(Console):
         self.bmc_id = 0
         self.seq = 0
         self.k1 = self.k2 = self.sik = b""
+        self.iv_source = os.urandom          # a test that needs the same bytes each run gives its own
 
     def hm(self, key, data):
         return hmac.new(key, data, self.hash).digest()
 
     def plus(self, ptype: int, payload: bytes, sid=0, seq=0, secure=False) -> bytes:
         if secure and self.conf:
-            iv = os.urandom(16)
+            iv = self.iv_source(16)
             n = (-(len(payload) + 1)) % 16
             plain = payload + bytes(range(1, n + 1)) + bytes((n,))
             enc = Cipher(algorithms.AES(self.k2[:16]), modes.CBC(iv)).encryptor()

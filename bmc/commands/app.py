@@ -332,7 +332,7 @@ def set_user_access(call):
         raise invalid(f"user privilege limit {privilege}")
     if len(data) == 4 and data[3] & 0xF0:
         raise invalid(f"session limit byte reserved bits 7:4 (0x{data[3]:02X})")
-    access = user.channel_access(channel)
+    access = user.channel_access(channel, for_update=True)
     if data[0] & 0x80:   # "enable changing" bits 6:4
         access.callback_only = bool(data[0] & 0x40)
         access.link_auth = bool(data[0] & 0x20)

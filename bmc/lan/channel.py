@@ -239,6 +239,11 @@ class LanChannel:
         if pkt.auth_type != pending.auth_type or pkt.seq != 0:
             self._drop(t, "Activate Session with another auth type or a non-zero sequence number")
             return
+        if table.lockout.locked(pending.uid, t):
+            # Locked out after this challenge was given: refused right password or wrong alike, so a
+            # brute-force loop that took challenges in advance learns nothing during the lockout.
+            self._drop(t, f"Activate Session: user {pending.uid} locked out")
+            return
         if pkt.auth_code != session15.auth_code(pkt.auth_type, password, pending.bmc_id, 0, pkt.message):
             table.lockout.bad_password(pending.uid, t)
             self.trace(t, "bad-password", user=pending.uid)

@@ -9,8 +9,11 @@ keyed codes (13.31):
     RAKP 4: HMAC_SIK(Rm | SIDc | GUIDc), cut to the algorithm's size
 
 (SIDm the remote console's session ID, SIDc the BMC's, Rm/Rc their random
-numbers.)  A wrong user name answers RAKP 2 status 0Dh, a wrong password
-RAKP 4 status 0Fh and counts towards the user's lockout.
+numbers.)  A wrong user name (or a locked-out user) answers RAKP 2 status
+0Dh, a wrong password RAKP 4 status 0Fh.  Each RAKP 2 with a keyed code
+counts towards the user's lockout until a valid RAKP 3 takes it back
+(``LoginLockout.attempt``): a console with a wrong password gives up after
+RAKP 2 without a RAKP 3.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def rakp1(ch, p: bytes, peer, t: int) -> None:
     s.uid, s.name, s.role, s.console_random = uid, msg.name, msg.role, msg.console_random
     s.bmc_random = ch.sessions.random_bytes(16)
     s.max_privilege = requested
+    s.extra["locked-by-attempt"] = ch.sessions.lockout.attempt(uid, t)
     guid = ch.guid()
     code = cipher.auth_hmac(s.suite.auth, user.password,
                             s.console_id.to_bytes(4, "little") + s.bmc_id.to_bytes(4, "little")
@@ -128,8 +132,7 @@ def rakp3(ch, p: bytes, peer, t: int) -> None:
     user = ch.bmc.users.get(s.uid)
     expect = cipher.auth_hmac(s.suite.auth, user.password, s.bmc_random + s.console_id.to_bytes(4, "little")
                               + bytes((s.role, len(s.name))) + s.name)
-    if not hmac.compare_digest(p[8:], expect):
-        ch.sessions.lockout.bad_password(s.uid, t)
+    if not hmac.compare_digest(p[8:], expect):        # counted as a bad password at RAKP 1 already
         ch.trace(t, "bad-password", user=s.uid)
         ch.reply_plus(PAYLOAD_RAKP4, rmcpplus.rakp_header(tag, rmcpplus.STATUS_INVALID_INTEGRITY_CHECK,
                                                              s.console_id))
@@ -143,6 +146,6 @@ def rakp3(ch, p: bytes, peer, t: int) -> None:
     s.active = True
     s.peer = peer
     s.last_activity = t
-    ch.sessions.lockout.good_login(s.uid)
+    ch.sessions.lockout.good_login(s.uid, undo_lock=s.extra.get("locked-by-attempt", False))
     ch.sessions_changed()
     ch.reply_plus(PAYLOAD_RAKP4, rmcpplus.rakp_header(tag, rmcpplus.STATUS_OK, s.console_id) + icv)

@@ -134,10 +134,11 @@ class LoginLockout:
             return False
         return True
 
-    def bad_password(self, uid: int, t: int) -> None:
+    def bad_password(self, uid: int, t: int) -> bool:
+        """Count a failed login; True when this one reached the threshold and locked the user out."""
         p = self._policy()
         if not p.threshold:
-            return
+            return False
         count, first = self.failures.get(uid, (0, t))
         if p.reset_interval_s and t - first >= p.reset_interval_s * S:
             count, first = 0, t
@@ -145,11 +146,23 @@ class LoginLockout:
         if count >= p.threshold:
             self.locked_until[uid] = t + p.lockout_interval_s * S
             self.failures.pop(uid, None)
-        else:
-            self.failures[uid] = [count, first]
+            return True
+        self.failures[uid] = [count, first]
+        return False
 
-    def good_login(self, uid: int) -> None:
+    def attempt(self, uid: int, t: int) -> bool:
+        """RMCP+: a RAKP 2 keyed with the user's password went out.  It counts as a bad password until a
+        valid RAKP 3 proves the password (``good_login(uid, undo_lock=...)``): a console whose password is
+        wrong sees RAKP 2's code fail and gives up without a RAKP 3 (ipmitool, FreeIPMI), so the BMC never
+        hears of the failure otherwise.  True when this attempt locked the user out."""
+        return self.bad_password(uid, t)
+
+    def good_login(self, uid: int, undo_lock: bool = False) -> None:
+        """A login proved the password: the failures count restarts; ``undo_lock``: the lock this same
+        attempt set (it reached the threshold before its RAKP 3 came) is lifted."""
         self.failures.pop(uid, None)
+        if undo_lock:
+            self.locked_until.pop(uid, None)
 
 
 class SessionTable:

@@ -1,0 +1,227 @@
+"""The LAN channel's acceptance against real peers (slow): ipmitool ``-I lan`` / ``-I lanplus -C 3`` / ``-C 17``,
+FreeIPMI (``-D LAN`` / ``-D LAN_2_0 -I 3`` / ``-I 17``) and pyghmi against ``ipmilab serve --lan`` as a process,
+SOL through a pty, the guest's KCS output and lanplus output of ONE served BMC compared byte for byte, and a
+1,000-BMC rack.
+
+Every check has an expected output derived from the default world's state (tests/peers/default_world.py, the
+console host's boot log and shell in vserver/console_host.py): exact lines or exact values.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.peers import default_world as world
+from tests.peers.lan_serve import (
+    IFACES,
+    LanServe,
+    ipmitool,
+    ipmitool_argv,
+)
+from tests.peers.pty_session import PtySession
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("ipmitool") is None, reason="ipmitool; tests/peers/install.sh installs it"),
+]
+
+DEVICE_ID = bytes.fromhex("20 00 00 00 02 8f 00 00 00 00 00")     # Get Device ID's answer (default identity)
+DEVICE_ID_RAW = " 20 00 00 00 02 8f 00 00 00 00 00\n"
+USER_1 = ("-P", "test")                                          # the null user (User privilege limit)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One ``serve --lan`` for the module: the default world, its console host running."""
+    work = tmp_path_factory.mktemp("lan-peers")
+    with LanServe(work, "--state-dir", str(work / "state")) as srv:
+        yield srv
+
+
+def run_ok(port: int, *args: str, iface: str = "lanplus-C17", **kw):
+    r = ipmitool(port, *args, iface=iface, **kw)
+    assert r.returncode == 0, f"ipmitool {' '.join(args)}: exit {r.returncode}: {r.stderr}"
+    return r
+
+
+# -- 1. ipmitool over lan (MD5), lanplus -C 3 and -C 17 ------------------------------------------------------
+
+@pytest.mark.parametrize("iface", sorted(IFACES))
+@pytest.mark.parametrize("args, expect", [
+    (("mc", "info"), world.MC_INFO),
+    (("sdr", "list"), world.SDR_LIST),
+    (("sensor", "list"), world.SENSOR_LIST),
+    (("fru", "print"), world.FRU_PRINT),
+    # The served address is parameter 3's IP address; the session asking is channel 1's one active session.
+    (("lan", "print", "1"), world.LAN_PRINT_1),
+    (("channel", "info", "1"), world.CHANNEL_INFO_1),
+    (("raw", "6", "1"), DEVICE_ID_RAW),
+], ids=lambda v: "-".join(v) if isinstance(v, tuple) else None)
+def test_ipmitool_prints(served, iface, args, expect):
+    assert run_ok(served.port, *args, iface=iface).stdout == expect
+
+
+CHASSIS_STATUS = (
+    "System Power         : {power}\n"
+    "Power Overload       : false\n"
+    "Power Interlock      : inactive\n"
+    "Main Power Fault     : false\n"
+    "Power Control Fault  : false\n"
+    "Power Restore Policy : unknown\n"       # policy 3 ("unknown", 28.2): the default world sets none
+    "Last Power Event     : {last}\n"      # 28.2 byte 3 bit 4: the last power on came by an IPMI command
+    "Chassis Intrusion    : inactive\n"
+    "Front-Panel Lockout  : inactive\n"
+    "Drive Fault          : false\n"
+    "Cooling/Fan Fault    : false\n"
+    "Front Panel Control  : none\n"
+)
+
+
+@pytest.mark.parametrize("iface", sorted(IFACES))
+def test_chassis_power(served, iface):
+    """off, on, cycle, reset: each answered, each reaching the console host (its trace records), and chassis
+    status / power status reading the state the host is in."""
+    port = served.port
+    first = run_ok(port, "chassis", "status", iface=iface).stdout
+    last = "command" if served.host_events().count("power-on") > 1 else ""    # once up at start, by the button
+    assert first == CHASSIS_STATUS.format(power="on", last=last)
+    steps = (("off", "Down/Off", ["power-off"], "off"),
+             ("on", "Up/On", ["power-on"], "on"),
+             ("cycle", "Cycle", ["power-cycle", "power-on"], "on"),     # off, then on after the 1 s interval
+             ("reset", "Reset", ["hard-reset"], "on"))
+    for verb, said, events, state in steps:
+        before = served.host_events()
+        assert run_ok(port, "chassis", "power", verb, iface=iface).stdout == f"Chassis Power Control: {said}\n"
+        seen = served.wait_host_events(len(before) + len(events))[len(before):]
+        assert seen == events, f"power {verb}: the console host did {seen}"
+        assert run_ok(port, "chassis", "power", "status", iface=iface).stdout == f"Chassis Power is {state}\n"
+        last = "command" if verb in ("on", "cycle") else last
+        assert run_ok(port, "chassis", "status", iface=iface).stdout == CHASSIS_STATUS.format(power=state, last=last)
+
+
+SEL_LINE = re.compile(r"   1 \| \d\d/\d\d/\d\d \| \d\d:\d\d:\d\d UTC \| Temperature #0x30 \| Upper Critical going high "
+                      r"\| Asserted\n")
+
+
+@pytest.mark.parametrize("iface", sorted(IFACES))
+def test_sel_list_and_clear(served, iface):
+    """ipmitool's sample event 1 (sensor 30h, upper critical going high) is the SEL's one entry; after sel clear
+    sel info counts none and the free space is all 2048 bytes again."""
+    port = served.port
+    run_ok(port, "sel", "clear", iface=iface)
+    run_ok(port, "event", "1", iface=iface)
+    assert SEL_LINE.fullmatch(run_ok(port, "sel", "list", iface=iface).stdout)
+    info = run_ok(port, "sel", "info", iface=iface).stdout
+    assert "Entries          : 1\n" in info and "Free Space       : 2032 bytes \n" in info, info
+    assert run_ok(port, "sel", "clear", iface=iface).stdout == "Clearing SEL.  Please allow a few seconds to erase.\n"
+    info = run_ok(port, "sel", "info", iface=iface).stdout
+    assert "Entries          : 0\n" in info and "Free Space       : 2048 bytes \n" in info, info
+    assert re.search(r"Last Del Time    : \d\d/\d\d/\d\d \d\d:\d\d:\d\d UTC\n", info), info
+    r = run_ok(port, "sel", "list", iface=iface)
+    assert (r.stdout, r.stderr) == ("", "SEL has no entries\n")
+
+
+USER_LIST_1 = (
+    "ID  Name\t     Callin  Link Auth\tIPMI Msg   Channel Priv Limit\n"
+    "1                    true    true       true       USER\n"
+    "2   ipmiusr          true    true       true       ADMINISTRATOR\n"
+    + "".join(f"{n:<4}                 true    false      false      NO ACCESS\n" for n in range(3, 16))
+)
+
+
+def test_user_list_and_password(tmp_path):
+    """user list 1 on the default users; then user 3 gets a name, a password, IPMI messaging and Administrator on
+    channel 1; its password changed, the old one is refused on every transport and the new one logs in."""
+    with LanServe(tmp_path, "--state-dir", str(tmp_path / "state"), trace=False) as srv:
+        port = srv.port
+        assert run_ok(port, "user", "list", "1").stdout == USER_LIST_1
+        for args, said in ((("user", "set", "name", "3", "alice"), ""),
+                           (("user", "set", "password", "3", "first"), "Set User Password command successful "
+                                                                       "(user 3)\n"),
+                           (("user", "enable", "3"), ""),
+                           (("channel", "setaccess", "1", "3", "ipmi=on", "privilege=4"),
+                            "Set User Access (channel 1 id 3) successful.\n")):
+            assert run_ok(port, *args).stdout == said
+        alice = ("-U", "alice")
+        for iface in sorted(IFACES):
+            assert run_ok(port, "raw", "6", "1", iface=iface, login=alice + ("-P", "first")).stdout == DEVICE_ID_RAW
+        assert run_ok(port, "user", "set", "password", "3", "second").stdout == \
+            "Set User Password command successful (user 3)\n"
+        for iface in sorted(IFACES):
+            old = ipmitool(port, "raw", "6", "1", iface=iface, login=alice + ("-P", "first"))
+            assert old.returncode == 1 and old.stdout == "", old.stderr
+            assert run_ok(port, "raw", "6", "1", iface=iface, login=alice + ("-P", "second")).stdout == DEVICE_ID_RAW
+        assert run_ok(port, "user", "list", "1").stdout.splitlines()[3] == \
+            "3   alice            true    false      true       ADMINISTRATOR"      # link auth never set
+
+
+# ipmitool's words for the spec's answers: Activate Session's completion codes 81h (invalid user name, after Get
+# Session Challenge's 81h), 86h (privilege above the limit) and the bad challenge answer (its generic failure);
+# RAKP 2's status codes 0Dh (unauthorized name) and 09h (unauthorized role), and its own check of RAKP 2's
+# key exchange authentication code, computed with the password it was given (13.20, 13.31).
+REFUSED = {
+    ("lan", "password"): "Activate Session command failed\n",
+    ("lan", "user"): "Invalid user name\n",
+    ("lan", "privilege"): "Activate Session error:\tRequested privilege level exceeds limit\n",
+    ("lanplus", "password"): "> RAKP 2 HMAC is invalid\n",
+    ("lanplus", "user"): "RAKP 2 message indicates an error : unauthorized name\n",
+    ("lanplus", "privilege"): "RAKP 2 message indicates an error : unauthorized role requested\n",
+}
+LOGINS = {"password": ("-U", "ipmiusr", "-P", "wrong"), "user": ("-U", "nobody", "-P", "test"),
+          "privilege": USER_1 + ("-L", "ADMINISTRATOR")}
+FAILED = {"lan": "Error: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session\n",
+          "lanplus": "Error: Unable to establish IPMI v2 / RMCP+ session\n"}
+
+
+@pytest.mark.parametrize("why", sorted(LOGINS))
+@pytest.mark.parametrize("iface", sorted(IFACES))
+def test_refused(served, iface, why):
+    kind = iface.split("-")[0]
+    r = ipmitool(served.port, "-v", "raw", "6", "1", iface=iface, login=LOGINS[why])
+    assert (r.returncode, r.stdout) == (1, "")
+    lines = [line + "\n" for line in r.stderr.splitlines() if line and not line.startswith((">>", "<<", "Loading"))]
+    assert "".join(lines) == REFUSED[(kind, why)] + FAILED[kind], r.stderr
+    # The same login at the user's own limit works.
+    if why == "privilege":
+        assert run_ok(served.port, "raw", "6", "1", iface=iface, login=USER_1 + ("-L", "USER")).stdout == \
+            DEVICE_ID_RAW
+
+
+@pytest.mark.parametrize("iface", ["lanplus-C3", "lanplus-C17"])
+def test_sol_activate(served, iface):
+    """sol activate on a pty: Enter brings the console host's getty prompt, a login gives its shell, uname -a
+    answers with the host's kernel line, exit logs out and ~. ends ipmitool with status 0."""
+    from vserver.console_host import HOSTNAME, UNAME_A
+
+    run_ok(served.port, "chassis", "power", "on", iface=iface)
+    session = PtySession(ipmitool_argv(served.port, "sol", "activate", iface=iface))
+    try:
+        session.expect("[SOL Session operational.  Use ~? for help]\r\n", timeout=15)
+        deadline = time.monotonic() + 15       # the host may still be booting: Enter until its getty answers
+        while True:
+            session.send("\r", pause=0.3)
+            try:
+                session.expect(f"{HOSTNAME} login: ", timeout=1)
+                break
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+        session.send("root\r")
+        session.expect("Password: ")
+        session.send("test\r")
+        session.expect(f"root@{HOSTNAME}:~$ ")
+        session.send("uname -a\r")
+        got = session.expect(f"{UNAME_A}\r\nroot@{HOSTNAME}:~$ ")
+        assert f"Linux {HOSTNAME} 6.1.0-ipmilab x86_64\r\n\r\nroot@{HOSTNAME}:~$ uname -a\r\n{UNAME_A}\r\n" in \
+            got.decode("latin-1")
+        session.send("exit\r")
+        session.expect(f"logout\r\n\r\n{HOSTNAME} login: ")
+        session.send("~.", pause=0.2)
+        session.expect("[terminated ipmitool]")
+    finally:
+        status = session.wait(timeout=10)
+    assert status == 0, session.buffer

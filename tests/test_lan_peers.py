@@ -332,3 +332,54 @@ def test_freeipmi(tmp_path, driver):
         assert srv.wait_host_events(1) == ["power-off"]
         assert _freeipmi_ok("ipmi-chassis", port, "--get-chassis-status", driver=driver) == \
             IPMI_CHASSIS_STATUS.format(power="off", last="unknown")
+
+
+# pyghmi's names for the default world's sensors: (name, value, units, health, states).
+PYGHMI_SENSORS = [
+    ("Inlet Temp", 24.0, "°C"), ("CPU1 Temp", 45.0, "°C"), ("CPU2 Temp", 43.0, "°C"), ("DIMM A1 Temp", 35.0, "°C"),
+    ("DIMM B1 Temp", 36.0, "°C"), ("FAN1", 5400.0, "RPM"), ("FAN2", 5500.0, "RPM"), ("FAN3", 5300.0, "RPM"),
+    ("FAN4", 5400.0, "RPM"), ("12V", 12.0, "V"), ("5V", 5.0, "V"), ("3.3V", 3.3, "V"),
+]
+PYGHMI_DISCRETE = [("PSU1 Status", ["Present"]), ("PSU2 Status", ["Present"]), ("Intrusion", []), ("Watchdog", [])]
+PYGHMI_FRU = {
+    "Chassis type": "Rack Mount Chassis", "Chassis part number": "CHS-1U-0100", "Chassis serial number": "CH0000001",
+    "Board manufacture date": "2024-01-15T08:30", "Board manufacturer": "ipmilab",
+    "Board product name": "IPL-X1 Server Board", "Board serial number": "BD0000001", "Board model": "BRD-X1-0200",
+    "Manufacturer": "ipmilab", "Product name": "IPL-1U Virtual Server", "Model": "SRV-1U-0001",
+    "Hardware Version": "1.0", "Serial Number": "SV0000001", "Asset Number": "LAB-0001",
+    "firmware_version": "0.00", "Device ID": 32, "Device Revision": 0, "Manufacturer ID": 0, "Product ID": 0,
+    # Get System GUID's 16 bytes as pyghmi reads them (the first 8 as little-endian fields, the last 8 big).
+    "UUID": "FEE00002-0C0F-9E55-7A4C-1E6BD0F1C3A2",
+}
+
+
+def test_pyghmi(tmp_path):
+    """pyghmi's Command on a fresh served BMC: power, sensors, health, FRU inventory, SEL, a raw Get Device ID."""
+    command = pytest.importorskip("pyghmi.ipmi.command")
+    with LanServe(tmp_path) as srv:
+        ipmi = command.Command(bmc="127.0.0.1", userid="ipmiusr", password="test", port=srv.port)
+        try:
+            raw = ipmi.raw_command(6, 1)
+            assert (raw["netfn"], raw["command"], raw["code"], bytes(raw["data"])) == (7, 1, 0, DEVICE_ID)
+            assert ipmi.get_power() == {"powerstate": "on"}
+            assert ipmi.set_power("off", wait=10) == {"powerstate": "off"}
+            assert ipmi.get_power() == {"powerstate": "off"}
+            assert ipmi.set_power("on", wait=10) == {"powerstate": "on"}
+            assert srv.wait_host_events(2) == ["power-off", "power-on"]
+            readings = list(ipmi.get_sensor_data())
+            assert [(r.name, r.value, r.units, r.health) for r in readings[:12]] == \
+                [(name, value, units, 0) for name, value, units in PYGHMI_SENSORS]
+            assert [(r.name, r.value, r.states) for r in readings[12:]] == \
+                [(name, None, states) for name, states in PYGHMI_DISCRETE]
+            assert ipmi.get_health() == {"badreadings": [], "health": 0}
+            inventory = dict(ipmi.get_inventory())
+            assert list(inventory) == ["System"]
+            assert {k: inventory["System"][k] for k in PYGHMI_FRU} == PYGHMI_FRU
+            assert list(ipmi.get_event_log()) == []
+            run_ok(srv.port, "event", "1")
+            (entry,) = ipmi.get_event_log()
+            assert {k: entry[k] for k in ("record_id", "component_type", "event", "deassertion", "event_id")} == \
+                {"record_id": 1, "component_type": "Temperature", "event": "Upper critical", "deassertion": False,
+                 "event_id": "1.9"}
+        finally:
+            ipmi.ipmi_session.logout()

@@ -20,9 +20,11 @@ from tests.peers.lan_serve import (
     FREEIPMI_DRIVERS,
     IFACES,
     LanServe,
+    free_udp_block,
     freeipmi,
     ipmitool,
     ipmitool_argv,
+    vm_rss_kb,
 )
 from tests.peers.pty_session import PtySession
 
@@ -62,7 +64,7 @@ def run_ok(port: int, *args: str, iface: str = "lanplus-C17", **kw):
     (("lan", "print", "1"), world.LAN_PRINT_1),
     (("channel", "info", "1"), world.CHANNEL_INFO_1),
     (("raw", "6", "1"), DEVICE_ID_RAW),
-], ids=lambda v: "-".join(v) if isinstance(v, tuple) else None)
+], ids=["mc-info", "sdr-list", "sensor-list", "fru-print", "lan-print-1", "channel-info-1", "raw-6-1"])
 def test_ipmitool_prints(served, iface, args, expect):
     assert run_ok(served.port, *args, iface=iface).stdout == expect
 
@@ -383,3 +385,41 @@ def test_pyghmi(tmp_path):
                  "event_id": "1.9"}
         finally:
             ipmi.ipmi_session.logout()
+
+
+# -- 4. a rack of 1,000 BMCs -------------------------------------------------------------------------------------
+
+RACK = 1000
+GUID_LINE = re.compile(r"System GUID\s+: ([0-9a-f-]{36})\n")
+
+
+def _rack_guids(port: int) -> tuple[str, str]:
+    """(Get Device GUID, Get System GUID) of the BMC on ``port``, as ipmitool's mc guid and raw 6 37h print."""
+    device = run_ok(port, "raw", "6", "0x08").stdout.split()
+    m = GUID_LINE.search(run_ok(port, "mc", "guid").stdout)
+    assert m, f"mc guid on port {port} printed no System GUID"
+    return "".join(device), m.group(1)
+
+
+def test_rack_of_1000(tmp_path):
+    """serve --lan --count 1000 on a probed block of free ports; the first, a middle and the last BMC each answer
+    ipmitool lanplus -C 17 with their own GUIDs.  Prints the start-up time and the memory each BMC costs."""
+    with LanServe(tmp_path / "one", "--state-dir", str(tmp_path / "one"), lan="127.0.0.1:0", trace=False) as one:
+        baseline_kb = vm_rss_kb(one.pid)
+        assert run_ok(one.port, "raw", "6", "1").stdout == DEVICE_ID_RAW
+    first = free_udp_block(RACK)
+    (tmp_path / "rack").mkdir()
+    with LanServe(tmp_path, "--count", str(RACK), "--state-dir", str(tmp_path / "rack"), lan=f"127.0.0.1:{first}",
+                  trace=False, start_timeout=120) as rack:
+        assert rack.ports == list(range(first, first + RACK)), rack.log
+        rack_kb = vm_rss_kb(rack.pid)
+        picked = (rack.ports[0], rack.ports[RACK // 2], rack.ports[-1])
+        guids = [_rack_guids(p) for p in picked]
+        for p in picked:
+            assert run_ok(p, "raw", "6", "1").stdout == DEVICE_ID_RAW
+    assert len({d for d, _ in guids}) == 3 and len({s for _, s in guids}) == 3, guids
+    assert len({d for d, _ in guids} | {s for _, s in guids}) == 6, guids
+    per_bmc_kb = (rack_kb - baseline_kb) / (RACK - 1)
+    print(f"\n{RACK} BMCs: listening {rack.started_s:.1f} s after start; VmRSS {rack_kb} kB "
+          f"(one BMC: {baseline_kb} kB) -> {per_bmc_kb:.1f} kB per further BMC")
+    assert rack.started_s < 90 and per_bmc_kb < 2048, (rack.started_s, per_bmc_kb)

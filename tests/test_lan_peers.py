@@ -9,13 +9,17 @@ console host's boot log and shell in vserver/console_host.py): exact lines or ex
 
 from __future__ import annotations
 
+import difflib
 import re
+import shlex
 import shutil
 import time
 
 import pytest
 
 from tests.peers import default_world as world
+from tests.peers.guest.qemu_guest import Check, run_guest
+from tests.peers.guest.qemu_guest import missing as guest_missing
 from tests.peers.lan_serve import (
     FREEIPMI_DRIVERS,
     IFACES,
@@ -35,6 +39,7 @@ pytestmark = [
 
 DEVICE_ID = bytes.fromhex("20 00 00 00 02 8f 00 00 00 00 00")     # Get Device ID's answer (default identity)
 DEVICE_ID_RAW = " 20 00 00 00 02 8f 00 00 00 00 00\n"
+GUEST_TIMEOUT_S = 180
 USER_1 = ("-P", "test")                                          # the null user (User privilege limit)
 
 
@@ -423,3 +428,34 @@ def test_rack_of_1000(tmp_path):
     print(f"\n{RACK} BMCs: listening {rack.started_s:.1f} s after start; VmRSS {rack_kb} kB "
           f"(one BMC: {baseline_kb} kB) -> {per_bmc_kb:.1f} kB per further BMC")
     assert rack.started_s < 90 and per_bmc_kb < 2048, (rack.started_s, per_bmc_kb)
+
+
+# -- 3. one BMC behind KCS (a QEMU guest's ipmitool) and LAN (the host's ipmitool lanplus -C 17) -----------------
+
+SAME_BOTH_WAYS = ("sdr list", "sensor list", "sel list", "fru print")
+
+
+@pytest.mark.skipif(guest_missing() is not None, reason=f"{guest_missing()}; tests/peers/install.sh installs it")
+def test_kcs_and_lanplus_print_the_same(tmp_path):
+    """ONE ``serve --vm --lan`` process: a Debian guest's ipmitool over KCS and the host's ipmitool over lanplus
+    -C 17 print byte-identical stdout and stderr for sdr list, sensor list, sel list and fru print.  Nothing is
+    masked: the default world's readings are constant, and the SEL's one entry (ipmitool's sample event 1, sent
+    over the LAN before the guest boots) is the same record with the same timestamp on both channels."""
+    checks = tuple(Check(f"c{i}", cmd, exact=True) for i, cmd in enumerate(SAME_BOTH_WAYS))
+    with LanServe(tmp_path, "--vm", "127.0.0.1:0", "--interface", "kcs", "--state-dir", str(tmp_path / "state"),
+                  trace=False) as srv:
+        run_ok(srv.port, "event", "1")
+        run = run_guest("isa-ipmi-kcs", srv.vm_port, tmp_path / "guest", timeout=GUEST_TIMEOUT_S, checks=checks)
+        print("\n" + run.summary().splitlines()[0])
+        assert run.bound, "the guest's driver never bound\n" + "\n".join(run.console[-40:])
+        lan = {cmd: ipmitool(srv.port, *shlex.split(cmd)) for cmd in SAME_BOTH_WAYS}
+    for i, cmd in enumerate(SAME_BOTH_WAYS):
+        kcs = run.checks[f"c{i}"]
+        assert kcs.stdout is not None, f"the guest never ran {cmd!r}"
+        theirs = (kcs.rc, kcs.stdout.decode("latin-1"), kcs.stderr.decode("latin-1"))
+        ours = (lan[cmd].returncode, lan[cmd].stdout, lan[cmd].stderr)
+        assert ours == theirs, f"{cmd}: lanplus and KCS differ:\n" + "".join(difflib.unified_diff(
+            theirs[1].splitlines(keepends=True), ours[1].splitlines(keepends=True), "kcs", "lanplus"))
+    # And both are the world's: its SDRs, its FRU, the one event.
+    assert (lan["sdr list"].stdout, lan["fru print"].stdout) == (world.SDR_LIST, world.FRU_PRINT)
+    assert SEL_LINE.fullmatch(lan["sel list"].stdout), lan["sel list"].stdout

@@ -204,8 +204,9 @@ def test_refused(served, iface, why):
 @pytest.mark.parametrize("iface", ["lanplus-C3", "lanplus-C17"])
 def test_sol_activate(served, iface):
     """sol activate on a pty: Enter brings the console host's getty prompt, a login gives its shell, uname -a
-    answers with the host's kernel line, exit logs out and ~. ends ipmitool with status 0."""
-    from vserver.console_host import HOSTNAME, UNAME_A
+    answers with the host's kernel line, exit logs out; a power cycle shows the host's boot log from its first
+    byte; ~. ends ipmitool with status 0."""
+    from vserver.console_host import BOOT_LOG, HOSTNAME, LOGIN_PROMPT, UNAME_A
 
     run_ok(served.port, "chassis", "power", "on", iface=iface)
     session = PtySession(ipmitool_argv(served.port, "sol", "activate", iface=iface))
@@ -230,6 +231,12 @@ def test_sol_activate(served, iface):
             got.decode("latin-1")
         session.send("exit\r")
         session.expect(f"logout\r\n\r\n{HOSTNAME} login: ")
+        # A power cycle from a second session: the port goes quiet, then the whole boot log and getty again.
+        at = session.mark()
+        assert run_ok(served.port, "chassis", "power", "cycle", iface=iface).stdout == \
+            "Chassis Power Control: Cycle\n"
+        again = session.expect(LOGIN_PROMPT, timeout=15, since=at).decode("latin-1")
+        assert again == "".join(text for _, text in BOOT_LOG) + LOGIN_PROMPT, again
         session.send("~.", pause=0.2)
         session.expect("[terminated ipmitool]")
     finally:

@@ -45,14 +45,20 @@ class PtySession:
         self.buffer += data
         return True
 
-    def expect(self, text: str | bytes, timeout: float = 10.0) -> bytes:
-        """Read until ``text`` is in what was read since the start; raise TimeoutError with what was seen."""
+    def mark(self) -> int:
+        """Where the next output will start (for ``expect(..., since=)``)."""
+        return len(self.buffer)
+
+    def expect(self, text: str | bytes, timeout: float = 10.0, since: int = 0) -> bytes:
+        """Read until ``text`` is in what was read from offset ``since`` on; return that part; raise TimeoutError
+        with what was seen."""
         want = text.encode() if isinstance(text, str) else text
         until = time.monotonic() + timeout
-        while want not in self.buffer:
+        while want not in self.buffer[since:]:
             if time.monotonic() >= until or not self._read(until):
-                raise TimeoutError(f"{want!r} not seen from {self.argv[0]} in {timeout} s; got {self.buffer!r}")
-        return self.buffer
+                raise TimeoutError(f"{want!r} not seen from {self.argv[0]} in {timeout} s; got "
+                                   f"{self.buffer[since:]!r}")
+        return self.buffer[since:]
 
     def send(self, data: str | bytes, pause: float = 0.05) -> None:
         os.write(self.fd, data.encode() if isinstance(data, str) else data)

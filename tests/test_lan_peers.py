@@ -419,10 +419,19 @@ def test_rack_of_1000(tmp_path):
     with LanServe(tmp_path / "one", "--state-dir", str(tmp_path / "one"), lan="127.0.0.1:0", trace=False) as one:
         baseline_kb = vm_rss_kb(one.pid)
         assert run_ok(one.port, "raw", "6", "1").stdout == DEVICE_ID_RAW
-    first = free_udp_block(RACK)
-    (tmp_path / "rack").mkdir()
-    with LanServe(tmp_path, "--count", str(RACK), "--state-dir", str(tmp_path / "rack"), lan=f"127.0.0.1:{first}",
-                  trace=False, start_timeout=120) as rack:
+    for attempt in range(3):       # another program may take a port of the probed block before serve binds it
+        first = free_udp_block(RACK, start=20000 + attempt * 5000)
+        state = tmp_path / f"rack{attempt}"
+        state.mkdir()
+        rack = LanServe(tmp_path, "--count", str(RACK), "--state-dir", str(state), lan=f"127.0.0.1:{first}",
+                        trace=False, start_timeout=120)
+        try:
+            rack.start()
+            break
+        except RuntimeError:
+            if attempt == 2 or not any("Address already in use" in line for line in rack.log):
+                raise
+    with rack:
         assert rack.ports == list(range(first, first + RACK)), rack.log
         rack_kb = vm_rss_kb(rack.pid)
         picked = (rack.ports[0], rack.ports[RACK // 2], rack.ports[-1])

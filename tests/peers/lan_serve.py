@@ -119,7 +119,7 @@ class LanServe:
         return self.proc.returncode
 
     def __enter__(self) -> LanServe:
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -80,6 +80,7 @@ elif [ -c /dev/ipmi0 ]; then
     while IFS="$tab" read -r name cmd how; do
         [ -n "$name" ] || continue
         echo "@@IPMILAB BEGIN $name"
+        nmis=$(dmesg | grep -c "NMI received")
         start=$(cut -d' ' -f1 /proc/uptime)
         if [ "$how" = exact ]; then
             # Quoted words (a sensor name with a space) survive eval; stdout and stderr are kept apart.
@@ -92,14 +93,27 @@ elif [ -c /dev/ipmi0 ]; then
             rc=$?
         fi
         end=$(cut -d' ' -f1 /proc/uptime)
+        case "$cmd" in
+        *"power diag"*)
+            # The BMC pulses the NMI after its answer, and the kernel prints "NMI received ..." at emergency
+            # level on this console: let it come out here, not in the middle of a later check's base64.
+            n=0
+            while [ "$(dmesg | grep -c "NMI received")" -le "$nmis" ] && [ $n -lt 50 ]; do
+                sleep 0.1
+                n=$((n + 1))
+            done
+            sleep 0.2
+            ;;
+        esac
         cat /tmp/both
         echo "@@IPMILAB END $name rc=$rc start=$start end=$end"
         if [ "$how" = exact ]; then
-            # The exact bytes, past the console's line discipline: base64 of each stream.
+            # The exact bytes, past the console's line discipline: base64 of each stream, and its MD5 to
+            # prove nothing the kernel printed meanwhile got mixed in.
             for stream in out err; do
                 echo "@@IPMILAB B64 $name $stream"
                 base64 /tmp/$stream
-                echo "@@IPMILAB B64-END $name $stream"
+                echo "@@IPMILAB B64-END $name $stream md5=$(md5sum < /tmp/$stream | cut -d' ' -f1)"
             done
         fi
     done < /checks

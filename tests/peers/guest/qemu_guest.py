@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -448,6 +449,32 @@ def run_guest(interface: str, port: int, workdir: Path, *, timeout: float = 240.
     return run
 
 
+# A kernel message on the console: printk's "[seconds.microseconds] " prefix, then text to the end of its line.
+PRINTK = re.compile(r"\[\s*\d+\.\d{6}\] ")
+
+
+def _unsplice(lines: list[str]) -> list[str]:
+    """The console's lines with each kernel message its own line again.
+
+    The kernel writes its messages straight to the UART (the serial console), between any two chunks
+    the tty sends for /init; a message that lands inside a line of ours (a mark, a line of base64)
+    ends with its own newline, so our line's head sits before it and its tail is the next line."""
+    out: list[str] = []
+    head = ""
+    for line in lines:
+        line = head + line
+        head = ""
+        m = PRINTK.search(line, 1)
+        if m is not None and line[:m.start()].strip():
+            head = line[:m.start()]
+            out.append(line[m.start():])
+        else:
+            out.append(line)
+    if head:
+        out.append(head)
+    return out
+
+
 def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], checks: dict[str, Check]) -> None:
     for t, mark in marks:
         word = mark.split(" ", 1)[0]
@@ -464,10 +491,11 @@ def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], chec
     current: CheckResult | None = None
     ignored = False
     b64: list[str] | None = None
-    for line in lines:
+    for line in _unsplice(lines):
         if MARK not in line:
             if b64 is not None:
-                b64.append(line.strip())
+                if not PRINTK.match(line.lstrip()):    # a kernel message amid the base64 is not of it
+                    b64.append(line.strip())
             elif current is not None:
                 current.output.append(line)
             continue
@@ -477,10 +505,15 @@ def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], chec
             b64 = []
             continue
         if word == "B64-END":
-            name, _, stream = rest.strip().partition(" ")
+            name, stream, *more = rest.split()
             res = run.checks.get(name)
-            if res is not None:
-                setattr(res, "stdout" if stream == "out" else "stderr", base64.b64decode("".join(b64)))
+            if res is not None and b64 is not None:
+                data = base64.b64decode("".join(b64))
+                md5 = dict(f.split("=", 1) for f in more if "=" in f).get("md5")
+                if md5 is not None and hashlib.md5(data).hexdigest() != md5:
+                    raise ValueError(f"check {name}: its {stream} came back garbled from the console "
+                                     f"(md5 {hashlib.md5(data).hexdigest()}, the guest's {md5})")
+                setattr(res, "stdout" if stream == "out" else "stderr", data)
             b64 = None
             continue
         if word == "BEGIN":

@@ -7,6 +7,8 @@ event due up to the wall's now (simpy.rt semantics, integer ns).
 
 from __future__ import annotations
 
+import os
+import selectors
 import time
 from collections.abc import Callable
 
@@ -78,3 +80,35 @@ class WallClock:
                 return
             if read(t):
                 quiet_until = clock() + quiet_s
+
+
+class WakePipe:
+    """How ``stop()`` (a signal handler, another thread) wakes a server sleeping in ``select()``: a
+    non-blocking pipe registered in the server's selector with ``tag`` as its key data."""
+
+    def __init__(self, sel: selectors.BaseSelector, tag):
+        self.sel = sel
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.r, False)
+        os.set_blocking(self.w, False)
+        sel.register(self.r, selectors.EVENT_READ, tag)
+
+    def wake(self) -> None:
+        try:
+            os.write(self.w, b"x")
+        except OSError:
+            pass    # the pipe is full (a wake-up is already pending) or closed
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.r, 512):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self.r >= 0:
+            self.sel.unregister(self.r)
+            os.close(self.r)
+            os.close(self.w)
+            self.r = self.w = -1

@@ -15,13 +15,12 @@ can power off and reset the host.
 from __future__ import annotations
 
 import ipaddress
-import os
 import selectors
 import socket
 import time
 
 from ..vm.extern import parse_addr
-from ..wall_clock import BUSY_POLL_S, WallClock
+from ..wall_clock import BUSY_POLL_S, WakePipe, WallClock
 
 _MAX_DATAGRAM = 65536
 _BURST = 64            # datagrams taken from one socket per wake-up, so no socket starves the others
@@ -65,10 +64,7 @@ class LanServer:
         self._socks: list[tuple[socket.socket, object]] = []
         self._sel = selectors.DefaultSelector()
         self._stopping = False
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._wake = WakePipe(self._sel, None)
         self._vm = None
 
     def listen(self, channel, addr: str, *, allow_remote: bool = False) -> str:
@@ -146,7 +142,7 @@ class LanServer:
             for key, _mask in self._sel.select(timeout):
                 now = self.clock.advance()
                 if key.data is None:
-                    self._drain_wake()
+                    self._wake.drain()
                 else:
                     self._read(*key.data, now)
             if tracer.enabled and tracer.sinks:
@@ -155,17 +151,7 @@ class LanServer:
     def stop(self) -> None:
         """Ask ``serve()`` to return (safe from signal handlers and other threads)."""
         self._stopping = True
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
-
-    def _drain_wake(self) -> None:
-        try:
-            while os.read(self._wake_r, 512):
-                pass
-        except OSError:
-            pass
+        self._wake.wake()
 
     def close(self) -> None:
         for sock, channel in self._socks:
@@ -176,11 +162,7 @@ class LanServer:
                 pass
             sock.close()
         self._socks.clear()
-        if self._wake_r >= 0:
-            self._sel.unregister(self._wake_r)
-            os.close(self._wake_r)
-            os.close(self._wake_w)
-            self._wake_r = self._wake_w = -1
+        self._wake.close()
         self._sel.close()
 
     def __enter__(self):

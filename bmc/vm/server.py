@@ -63,7 +63,7 @@ from ..channel import ChannelBase
 from ..ipmi.cc import CompletionCode
 from ..ipmi.msg import Channel, ChannelProtocol
 from ..privilege import Privilege
-from ..wall_clock import BUSY_POLL_S, WallClock
+from ..wall_clock import BUSY_POLL_S, WakePipe, WallClock
 from .codec import (
     VM_MAX_FRAME,
     VM_MAX_IPMI_MSG,
@@ -186,10 +186,7 @@ class VmServer(ChannelBase):
         self._irq_sent: bool | None = None
         self._stopping = False
         self._clock = WallClock(sim)
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._wake = WakePipe(self._sel, "wake")
         bmc.attach_interface(self)
 
     # -- the BMC's system interface ---------------------------------------------------
@@ -332,7 +329,7 @@ class VmServer(ChannelBase):
                 elif callable(what):
                     what(now)
                 else:
-                    self._drain_wake()
+                    self._wake.drain()
             if wall_due is not None:
                 self._wall_checks(self._advance())
             if tracer.enabled and tracer.sinks:
@@ -361,17 +358,7 @@ class VmServer(ChannelBase):
     def stop(self) -> None:
         """Ask ``serve()`` to return (safe from signal handlers and other threads)."""
         self._stopping = True
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
-
-    def _drain_wake(self) -> None:
-        try:
-            while os.read(self._wake_r, 512):
-                pass
-        except OSError:
-            pass
+        self._wake.wake()
 
     def close(self) -> None:
         """Flush what the VM has not been sent yet, close the connection and the listener."""
@@ -396,11 +383,7 @@ class VmServer(ChannelBase):
                     os.unlink(self._unix_path)
                 except OSError:
                     pass
-        if self._wake_r >= 0:
-            self._sel.unregister(self._wake_r)
-            os.close(self._wake_r)
-            os.close(self._wake_w)
-            self._wake_r = self._wake_w = -1
+        self._wake.close()
         self._sel.close()
 
     def __enter__(self):

@@ -92,13 +92,54 @@ class User:
         return self.name.split(b"\x00", 1)[0].decode("ascii", errors="replace")
 
 
+# A user as the BMC's store keeps it (log "users", record id = user id): name (16), password (20, zero
+# padded), password size, enable status, session limit, default access byte, then (channel, access byte)
+# pairs for the channels set up.  The access byte is Get User Access byte 4 (callback, link auth, IPMI
+# messaging, privilege limit).
+_USER_FIXED = NAME_LEN + 20 + 4
+
+
+def _access_from_byte(b: int) -> UserChannelAccess:
+    return UserChannelAccess(b & 0x0F, bool(b & 0x10), bool(b & 0x20), bool(b & 0x40))
+
+
+def encode_user(user: User) -> bytes:
+    head = user.name + user.password.ljust(20, b"\x00") + bytes((user.password_size, user.status,
+                                                                  user.session_limit, user.default_access.byte()))
+    return head + b"".join(bytes((ch, acc.byte())) for ch, acc in sorted(user.access.items()))
+
+
+def decode_user(data: bytes) -> User:
+    """A stored user; ValueError naming what is wrong with the bytes."""
+    if len(data) < _USER_FIXED or (len(data) - _USER_FIXED) % 2:
+        raise ValueError(f"{len(data)} bytes (a user is {_USER_FIXED} plus 2 per channel)")
+    size, status, limit, default = data[36:40]
+    if size not in (16, 20) or status > DISABLED or limit > 0x0F:
+        raise ValueError(f"password size {size}, status {status}, session limit {limit}")
+    access = {}
+    for i in range(_USER_FIXED, len(data), 2):
+        channel, byte = data[i], data[i + 1]
+        if channel > 0x0F or byte & 0x80 or (byte & 0x0F) not in PRIVILEGE_LIMITS:
+            raise ValueError(f"channel {channel} access byte 0x{byte:02X}")
+        access[channel] = _access_from_byte(byte)
+    if default & 0x80 or (default & 0x0F) not in PRIVILEGE_LIMITS:
+        raise ValueError(f"default access byte 0x{default:02X}")
+    return User(name=bytes(data[:NAME_LEN]), password=bytes(data[NAME_LEN:NAME_LEN + size]), password_size=size,
+                status=status, default_access=_access_from_byte(default), access=access, session_limit=limit)
+
+
 class UserTable:
-    """Users 1..``max_users`` (OpenBMC's 15 by default; ``ipmi_sim`` allows 63)."""
+    """Users 1..``max_users`` (OpenBMC's 15 by default; ``ipmi_sim`` allows 63).
+
+    ``on_change(uid, user)`` is called by whoever changes a user (the Set User commands), so the BMC
+    can keep it in its store; ``restore`` puts stored users back.
+    """
 
     def __init__(self, max_users: int = 15, defaults: bool = True):
         if not 2 <= max_users <= 63:
             raise ValueError(f"max_users {max_users!r} out of range 2-63")
         self.max_users = max_users
+        self.on_change = None
         self.users: dict[int, User] = {uid: User() for uid in range(1, max_users + 1)}
         if defaults:
             self.configure(1, name="", password="test", privilege=Privilege.USER)
@@ -122,6 +163,11 @@ class UserTable:
 
     def get(self, uid: int) -> User | None:
         return self.users.get(uid)
+
+    def changed(self, uid: int) -> None:
+        """User ``uid`` was changed by a command: tell ``on_change``."""
+        if self.on_change is not None:
+            self.on_change(uid, self.users[uid])
 
     def by_name(self, name: str | bytes) -> tuple[int, User] | None:
         """The first enabled-or-not user with this name (what a session login looks up)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from buses.time import S, ms
 
-from .access import ChannelAccessTable, UserTable
+from .access import ChannelAccessTable, UserTable, decode_user, encode_user
 from .chassis_state import ChassisState
 from .fru import FruDevices
 from .host_control import NullHostControl
@@ -37,9 +37,11 @@ from .sel import DEFAULT_CAPACITY as SEL_CAPACITY
 from .sel import Sel
 from .sensors.registry import SensorRegistry
 from .sol import SolEngine
-from .store import Store
+from .store import Store, StoreError
 from .system_info import SystemInfo
 from .watchdog import Watchdog
+
+USERS_LOG = "users"   # the store's log of users changed by Set User Name/Access/Password
 
 # Global enables after power-up and after Cold Reset: only system event logging (IPMI 2.0 section 22.1).
 POWER_UP_GLOBAL_ENABLES = GlobalEnables.SYSTEM_EVENT_LOGGING
@@ -183,16 +185,20 @@ class Bmc:
         self.power_restore_policy = 0x3  # Get Chassis Status bits 6:5: 11b = unknown
         self.watchdog = Watchdog(sim, self)
         self.open_stores(state_dir)
-        self.sensors = SensorRegistry(self)   # empty; bmc.sensors.defaults / a config installs sensors
-        # Users, channel access, system info, the IPMB behind Send Message, the chassis (bmc/commands/app, chassis).
-        self.users = UserTable()
-        self.channel_access = ChannelAccessTable(self)
-        self.lan_config = LanConfig()
-        self.sol = SolEngine(self)   # Serial over LAN: its parameters, payload access and the active instance
-        guid = self.identity.system_guid or self.identity.device_guid or b""
-        self.lan_config.addressing.mac_address = derived_mac(name, f"{slave_address:02X}", guid.hex())
-        self.lan_params = LanParameters(self)     # Get/Set LAN Configuration Parameters (bmc/lan_params.py)
-        self.lan_params.restore()
+        try:   # what the store holds is read back here: a bad record must not leave the store locked
+            self.sensors = SensorRegistry(self)   # empty; bmc.sensors.defaults / a config installs sensors
+            # Users, channel access, system info, the IPMB behind Send Message, the chassis (bmc/commands/app, chassis).
+            self.users = UserTable()       # the setter keeps changed users in the store and restores stored ones
+            self.channel_access = ChannelAccessTable(self)
+            self.lan_config = LanConfig()
+            self.sol = SolEngine(self)   # Serial over LAN: its parameters, payload access and the active instance
+            guid = self.identity.system_guid or self.identity.device_guid or b""
+            self.lan_config.addressing.mac_address = derived_mac(name, f"{slave_address:02X}", guid.hex())
+            self.lan_params = LanParameters(self)     # Get/Set LAN Configuration Parameters (bmc/lan_params.py)
+            self.lan_params.restore()
+        except BaseException:
+            self.store.close()
+            raise
         self.system_info = SystemInfo()
         self.ipmb = {0x40: IpmbSatellite(0x40)}
         self.ipmb_latency = 0  # ns from Send Message to the satellite's answer in the receive queue
@@ -245,8 +251,38 @@ class Bmc:
         self.event_log = sel.log_event
         if old is not None:
             old.close()
-        if hasattr(self, "lan_params"):   # a reopened state directory brings its LAN parameters
+        if hasattr(self, "lan_params"):   # a reopened state directory brings its LAN parameters and users
             self.lan_params.restore()
+            self._restore_users()
+
+    # -- users: what Set User Name/Access/Password changed lives in the store ----------------------
+
+    @property
+    def users(self) -> UserTable:
+        return self._users
+
+    @users.setter
+    def users(self, table: UserTable) -> None:
+        """A new user table (the default one, or a world configuration's); users the store kept from an
+        earlier run replace the table's, as a real BMC's flash outlives its configuration file."""
+        self._users = table
+        table.on_change = self._persist_user
+        self._restore_users()
+
+    def _persist_user(self, uid: int, user) -> None:
+        with self.store.transaction():
+            self.store.put(USERS_LOG, uid, uid, encode_user(user))
+
+    def _restore_users(self) -> None:
+        table = self._users
+        rows, _ = self.store.load(USERS_LOG)
+        for uid, data in rows:
+            if uid not in table.users:
+                raise StoreError(f"{self.store.where}: stored user id {uid} out of range 1-{table.max_users}")
+            try:
+                table.users[uid] = decode_user(data)
+            except ValueError as exc:
+                raise StoreError(f"{self.store.where}: stored user {uid}: {exc}") from None
 
     # -- time ---------------------------------------------------------------
 

@@ -77,7 +77,10 @@ class RecordingLink:
 # -- index 0 is today's BMC --------------------------------------------------------------------------
 
 
-def test_index_0_is_the_configured_bmc_exactly():
+def test_index_0_is_the_configured_bmc_exactly(monkeypatch):
+    # A served BMC's SDR and SEL clocks start at the wall clock's present (whole seconds): the two builds
+    # must not straddle a second, or Get SDR Repository Info's addition times differ by one.
+    monkeypatch.setattr("scenarios.cli_serve.time.time", lambda: 1_767_225_600.0)
     lone, first = build_served_bmc(), build_served_bmc(index=0)
     try:
         for served in (lone, first):

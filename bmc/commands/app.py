@@ -340,6 +340,7 @@ def set_user_access(call):
     access.privilege = privilege
     if len(data) == 4:
         user.session_limit = data[3] & 0x0F
+    call.bmc.users.changed(uid)
     return b""
 
 
@@ -360,6 +361,7 @@ def set_user_name(call):
         raise invalid("user 1 has the fixed null name")
     name = call.data[1:]
     user.name = name.split(b"\x00", 1)[0].ljust(NAME_LEN, b"\x00")   # bytes after the terminator read back 0
+    call.bmc.users.changed(uid)
     return b""
 
 
@@ -403,6 +405,8 @@ def set_user_password(call):
             raise IpmiError(CC_WRONG_PASSWORD_SIZE, f"user {uid} has a {user.password_size}-byte password")
         if not call.bmc.users.check_password(uid, bytes(password)):
             raise IpmiError(CC_PASSWORD_TEST_FAILED, f"password test failed for user {uid}")
+        return b""
+    call.bmc.users.changed(uid)
     return b""
 
 

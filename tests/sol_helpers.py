@@ -26,6 +26,7 @@ class FakeSession:
         self.encrypted = encrypted
         self.authenticated = authenticated
         self.closed = False
+        self.rmcp_plus = True
         self.sent: list[tuple[int, SolPacket]] = []
         self.auto_ack: int | None = None     # ns after which the console acks each data packet in full
         self.bmc = None

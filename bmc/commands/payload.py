@@ -89,7 +89,7 @@ def activate_payload(call):
     session = call.session
     if session is None:
         raise IpmiError(CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE, "Activate Payload needs an RMCP+ session")
-    if not getattr(session, "rmcp_plus", True):
+    if not session.rmcp_plus:
         raise IpmiError(CompletionCode.NOT_SUPPORTED_IN_PRESENT_STATE, "SOL needs an IPMI v2.0 (RMCP+) session")
     config = sol.config
     if not config.enabled:

@@ -210,7 +210,7 @@ class SolEngine:
         session = self.session
         if session is None:
             return
-        if notify and not getattr(session, "closed", False):
+        if notify and not session.closed:
             self._send(SolPacket(flags=ST_SOL_DEACTIVATING | self._port_status()), t)
         self._reset()
         if self.port is not None:
@@ -422,7 +422,7 @@ class SolEngine:
         session = self.session
         if session is None:
             return
-        if getattr(session, "closed", False):
+        if session.closed:
             self.session_closed(session, t)
             return
         self._trace(t, "tx", seq=pkt.seq, ack=pkt.ack_seq, count=pkt.accepted, status=f"0x{pkt.flags:02X}",

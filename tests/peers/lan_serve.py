@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from tests.peers.guest.qemu_guest import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,18 +106,7 @@ class LanServe:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait (bounded), then SIGKILL, all by this process's own pid; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc, self._reader, timeout)
 
     def __enter__(self) -> LanServe:
         return self if self.proc is not None else self.start()

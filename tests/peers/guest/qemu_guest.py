@@ -546,6 +546,25 @@ def _parse(run: GuestRun, lines: list[str], marks: list[tuple[float, str]], chec
 REPO = HERE.parents[2]
 
 
+def stop_process(proc, reader=None, timeout: float = 15.0) -> int | None:
+    """Stop a server started with Popen by its own pid: SIGTERM, wait (bounded), then SIGKILL; join the
+    thread reading its output; returns the exit code (None: it never started)."""
+    import signal
+
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+    if reader is not None:
+        reader.join(timeout=5)
+    return proc.returncode
+
+
 class ServeProcess:
     """``ipmilab serve --vm 127.0.0.1:0`` as a subprocess; ``port`` is the one it picked, ``log`` its output."""
 
@@ -587,20 +606,7 @@ class ServeProcess:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait (bounded), then SIGKILL; returns the exit code."""
-        import signal
-
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc, self._reader, timeout)
 
     def __enter__(self) -> ServeProcess:
         return self.start()
